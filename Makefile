@@ -1,0 +1,95 @@
+# nvmf - userspace NVMe over Fabrics (NVMe/TCP) for Linux.
+#
+#   make            build the library and programs into build/
+#   make check      install test dependencies (apt-get), build, run every test
+#   make demo       a target and a Linux-free walk-through in a private run directory
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      performance ratios against this machine's TCP loopback
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+OPT      ?= -O2 -g
+CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -pthread
+LDLIBS   += -lisal -pthread
+
+LIB_SRCS   := $(wildcard lib/libnvmf/*.c)
+NVMFD_SRCS := $(wildcard nvmfd/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
+LIBNVMF    := $(BUILD)/lib/libnvmf.a
+PROGRAMS   := $(BUILD)/bin/nvmfd $(BUILD)/bin/nvmf-probe
+
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps check unit e2e linux tshark fuzz sanitize demo install clean bench
+all: $(LIBNVMF) $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBNVMF): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
+$(BUILD)/bin/nvmf-probe: $(BUILD)/tests/tools/nvmf-probe.o $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Unit tests link the library's objects directly so internals can be tested.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LIBNVMF) -lcmocka $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+e2e: all
+	@scripts/run-e2e.sh
+
+linux: all
+	@tests/linux/run.sh
+
+fuzz:
+	@scripts/run-fuzz.sh $(FUZZ_SRCS)
+
+# The library and the unit tests once more under AddressSanitizer and UBSan.
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDLIBS="-lisal -pthread -fsanitize=address,undefined" unit
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: all
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/bin/nvmfd $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
+	install -m 644 nvmfd/nvmfd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,239 @@
+/*
+ * libnvmf.h - NVMe over Fabrics on TCP, host and controller sides.
+ *
+ * The library has no global state and no threads. A queue pair is one TCP
+ * connection; it is driven by whoever owns it, either from an event loop
+ * (nvmf_qpair_fd + nvmf_qpair_process) or through the blocking helpers.
+ * A queue pair is not thread safe: one thread at a time drives it.
+ *
+ * Status values are the NVMe 15-bit status field without the phase bit:
+ * SC | SCT << 8 | DNR << 14 (see nvmf_proto.h).
+ */
+#ifndef LIBNVMF_H
+#define LIBNVMF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvmf_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvmf_association;
+struct nvmf_qpair;
+struct nvmf_capsule;
+
+/* ------------------------------------------------------------ association */
+
+/*
+ * Parameters shared by every queue pair of one association (or, on a target,
+ * of one listening port). Set .size to sizeof(struct nvmf_association_params)
+ * so the structure can grow without breaking callers.
+ */
+struct nvmf_association_params {
+	size_t size;
+	bool controller;		/* the controller (target) side */
+	/* Host: ask for digests. Controller: permit a host to enable them. */
+	bool header_digests;
+	bool data_digests;
+	/* Host: keep SQ flow control (false asks the controller to disable it).
+	 * Controller: permit hosts to disable SQ flow control. */
+	bool sq_flow_control;
+	uint8_t pda;			/* alignment we require of data sent to us: (pda+1)*4 */
+	uint32_t maxr2t;		/* host: outstanding R2Ts per command, zero-based */
+	uint32_t max_h2c_data;		/* controller: MAXH2CDATA advertised, >= 4096 */
+	uint32_t io_icd_size;		/* controller: in-capsule data on I/O queues */
+	uint32_t max_transfer;		/* controller: largest data transfer of a command */
+};
+
+/*
+ * Creates an association from params (copied). Returns NULL with a message
+ * in err when a parameter is out of range. The caller owns the result;
+ * queue pairs take their own reference, so it may be freed at any time.
+ */
+struct nvmf_association *nvmf_association_create(
+    const struct nvmf_association_params *params, char *err, size_t errlen);
+/* Drops the caller's reference. */
+void nvmf_association_free(struct nvmf_association *na);
+const struct nvmf_association_params *nvmf_association_params(
+    const struct nvmf_association *na);
+
+/* -------------------------------------------------------------- queue pair */
+
+/* What the initialize-connection exchange settled for a queue pair. */
+struct nvmf_qpair_info {
+	bool header_digests;
+	bool data_digests;
+	uint8_t hpda;			/* alignment of C2H data */
+	uint8_t cpda;			/* alignment of H2C data */
+	uint32_t max_h2c_data;
+	uint32_t maxr2t;
+};
+
+/*
+ * Host: sends ICReq on the connected socket fd and waits at most timeout_ms
+ * for ICResp. qsize is the number of submission queue entries (Connect
+ * SQSIZE + 1); admin selects the admin queue's in-capsule data size.
+ * On success the queue pair owns fd (made non-blocking). On failure returns
+ * NULL, fd is left open for the caller, and err names the cause.
+ */
+struct nvmf_qpair *nvmf_host_qpair_create(struct nvmf_association *na, int fd,
+    uint16_t qsize, bool admin, int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Controller: waits at most timeout_ms for ICReq on the accepted socket fd
+ * and answers with ICResp. Ownership of fd as for nvmf_host_qpair_create; a
+ * malformed ICReq is answered with a C2HTermReq before NULL is returned.
+ */
+struct nvmf_qpair *nvmf_controller_qpair_accept(struct nvmf_association *na,
+    int fd, int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Closes the socket and frees the queue pair; not to be called from one of
+ * its callbacks. Host commands still outstanding get their callback with
+ * cqe == NULL (never completed) before this returns. Controller capsules
+ * handed to the command handler must be completed or freed before this.
+ */
+void nvmf_qpair_free(struct nvmf_qpair *qp);
+
+const struct nvmf_qpair_info *nvmf_qpair_info(const struct nvmf_qpair *qp);
+int nvmf_qpair_fd(const struct nvmf_qpair *qp);
+/* True when output is queued: poll the fd for POLLOUT as well. */
+bool nvmf_qpair_tx_pending(const struct nvmf_qpair *qp);
+
+/*
+ * Receives every PDU available without blocking, dispatches completions
+ * (host) or commands (controller) to their callbacks, and sends what the
+ * socket takes. Returns 0 while the connection is usable, -1 once it is
+ * not (peer closed, socket error, protocol error: a termination request has
+ * then been sent); nvmf_qpair_error says why. Safe to call from a callback.
+ */
+int nvmf_qpair_process(struct nvmf_qpair *qp);
+/* Waits up to timeout_ms for the socket, then nvmf_qpair_process. */
+int nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms);
+/* One line naming why the connection failed, or "" while it is healthy. */
+const char *nvmf_qpair_error(const struct nvmf_qpair *qp);
+bool nvmf_qpair_failed(const struct nvmf_qpair *qp);
+
+/*
+ * Ends the connection on purpose with a termination request carrying fes
+ * and fei; the queue pair stays allocated and reports the reason.
+ */
+void nvmf_qpair_terminate(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
+    const char *why);
+
+/* Opaque pointer for the owner of the queue pair. */
+void nvmf_qpair_set_context(struct nvmf_qpair *qp, void *ctx);
+void *nvmf_qpair_context(const struct nvmf_qpair *qp);
+
+/* ------------------------------------------------------------ host side */
+
+/* Completion callback: cqe is NULL when the queue pair went away first. */
+typedef void (*nvmf_completion_cb)(void *arg, const struct nvme_completion *cqe);
+
+/*
+ * Host: sets the I/O queue's in-capsule data size from the controller's
+ * IOCCSZ (bytes of data after the SQE); 0 sends all data through R2T.
+ */
+void nvmf_host_qpair_set_icd_size(struct nvmf_qpair *qp, uint32_t bytes);
+
+/*
+ * Host: queues a command. The SQE is copied; its CID and SGL are filled in
+ * here. data/len is the command's buffer, written to the controller when
+ * to_controller, filled from it otherwise; it must stay valid until the
+ * callback runs. Returns 0, -EBUSY when every slot (or the SQ, with flow
+ * control) is in use, or -ENOTCONN when the connection has failed; on error
+ * the callback is not called.
+ */
+int nvmf_host_submit(struct nvmf_qpair *qp, const struct nvme_command *sqe,
+    void *data, uint32_t len, bool to_controller, nvmf_completion_cb cb,
+    void *arg);
+/* Commands submitted and not yet completed. */
+unsigned nvmf_host_outstanding(const struct nvmf_qpair *qp);
+
+/*
+ * Host, blocking: submits and drives the queue pair until the completion
+ * arrives or timeout_ms passes. Returns 0 with *cqe filled (its status may
+ * be an NVMe error), -ETIMEDOUT, or -ECONNRESET / -EPROTO when the
+ * connection failed (see nvmf_qpair_error).
+ */
+int nvmf_host_execute(struct nvmf_qpair *qp, const struct nvme_command *sqe,
+    void *data, uint32_t len, bool to_controller, struct nvme_completion *cqe,
+    int timeout_ms);
+
+/* ----------------------------------------------------- controller side */
+
+/*
+ * Controller: called for each command once its data (in-capsule or through
+ * R2T/H2CData) has arrived. The capsule belongs to the callee, who must
+ * complete it with nvmf_capsule_complete (now or later) or free it.
+ */
+typedef void (*nvmf_command_cb)(void *arg, struct nvmf_capsule *nc);
+void nvmf_controller_set_handler(struct nvmf_qpair *qp, nvmf_command_cb cb,
+    void *arg);
+
+/*
+ * Controller: records what Connect settled for this queue (qsize = SQSIZE+1,
+ * whether SQ flow control stays on, admin or I/O for the in-capsule limit).
+ */
+void nvmf_controller_qpair_setup(struct nvmf_qpair *qp, uint16_t qid,
+    uint16_t qsize, bool sq_flow_control);
+uint16_t nvmf_qpair_qid(const struct nvmf_qpair *qp);
+
+const struct nvme_command *nvmf_capsule_sqe(const struct nvmf_capsule *nc);
+struct nvmf_qpair *nvmf_capsule_qpair(const struct nvmf_capsule *nc);
+/* Length the command's SGL describes. */
+uint32_t nvmf_capsule_data_len(const struct nvmf_capsule *nc);
+/*
+ * The command's data buffer of nvmf_capsule_data_len bytes: what the host
+ * sent for a write-type command, space to fill for a read-type one (zeroed).
+ * NULL for a command without data or when memory ran out.
+ */
+void *nvmf_capsule_data(struct nvmf_capsule *nc);
+
+/*
+ * Controller: completes a command. The first c2h_len bytes of the data
+ * buffer go to the host in C2HData PDUs, then the response (status, cdw0,
+ * cdw1). The capsule is consumed: the library frees it once sent, or at
+ * once when the connection has failed.
+ */
+void nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status,
+    uint32_t cdw0, uint32_t cdw1, uint32_t c2h_len);
+/* Controller: drops a command without answering (connection going away). */
+void nvmf_capsule_free(struct nvmf_capsule *nc);
+
+/* ------------------------------------------------ commands (host helpers) */
+
+/* Builders fill a zeroed SQE; none does I/O. */
+void nvmf_cmd_connect(struct nvme_command *sqe, uint16_t qid, uint16_t sqsize,
+    uint32_t kato_ms, bool disable_sq_fc);
+void nvmf_connect_data_init(struct nvmf_connect_data *d, const uint8_t hostid[16],
+    uint16_t cntlid, const char *subnqn, const char *hostnqn);
+void nvmf_cmd_property_get(struct nvme_command *sqe, uint32_t offset, bool eight_bytes);
+void nvmf_cmd_property_set(struct nvme_command *sqe, uint32_t offset, bool eight_bytes,
+    uint64_t value);
+void nvmf_cmd_identify(struct nvme_command *sqe, uint8_t cns, uint32_t nsid);
+void nvmf_cmd_get_log_page(struct nvme_command *sqe, uint8_t lid, uint32_t nsid,
+    uint64_t offset, uint32_t len);
+void nvmf_cmd_set_features(struct nvme_command *sqe, uint8_t fid, uint32_t cdw11);
+void nvmf_cmd_get_features(struct nvme_command *sqe, uint8_t fid);
+void nvmf_cmd_keep_alive(struct nvme_command *sqe);
+void nvmf_cmd_rw(struct nvme_command *sqe, uint8_t opc, uint32_t nsid,
+    uint64_t slba, uint32_t nlb);
+
+/* Human-readable name of a status value, e.g. "Connect Invalid Host". */
+const char *nvmf_status_string(uint16_t status);
+const char *nvmf_pdu_type_name(uint8_t pdu_type);
+const char *nvmf_fes_string(uint16_t fes);
+
+/* CRC32C as NVMe/TCP digests use it (isa-l underneath). */
+uint32_t nvmf_crc32c(const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBNVMF_H */

@@ -1,0 +1,284 @@
+/*
+ * handshake.c - associations and the ICReq/ICResp exchange that turns a
+ * TCP connection into an NVMe/TCP queue pair.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "nvmf_qpair.h"
+
+#define DEFAULT_MAX_H2C_DATA	(256 * 1024)
+#define DEFAULT_IO_ICD_SIZE	8192
+#define DEFAULT_MAX_TRANSFER	(1024 * 1024)
+
+struct nvmf_association *
+nvmf_association_create(const struct nvmf_association_params *params, char *err,
+    size_t errlen)
+{
+	struct nvmf_association *na;
+
+	if (params->size < offsetof(struct nvmf_association_params, max_transfer) +
+	    sizeof(params->max_transfer)) {
+		snprintf(err, errlen, "association parameters from an older library");
+		return NULL;
+	}
+	if (params->pda > NVME_TCP_MAX_CPDA) {
+		snprintf(err, errlen, "PDU data alignment %u out of range (0-31)",
+		    params->pda);
+		return NULL;
+	}
+	if (params->controller && params->max_h2c_data != 0 &&
+	    (params->max_h2c_data < NVME_TCP_MIN_MAXH2CDATA ||
+	    params->max_h2c_data % 4 != 0)) {
+		snprintf(err, errlen, "MAXH2CDATA %u must be a multiple of 4, at least 4096",
+		    params->max_h2c_data);
+		return NULL;
+	}
+	na = calloc(1, sizeof(*na));
+	if (na == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&na->refs, 1);
+	na->params = *params;
+	na->params.size = sizeof(na->params);
+	if (na->params.max_h2c_data == 0)
+		na->params.max_h2c_data = DEFAULT_MAX_H2C_DATA;
+	if (na->params.io_icd_size == 0 && params->controller)
+		na->params.io_icd_size = DEFAULT_IO_ICD_SIZE;
+	if (na->params.max_transfer == 0)
+		na->params.max_transfer = DEFAULT_MAX_TRANSFER;
+	return na;
+}
+
+void
+nvmf_association_free(struct nvmf_association *na)
+{
+	if (na != NULL && atomic_fetch_sub(&na->refs, 1) == 1)
+		free(na);
+}
+
+const struct nvmf_association_params *
+nvmf_association_params(const struct nvmf_association *na)
+{
+	return &na->params;
+}
+
+static int
+socket_setup(int fd)
+{
+	int one = 1, fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	/* Small PDUs (responses, R2Ts) must not wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 0;
+}
+
+static const char *
+io_error(int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return "timed out";
+	if (rc == -ECONNRESET)
+		return "connection closed by peer";
+	return strerror(-rc);
+}
+
+/* Reads one handshake PDU of at most 128 bytes whose common header is valid. */
+static int
+read_handshake_pdu(int fd, void *buf, const struct nvmf_pdu_rules *rules,
+    struct nvmf_pdu_fault *fault, char *err, size_t errlen, int timeout_ms)
+{
+	struct nvme_tcp_common_hdr *ch = buf;
+	int rc;
+
+	rc = nvmf_io_exact(fd, ch, sizeof(*ch), false, timeout_ms);
+	if (rc != 0) {
+		snprintf(err, errlen, "waiting for %s: %s",
+		    rules->controller ? "ICReq" : "ICResp", io_error(rc));
+		return -1;
+	}
+	if (nvmf_pdu_check_common(ch, rules, fault) != 0) {
+		snprintf(err, errlen, "%s", fault->what);
+		return -2;
+	}
+	if (ch->pdu_type == NVME_TCP_PDU_C2H_TERM_REQ) {
+		nvmf_read_term_req(fd, ch, err, errlen, timeout_ms);
+		return -1;
+	}
+	rc = nvmf_io_exact(fd, (uint8_t *)buf + sizeof(*ch), ch->plen - sizeof(*ch),
+	    false, timeout_ms);
+	if (rc != 0) {
+		snprintf(err, errlen, "reading %s: %s",
+		    nvmf_pdu_type_name(ch->pdu_type), io_error(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct nvmf_qpair *
+nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
+    bool admin, int timeout_ms, char *err, size_t errlen)
+{
+	const struct nvmf_association_params *p = &na->params;
+	struct nvmf_pdu_rules rules = { .controller = false, .max_data = 0 };
+	struct nvmf_pdu_fault fault;
+	union {
+		struct nvme_tcp_icreq req;
+		struct nvme_tcp_icresp rsp;
+		uint8_t raw[NVMF_PDU_MAX_PREFIX];
+	} u;
+	struct nvmf_qpair *qp;
+	uint32_t len;
+	int rc;
+
+	if (p->controller) {
+		snprintf(err, errlen, "a controller association cannot open host queues");
+		return NULL;
+	}
+	if (qsize < 2) {
+		snprintf(err, errlen, "queue size %u too small (at least 2)", qsize);
+		return NULL;
+	}
+	if (socket_setup(fd) != 0) {
+		snprintf(err, errlen, "socket setup: %s", strerror(errno));
+		return NULL;
+	}
+	len = nvmf_pdu_encode_icreq(u.raw, p->pda, p->header_digests, p->data_digests,
+	    p->maxr2t);
+	rc = nvmf_io_exact(fd, u.raw, len, true, timeout_ms);
+	if (rc != 0) {
+		snprintf(err, errlen, "sending ICReq: %s", io_error(rc));
+		return NULL;
+	}
+	rc = read_handshake_pdu(fd, u.raw, &rules, &fault, err, errlen, timeout_ms);
+	if (rc == -2 || (rc == 0 && nvmf_pdu_check_icresp(&u.rsp, p->header_digests,
+	    p->data_digests, &fault) != 0)) {
+		uint8_t term[NVMF_PDU_MAX_PREFIX];
+
+		len = nvmf_pdu_encode_term_req(term, false, fault.fes, fault.fei, u.raw,
+		    sizeof(struct nvme_tcp_common_hdr));
+		(void)nvmf_io_exact(fd, term, len, true, 100);
+		snprintf(err, errlen, "bad ICResp: %s", fault.what);
+		return NULL;
+	}
+	if (rc != 0)
+		return NULL;
+	if ((p->header_digests && !(u.rsp.dgst & NVME_TCP_DGST_HDR)) ||
+	    (p->data_digests && !(u.rsp.dgst & NVME_TCP_DGST_DATA))) {
+		snprintf(err, errlen, "controller refused %s digests",
+		    p->header_digests && !(u.rsp.dgst & NVME_TCP_DGST_HDR) ?
+		    "header" : "data");
+		return NULL;
+	}
+
+	qp = nvmf_qpair_alloc(na, fd, false);
+	if (qp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	qp->admin = admin;
+	qp->qsize = qsize;
+	qp->sq_fc = p->sq_flow_control;
+	qp->info.header_digests = (u.rsp.dgst & NVME_TCP_DGST_HDR) != 0;
+	qp->info.data_digests = (u.rsp.dgst & NVME_TCP_DGST_DATA) != 0;
+	qp->info.hpda = p->pda;
+	qp->info.cpda = u.rsp.cpda;
+	qp->info.max_h2c_data = u.rsp.maxh2cdata;
+	qp->info.maxr2t = p->maxr2t;
+	qp->tx_pda = u.rsp.cpda;
+	qp->icd_size = admin ? NVME_TCP_ADMIN_ICD_SIZE : 0;
+	qp->rules.connected = true;
+	qp->rules.hdgst = qp->info.header_digests;
+	qp->rules.ddgst = qp->info.data_digests;
+	qp->rules.rx_pda = p->pda;
+	qp->cmds = calloc(qsize, sizeof(*qp->cmds));
+	if (qp->cmds == NULL) {
+		qp->fd = -1;
+		nvmf_qpair_free(qp);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (int i = qsize - 1; i >= 0; i--) {
+		qp->cmds[i].next_free = qp->free_cmds;
+		qp->free_cmds = &qp->cmds[i];
+	}
+	return qp;
+}
+
+struct nvmf_qpair *
+nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms,
+    char *err, size_t errlen)
+{
+	const struct nvmf_association_params *p = &na->params;
+	struct nvmf_pdu_rules rules = { .controller = true, .max_data = 0 };
+	struct nvmf_pdu_fault fault;
+	union {
+		struct nvme_tcp_icreq req;
+		uint8_t raw[NVMF_PDU_MAX_PREFIX];
+	} u;
+	uint8_t out[NVMF_PDU_MAX_PREFIX];
+	struct nvmf_qpair *qp;
+	bool hdgst, ddgst;
+	uint32_t len;
+	int rc;
+
+	if (!p->controller) {
+		snprintf(err, errlen, "a host association cannot accept queues");
+		return NULL;
+	}
+	if (socket_setup(fd) != 0) {
+		snprintf(err, errlen, "socket setup: %s", strerror(errno));
+		return NULL;
+	}
+	rc = read_handshake_pdu(fd, u.raw, &rules, &fault, err, errlen, timeout_ms);
+	if (rc == -2 || (rc == 0 && nvmf_pdu_check_icreq(&u.req, &fault) != 0)) {
+		len = nvmf_pdu_encode_term_req(out, true, fault.fes, fault.fei, u.raw,
+		    sizeof(struct nvme_tcp_common_hdr));
+		(void)nvmf_io_exact(fd, out, len, true, 100);
+		snprintf(err, errlen, "bad ICReq: %s; sent C2HTermReq (%s)", fault.what,
+		    nvmf_fes_string(fault.fes));
+		return NULL;
+	}
+	if (rc != 0)
+		return NULL;
+
+	hdgst = (u.req.dgst & NVME_TCP_DGST_HDR) && p->header_digests;
+	ddgst = (u.req.dgst & NVME_TCP_DGST_DATA) && p->data_digests;
+	len = nvmf_pdu_encode_icresp(out, p->pda, hdgst, ddgst, p->max_h2c_data);
+	rc = nvmf_io_exact(fd, out, len, true, timeout_ms);
+	if (rc != 0) {
+		snprintf(err, errlen, "sending ICResp: %s", io_error(rc));
+		return NULL;
+	}
+
+	qp = nvmf_qpair_alloc(na, fd, true);
+	if (qp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	qp->info.header_digests = hdgst;
+	qp->info.data_digests = ddgst;
+	qp->info.hpda = u.req.hpda;
+	qp->info.cpda = p->pda;
+	qp->info.max_h2c_data = p->max_h2c_data;
+	qp->info.maxr2t = u.req.maxr2t;
+	qp->tx_pda = u.req.hpda;
+	/* Until Connect says which queue this is, take the larger admin limit. */
+	qp->icd_size = p->io_icd_size > NVME_TCP_ADMIN_ICD_SIZE ? p->io_icd_size :
+	    NVME_TCP_ADMIN_ICD_SIZE;
+	qp->qsize = 32;
+	qp->rules.connected = true;
+	qp->rules.hdgst = hdgst;
+	qp->rules.ddgst = ddgst;
+	qp->rules.rx_pda = p->pda;
+	return qp;
+}

@@ -1,0 +1,148 @@
+/*
+ * nvmf_qpair.h - the queue pair as the transport engine (qpair.c), the host
+ * side (host.c) and the controller side (controller.c) share it. Internal.
+ */
+#ifndef NVMF_QPAIR_H
+#define NVMF_QPAIR_H
+
+#include <stdatomic.h>
+
+#include "nvmf/libnvmf.h"
+#include "nvmf_pdu.h"
+
+struct nvmf_association {
+	atomic_int refs;
+	struct nvmf_association_params params;
+};
+
+struct nvmf_qpair;
+
+/* One PDU waiting to go out: prefix (header, digest, padding), data, digest. */
+struct tx_pdu {
+	struct tx_pdu *next;
+	uint32_t prefix_len;
+	uint32_t data_len;
+	const uint8_t *data;
+	uint32_t sent;			/* bytes of this PDU already written */
+	bool has_ddgst;
+	uint32_t ddgst;
+	void (*done)(struct nvmf_qpair *qp, void *arg, bool sent);
+	void *done_arg;
+	uint8_t prefix[NVMF_PDU_MAX_PREFIX];
+};
+
+/* A host command in flight; its index in qp->cmds is its CID. */
+struct host_cmd {
+	struct host_cmd *next_free;
+	bool busy;
+	bool to_controller;
+	bool data_corrupt;		/* a data digest failed */
+	bool resp_pending;		/* response in, waiting for our sends */
+	uint8_t *buf;
+	uint32_t len;
+	uint32_t c2h_got;
+	unsigned tx_refs;		/* PDUs in the send queue that use buf */
+	struct nvme_completion cqe;
+	nvmf_completion_cb cb;
+	void *arg;
+};
+
+struct nvmf_capsule {
+	struct nvmf_qpair *qp;
+	struct nvme_command sqe;
+	uint8_t *data;
+	uint32_t data_len;		/* what the SGL describes */
+	uint32_t data_got;		/* H2C bytes received */
+	bool h2c;			/* data flows host to controller */
+	bool awaiting_h2c;		/* in the R2T table, waiting for H2CData */
+	bool data_corrupt;
+	uint16_t ttag;
+	uint16_t pending_status;	/* transport-level failure to report */
+	unsigned tx_refs;
+};
+
+enum rx_state {
+	RX_COMMON,			/* the 8-byte common header */
+	RX_HEADER,			/* rest of header and header digest */
+	RX_PAD,				/* up to the data offset */
+	RX_DATA,
+	RX_DDGST,
+	RX_TRAILER,			/* bytes we read and drop (TermReq data) */
+};
+
+struct nvmf_qpair {
+	struct nvmf_association *na;
+	int fd;
+	bool controller;
+	bool admin;
+	bool failed;
+	bool in_process;		/* inside nvmf_qpair_process: flush at its end */
+	bool protocol_error;		/* a PDU broke the rules, either side's */
+	char error[200];
+	void *ctx;
+	struct nvmf_qpair_info info;
+	struct nvmf_pdu_rules rules;
+	uint16_t qid;
+	uint16_t qsize;
+	bool sq_fc;
+	uint32_t icd_size;		/* in-capsule data allowed towards the controller */
+	uint32_t tx_pda;		/* alignment the peer asked of our data */
+
+	/* receive */
+	uint8_t *rxbuf;
+	uint32_t rx_pos, rx_end;
+	enum rx_state rx_state;
+	uint8_t hdr[NVMF_PDU_MAX_HDR];
+	uint32_t hdr_got, hdr_need;
+	uint32_t skip_left;
+	uint8_t *data_dst;		/* NULL: drop the data */
+	uint32_t data_left;
+	uint32_t crc;
+	uint8_t ddgst[NVME_TCP_DIGEST_LEN];
+	uint32_t ddgst_got;
+	struct host_cmd *rx_cmd;	/* host: command of the C2HData in progress */
+	struct nvmf_capsule *rx_capsule;	/* controller: capsule in progress */
+
+	/* send */
+	struct tx_pdu *tx_head, *tx_tail, *tx_free;
+	unsigned tx_free_count;
+
+	/* host */
+	struct host_cmd *cmds;
+	struct host_cmd *free_cmds;
+	unsigned outstanding;
+	uint16_t sqtail, sqhd;
+
+	/* controller */
+	nvmf_command_cb handler;
+	void *handler_arg;
+	struct nvmf_capsule **r2t_table;	/* by transfer tag */
+	uint16_t r2t_slots;
+	uint16_t ctrl_sqhd;
+};
+
+/* qpair.c: the engine. */
+struct nvmf_qpair *nvmf_qpair_alloc(struct nvmf_association *na, int fd,
+    bool controller);
+void nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void nvmf_qpair_fault(struct nvmf_qpair *qp, const struct nvmf_pdu_fault *f);
+struct tx_pdu *nvmf_tx_get(struct nvmf_qpair *qp);
+/* Queues a PDU; computes the data digest when the PDU has data and it is on. */
+void nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p);
+int nvmf_tx_flush(struct nvmf_qpair *qp);
+int nvmf_io_exact(int fd, void *buf, size_t len, bool send, int timeout_ms);
+int nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
+    size_t errlen, int timeout_ms);
+
+/* host.c: what the engine hands to the host side. */
+int nvmf_host_rx_header(struct nvmf_qpair *qp);
+void nvmf_host_rx_done(struct nvmf_qpair *qp);
+void nvmf_host_drop_all(struct nvmf_qpair *qp);
+
+/* controller.c: what the engine hands to the controller side. */
+int nvmf_ctrl_rx_header(struct nvmf_qpair *qp);
+void nvmf_ctrl_rx_done(struct nvmf_qpair *qp);
+void nvmf_ctrl_drop_all(struct nvmf_qpair *qp);
+
+#endif /* NVMF_QPAIR_H */

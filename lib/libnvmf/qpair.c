@@ -1,0 +1,616 @@
+/*
+ * qpair.c - the NVMe/TCP queue pair engine: a receive state machine that
+ * reads PDUs in batches and places data straight into command buffers, and
+ * a send queue flushed with one sendmsg for many PDUs.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nvmf_digest.h"
+#include "nvmf_qpair.h"
+
+#define RXBUF_SIZE		(64 * 1024)
+/* Data larger than this goes straight from the socket to its buffer. */
+#define RX_DIRECT_MIN		(16 * 1024)
+#define TX_IOV_MAX		192
+#define TX_FREE_MAX		64
+
+struct nvmf_qpair *
+nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
+{
+	struct nvmf_qpair *qp = calloc(1, sizeof(*qp));
+
+	if (qp == NULL)
+		return NULL;
+	qp->rxbuf = malloc(RXBUF_SIZE);
+	if (qp->rxbuf == NULL) {
+		free(qp);
+		return NULL;
+	}
+	atomic_fetch_add(&na->refs, 1);
+	qp->na = na;
+	qp->fd = fd;
+	qp->controller = controller;
+	qp->sq_fc = true;
+	qp->rules.controller = controller;
+	qp->rules.max_data = UINT32_MAX;
+	return qp;
+}
+
+void
+nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (qp->failed)
+		return;
+	qp->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(qp->error, sizeof(qp->error), fmt, ap);
+	va_end(ap);
+}
+
+static void
+send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
+    const void *bad, uint32_t bad_len)
+{
+	uint8_t pdu[NVMF_PDU_MAX_PREFIX];
+	uint32_t len;
+
+	/* Whatever was queued is abandoned: the termination request goes alone. */
+	len = nvmf_pdu_encode_term_req(pdu, qp->controller, fes, fei, bad, bad_len);
+	(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(qp->fd, SHUT_RDWR);
+}
+
+void
+nvmf_qpair_fault(struct nvmf_qpair *qp, const struct nvmf_pdu_fault *f)
+{
+	if (qp->failed)
+		return;
+	send_term_req(qp, f->fes, f->fei, qp->hdr, qp->hdr_got);
+	qp->protocol_error = true;
+	nvmf_qpair_fail(qp, "%s; sent %s (%s, field at byte %u)", f->what,
+	    qp->controller ? "C2HTermReq" : "H2CTermReq", nvmf_fes_string(f->fes),
+	    f->fei);
+}
+
+void
+nvmf_qpair_terminate(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
+    const char *why)
+{
+	if (qp->failed)
+		return;
+	send_term_req(qp, fes, fei, NULL, 0);
+	nvmf_qpair_fail(qp, "%s", why);
+}
+
+/* -------------------------------------------------------------------- send */
+
+struct tx_pdu *
+nvmf_tx_get(struct nvmf_qpair *qp)
+{
+	struct tx_pdu *p = qp->tx_free;
+
+	if (p != NULL) {
+		qp->tx_free = p->next;
+		qp->tx_free_count--;
+	} else {
+		p = malloc(sizeof(*p));
+		if (p == NULL)
+			return NULL;
+	}
+	p->next = NULL;
+	p->prefix_len = 0;
+	p->data = NULL;
+	p->data_len = 0;
+	p->sent = 0;
+	p->has_ddgst = false;
+	p->done = NULL;
+	p->done_arg = NULL;
+	return p;
+}
+
+static void
+tx_put(struct nvmf_qpair *qp, struct tx_pdu *p)
+{
+	if (qp->tx_free_count >= TX_FREE_MAX) {
+		free(p);
+		return;
+	}
+	p->next = qp->tx_free;
+	qp->tx_free = p;
+	qp->tx_free_count++;
+}
+
+void
+nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p)
+{
+	const struct nvme_tcp_common_hdr *ch = (const void *)p->prefix;
+
+	if (p->data_len > 0 && (ch->flags & NVME_TCP_F_DDGST)) {
+		p->has_ddgst = true;
+		p->ddgst = nvmf_crc32c(p->data, p->data_len);
+	}
+	if (qp->tx_tail != NULL)
+		qp->tx_tail->next = p;
+	else
+		qp->tx_head = p;
+	qp->tx_tail = p;
+}
+
+static uint32_t
+tx_total(const struct tx_pdu *p)
+{
+	return p->prefix_len + p->data_len + (p->has_ddgst ? NVME_TCP_DIGEST_LEN : 0);
+}
+
+/* Adds the unsent part of [base, base+len) at position pos of a PDU. */
+static int
+iov_add(struct iovec *iov, int n, const void *base, uint32_t len, uint32_t *skip)
+{
+	if (*skip >= len) {
+		*skip -= len;
+		return n;
+	}
+	iov[n].iov_base = (uint8_t *)base + *skip;
+	iov[n].iov_len = len - *skip;
+	*skip = 0;
+	return n + 1;
+}
+
+int
+nvmf_tx_flush(struct nvmf_qpair *qp)
+{
+	struct iovec iov[TX_IOV_MAX];
+
+	while (qp->tx_head != NULL && !qp->failed) {
+		struct msghdr msg = { 0 };
+		struct tx_pdu *p;
+		ssize_t n;
+		int cnt = 0;
+
+		for (p = qp->tx_head; p != NULL && cnt <= TX_IOV_MAX - 3; p = p->next) {
+			uint32_t skip = p->sent;
+
+			cnt = iov_add(iov, cnt, p->prefix, p->prefix_len, &skip);
+			if (p->data_len > 0)
+				cnt = iov_add(iov, cnt, p->data, p->data_len, &skip);
+			if (p->has_ddgst)
+				cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
+		}
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)cnt;
+		n = sendmsg(qp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			nvmf_qpair_fail(qp, "send failed: %s", strerror(errno));
+			return -1;
+		}
+		while (n > 0 && qp->tx_head != NULL) {
+			p = qp->tx_head;
+			uint32_t left = tx_total(p) - p->sent;
+
+			if ((size_t)n < left) {
+				p->sent += (uint32_t)n;
+				break;
+			}
+			n -= left;
+			qp->tx_head = p->next;
+			if (qp->tx_head == NULL)
+				qp->tx_tail = NULL;
+			if (p->done != NULL)
+				p->done(qp, p->done_arg, true);
+			tx_put(qp, p);
+		}
+	}
+	return qp->failed ? -1 : 0;
+}
+
+static void
+tx_drop_all(struct nvmf_qpair *qp)
+{
+	struct tx_pdu *p;
+
+	while ((p = qp->tx_head) != NULL) {
+		qp->tx_head = p->next;
+		if (p->done != NULL)
+			p->done(qp, p->done_arg, false);
+		free(p);
+	}
+	qp->tx_tail = NULL;
+	while ((p = qp->tx_free) != NULL) {
+		qp->tx_free = p->next;
+		free(p);
+	}
+	qp->tx_free_count = 0;
+}
+
+bool
+nvmf_qpair_tx_pending(const struct nvmf_qpair *qp)
+{
+	return qp->tx_head != NULL && !qp->failed;
+}
+
+/* ----------------------------------------------------------------- receive */
+
+/* Starts the data phase once the header has been accepted. */
+static void
+rx_begin_payload(struct nvmf_qpair *qp)
+{
+	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
+	uint32_t hend = nvmf_pdu_header_len(ch);
+
+	qp->data_left = nvmf_pdu_data_len(ch);
+	if (qp->data_left > 0) {
+		qp->skip_left = ch->pdo - hend;
+		qp->rx_state = RX_PAD;
+		qp->crc = nvmf_crc32c_begin();
+		qp->ddgst_got = 0;
+	} else {
+		qp->skip_left = ch->plen - hend;
+		qp->rx_state = RX_TRAILER;
+	}
+}
+
+static void
+rx_dispatch(struct nvmf_qpair *qp)
+{
+	if (qp->controller)
+		nvmf_ctrl_rx_done(qp);
+	else
+		nvmf_host_rx_done(qp);
+	qp->rx_state = RX_COMMON;
+	qp->hdr_got = 0;
+}
+
+/* Consumes bytes from the receive buffer; returns -1 once the qpair failed. */
+static int
+rx_consume(struct nvmf_qpair *qp)
+{
+	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
+	struct nvmf_pdu_fault fault;
+
+	while (!qp->failed) {
+		uint32_t avail = qp->rx_end - qp->rx_pos, n;
+		uint8_t *src = qp->rxbuf + qp->rx_pos;
+
+		switch (qp->rx_state) {
+		case RX_COMMON:
+		case RX_HEADER:
+			if (qp->rx_state == RX_COMMON)
+				qp->hdr_need = sizeof(struct nvme_tcp_common_hdr);
+			n = qp->hdr_need - qp->hdr_got;
+			if (n > avail)
+				n = avail;
+			if (n == 0)
+				return 0;
+			memcpy(qp->hdr + qp->hdr_got, src, n);
+			qp->hdr_got += n;
+			qp->rx_pos += n;
+			if (qp->hdr_got < qp->hdr_need)
+				return 0;
+			if (qp->rx_state == RX_COMMON) {
+				if (nvmf_pdu_check_common(ch, &qp->rules, &fault) != 0) {
+					nvmf_qpair_fault(qp, &fault);
+					return -1;
+				}
+				qp->hdr_need = nvmf_pdu_header_len(ch);
+				qp->rx_state = RX_HEADER;
+				if (qp->hdr_got < qp->hdr_need)
+					break;
+			}
+			if (qp->hdr_need > ch->hlen && !nvmf_pdu_hdgst_ok(qp->hdr, ch->hlen)) {
+				nvmf_pdu_fault_set(&fault, NVME_TCP_FES_HEADER_DIGEST_ERROR, 0,
+				    "%s header digest mismatch",
+				    nvmf_pdu_type_name(ch->pdu_type));
+				nvmf_qpair_fault(qp, &fault);
+				return -1;
+			}
+			qp->data_dst = NULL;
+			if ((qp->controller ? nvmf_ctrl_rx_header(qp) :
+			    nvmf_host_rx_header(qp)) != 0)
+				return -1;
+			rx_begin_payload(qp);
+			if (qp->rx_state == RX_TRAILER && qp->skip_left == 0)
+				rx_dispatch(qp);
+			break;
+		case RX_PAD:
+		case RX_TRAILER:
+			n = qp->skip_left < avail ? qp->skip_left : avail;
+			qp->rx_pos += n;
+			qp->skip_left -= n;
+			if (qp->skip_left > 0)
+				return 0;
+			if (qp->rx_state == RX_TRAILER)
+				rx_dispatch(qp);
+			else
+				qp->rx_state = RX_DATA;
+			break;
+		case RX_DATA:
+			if (avail == 0 && qp->data_left >= RX_DIRECT_MIN &&
+			    qp->data_dst != NULL) {
+				/* Large payload: let the caller read it in place. */
+				return 0;
+			}
+			n = qp->data_left < avail ? qp->data_left : avail;
+			if (n == 0)
+				return 0;
+			if (qp->data_dst != NULL) {
+				memcpy(qp->data_dst, src, n);
+				if (qp->rules.ddgst)
+					qp->crc = nvmf_crc32c_update(qp->crc, qp->data_dst, n);
+				qp->data_dst += n;
+			}
+			qp->rx_pos += n;
+			qp->data_left -= n;
+			if (qp->data_left == 0)
+				qp->rx_state = qp->rules.ddgst ? RX_DDGST : RX_TRAILER;
+			qp->skip_left = 0;
+			if (qp->rx_state == RX_TRAILER)
+				rx_dispatch(qp);
+			break;
+		case RX_DDGST:
+			n = NVME_TCP_DIGEST_LEN - qp->ddgst_got;
+			if (n > avail)
+				n = avail;
+			if (n == 0)
+				return 0;
+			memcpy(qp->ddgst + qp->ddgst_got, src, n);
+			qp->ddgst_got += n;
+			qp->rx_pos += n;
+			if (qp->ddgst_got < NVME_TCP_DIGEST_LEN)
+				return 0;
+			{
+				uint32_t got;
+
+				memcpy(&got, qp->ddgst, sizeof(got));
+				if (qp->data_dst != NULL &&
+				    got != nvmf_crc32c_end(qp->crc)) {
+					if (qp->controller && qp->rx_capsule != NULL)
+						qp->rx_capsule->data_corrupt = true;
+					else if (!qp->controller && qp->rx_cmd != NULL)
+						qp->rx_cmd->data_corrupt = true;
+				}
+			}
+			rx_dispatch(qp);
+			break;
+		}
+	}
+	return -1;
+}
+
+/* Reads a large payload straight into its destination buffer. */
+static int
+rx_direct(struct nvmf_qpair *qp)
+{
+	ssize_t n = recv(qp->fd, qp->data_dst, qp->data_left, MSG_DONTWAIT);
+
+	if (n <= 0)
+		return (int)n;
+	if (qp->rules.ddgst)
+		qp->crc = nvmf_crc32c_update(qp->crc, qp->data_dst, (size_t)n);
+	qp->data_dst += n;
+	qp->data_left -= (uint32_t)n;
+	if (qp->data_left == 0) {
+		qp->rx_state = qp->rules.ddgst ? RX_DDGST : RX_TRAILER;
+		qp->skip_left = 0;
+		if (qp->rx_state == RX_TRAILER)
+			rx_dispatch(qp);
+	}
+	return (int)n;
+}
+
+static int
+rx_pump(struct nvmf_qpair *qp)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (rx_consume(qp) != 0)
+			return -1;
+		if (qp->rx_state == RX_DATA && qp->data_left >= RX_DIRECT_MIN &&
+		    qp->data_dst != NULL) {
+			n = rx_direct(qp);
+		} else {
+			qp->rx_pos = qp->rx_end = 0;
+			n = recv(qp->fd, qp->rxbuf, RXBUF_SIZE, MSG_DONTWAIT);
+			if (n > 0)
+				qp->rx_end = (uint32_t)n;
+		}
+		if (n == 0) {
+			nvmf_qpair_fail(qp, "connection closed by peer");
+			return -1;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			nvmf_qpair_fail(qp, "receive failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+int
+nvmf_qpair_process(struct nvmf_qpair *qp)
+{
+	int rc = -1;
+
+	if (qp->failed)
+		return -1;
+	if (qp->in_process)	/* called from a callback: the outer call goes on */
+		return 0;
+	qp->in_process = true;
+	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0)
+		rc = nvmf_tx_flush(qp);
+	qp->in_process = false;
+	return rc;
+}
+
+int
+nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = qp->fd, .events = POLLIN };
+
+	if (qp->failed)
+		return -1;
+	if (nvmf_qpair_tx_pending(qp))
+		pfd.events |= POLLOUT;
+	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+		nvmf_qpair_fail(qp, "poll failed: %s", strerror(errno));
+		return -1;
+	}
+	return nvmf_qpair_process(qp);
+}
+
+const char *
+nvmf_qpair_error(const struct nvmf_qpair *qp)
+{
+	return qp->failed ? qp->error : "";
+}
+
+bool
+nvmf_qpair_failed(const struct nvmf_qpair *qp)
+{
+	return qp->failed;
+}
+
+int
+nvmf_qpair_fd(const struct nvmf_qpair *qp)
+{
+	return qp->fd;
+}
+
+const struct nvmf_qpair_info *
+nvmf_qpair_info(const struct nvmf_qpair *qp)
+{
+	return &qp->info;
+}
+
+void
+nvmf_qpair_set_context(struct nvmf_qpair *qp, void *ctx)
+{
+	qp->ctx = ctx;
+}
+
+void *
+nvmf_qpair_context(const struct nvmf_qpair *qp)
+{
+	return qp->ctx;
+}
+
+uint16_t
+nvmf_qpair_qid(const struct nvmf_qpair *qp)
+{
+	return qp->qid;
+}
+
+void
+nvmf_qpair_free(struct nvmf_qpair *qp)
+{
+	if (qp == NULL)
+		return;
+	if (!qp->failed)
+		nvmf_qpair_fail(qp, "queue pair closed");
+	tx_drop_all(qp);
+	if (qp->controller)
+		nvmf_ctrl_drop_all(qp);
+	else
+		nvmf_host_drop_all(qp);
+	close(qp->fd);
+	free(qp->rxbuf);
+	free(qp->cmds);
+	free(qp->r2t_table);
+	nvmf_association_free(qp->na);
+	free(qp);
+}
+
+/* ------------------------------------------------------- blocking helpers */
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * Sends or receives exactly len bytes on a non-blocking socket within
+ * timeout_ms. Returns 0, -ETIMEDOUT, -ECONNRESET (peer closed) or -errno.
+ */
+int
+nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
+{
+	struct timespec deadline;
+	uint8_t *p = buf;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	while (len > 0) {
+		struct pollfd pfd = { .fd = fd, .events = do_send ? POLLOUT : POLLIN };
+		ssize_t n;
+		long left = ms_left(&deadline);
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (do_send)
+			n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads the rest of a termination request and describes it in err. */
+int
+nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
+    size_t errlen, int timeout_ms)
+{
+	struct nvme_tcp_term_req_hdr tr;
+
+	memcpy(&tr, ch, sizeof(*ch));
+	if (nvmf_io_exact(fd, (uint8_t *)&tr + sizeof(*ch), sizeof(tr) - sizeof(*ch),
+	    false, timeout_ms) != 0) {
+		snprintf(err, errlen, "peer sent a truncated %s",
+		    nvmf_pdu_type_name(ch->pdu_type));
+		return -1;
+	}
+	snprintf(err, errlen, "peer terminated the connection: %s (FES 0x%x)",
+	    nvmf_fes_string(tr.fes), tr.fes);
+	return 0;
+}
