@@ -1,0 +1,272 @@
+/*
+ * controller.c - the controllers of an NVM subsystem (and the discovery
+ * controller): their registers, features, queues and keep-alive timer.
+ * Queues of one controller run on separate threads; ctrl->lock guards it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "nvmfd.h"
+
+uint64_t
+nvmfd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct nvmfd_controller *
+nvmfd_controller_create(struct nvmfd_subsystem *ss, const struct nvmfd_config *cfg,
+    const char *hostnqn, const uint8_t hostid[16], uint32_t kato_ms)
+{
+	struct nvmfd_controller *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->queues = calloc(cfg->max_io_queues + 1, sizeof(*c->queues));
+	if (c->queues == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->nqueues = cfg->max_io_queues + 1;
+	c->ss = ss;
+	c->cfg = cfg;
+	snprintf(c->hostnqn, sizeof(c->hostnqn), "%s", hostnqn);
+	memcpy(c->hostid, hostid, sizeof(c->hostid));
+	pthread_mutex_init(&c->lock, NULL);
+	c->refs = 1;
+	c->kato_ms = kato_ms;
+	c->feat[NVME_FEAT_VOLATILE_WC] = 1;
+	atomic_store(&c->last_traffic_ms, (long)nvmfd_now_ms());
+	if (ss != NULL) {
+		pthread_mutex_lock(&ss->lock);
+		/* Dynamic controller model: the next free ID in 1..0xFFEF. */
+		for (;;) {
+			struct nvmfd_controller *o;
+			uint16_t id = ss->next_cntlid;
+
+			ss->next_cntlid = id >= 0xffef ? 1 : id + 1;
+			for (o = ss->controllers; o != NULL && o->cntlid != id; o = o->next)
+				;
+			if (o == NULL) {
+				c->cntlid = id;
+				break;
+			}
+		}
+		c->next = ss->controllers;
+		ss->controllers = c;
+		pthread_mutex_unlock(&ss->lock);
+	} else {
+		static atomic_ushort discovery_ids;
+
+		c->cntlid = (uint16_t)(atomic_fetch_add(&discovery_ids, 1) % 0xffef + 1);
+	}
+	return c;
+}
+
+struct nvmfd_controller *
+nvmfd_controller_find(struct nvmfd_subsystem *ss, uint16_t cntlid)
+{
+	struct nvmfd_controller *c;
+
+	pthread_mutex_lock(&ss->lock);
+	for (c = ss->controllers; c != NULL; c = c->next) {
+		if (c->cntlid == cntlid) {
+			pthread_mutex_lock(&c->lock);
+			if (c->dead) {
+				pthread_mutex_unlock(&c->lock);
+				c = NULL;
+			} else {
+				c->refs++;
+				pthread_mutex_unlock(&c->lock);
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return c;
+}
+
+void
+nvmfd_controller_release(struct nvmfd_controller *c)
+{
+	int left;
+
+	if (c->ss != NULL)
+		pthread_mutex_lock(&c->ss->lock);
+	pthread_mutex_lock(&c->lock);
+	left = --c->refs;
+	pthread_mutex_unlock(&c->lock);
+	if (left == 0 && c->ss != NULL) {
+		struct nvmfd_controller **pp;
+
+		for (pp = &c->ss->controllers; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+	}
+	if (c->ss != NULL)
+		pthread_mutex_unlock(&c->ss->lock);
+	if (left == 0) {
+		pthread_mutex_destroy(&c->lock);
+		free(c->queues);
+		free(c);
+	}
+}
+
+const char *
+nvmfd_controller_name(const struct nvmfd_controller *c)
+{
+	return c->ss != NULL ? c->ss->nqn : NVMF_DISCOVERY_NQN;
+}
+
+void
+nvmfd_controller_kill(struct nvmfd_controller *c, const char *why)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->dead) {
+		c->dead = true;
+		if (why != NULL)
+			nvmfd_log(LOG_WARNING, "controller %u of %s (host %s): %s; "
+			    "ending the association", c->cntlid, nvmfd_controller_name(c),
+			    c->hostnqn, why);
+	}
+	/* Wake every queue's thread; each closes its own connection. */
+	for (uint32_t i = 0; i < c->nqueues; i++)
+		if (c->queues[i] != NULL)
+			shutdown(c->queues[i]->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+nvmfd_controller_touch(struct nvmfd_controller *c)
+{
+	atomic_store(&c->last_traffic_ms, (long)nvmfd_now_ms());
+}
+
+bool
+nvmfd_controller_kato_expired(struct nvmfd_controller *c)
+{
+	uint32_t kato = c->kato_ms;
+
+	if (kato == 0)
+		return false;
+	return nvmfd_now_ms() - (uint64_t)atomic_load(&c->last_traffic_ms) > kato;
+}
+
+int
+nvmfd_controller_attach_queue(struct nvmfd_controller *c, uint16_t qid,
+    struct nvmfd_conn *conn)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->dead && qid < c->nqueues && c->queues[qid] == NULL) {
+		c->queues[qid] = conn;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void
+nvmfd_controller_detach_queue(struct nvmfd_controller *c, uint16_t qid,
+    struct nvmfd_conn *conn)
+{
+	pthread_mutex_lock(&c->lock);
+	if (qid < c->nqueues && c->queues[qid] == conn)
+		c->queues[qid] = NULL;
+	if (qid == 0) {
+		/* Held AERs belong to the admin queue that goes away now. */
+		for (uint32_t i = 0; i < c->naer; i++)
+			nvmf_capsule_free(c->aer[i]);
+		c->naer = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static uint64_t
+cap_value(void)
+{
+	return (uint64_t)(NVMFD_QUEUE_SIZE - 1) | NVME_CAP_CQR |
+	    ((uint64_t)2 << NVME_CAP_TO_SHIFT) |	/* 1 s to become ready */
+	    NVME_CAP_CSS_NVM;
+}
+
+uint16_t
+nvmfd_controller_property_get(struct nvmfd_controller *c, uint32_t ofst, bool eight,
+    uint64_t *value)
+{
+	pthread_mutex_lock(&c->lock);
+	switch (ofst) {
+	case NVME_REG_CAP:
+		*value = cap_value();
+		if (!eight)
+			*value &= 0xffffffffu;
+		break;
+	case NVME_REG_CAP + 4:
+		*value = cap_value() >> 32;
+		break;
+	case NVME_REG_VS:
+		*value = NVME_VS(1, 3, 0);
+		break;
+	case NVME_REG_CC:
+		*value = c->cc;
+		break;
+	case NVME_REG_CSTS:
+		*value = c->csts;
+		break;
+	default:
+		pthread_mutex_unlock(&c->lock);
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (eight && ofst != NVME_REG_CAP)
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+	return 0;
+}
+
+uint16_t
+nvmfd_controller_property_set(struct nvmfd_controller *c, uint32_t ofst, bool eight,
+    uint64_t value)
+{
+	uint32_t cc = (uint32_t)value, old;
+	bool reset = false;
+
+	if (ofst != NVME_REG_CC || eight)
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+	pthread_mutex_lock(&c->lock);
+	old = c->cc;
+	c->cc = cc;
+	if ((cc & NVME_CC_EN) && !(old & NVME_CC_EN)) {
+		uint32_t sqes = (cc >> NVME_CC_IOSQES_SHIFT) & 0xf;
+		uint32_t cqes = (cc >> NVME_CC_IOCQES_SHIFT) & 0xf;
+
+		if (c->ss != NULL && (sqes != 6 || cqes != 4))
+			c->csts |= NVME_CSTS_CFS;	/* entry sizes we cannot use */
+		else
+			c->csts |= NVME_CSTS_RDY;
+	} else if (!(cc & NVME_CC_EN) && (old & NVME_CC_EN)) {
+		c->csts &= ~(NVME_CSTS_RDY | NVME_CSTS_CFS);
+		c->csts &= ~(3u << NVME_CSTS_SHST_SHIFT);
+		reset = true;
+	}
+	if (cc & NVME_CC_SHN_MASK)
+		c->csts = (c->csts & ~(3u << NVME_CSTS_SHST_SHIFT)) | NVME_CSTS_SHST_COMPLETE;
+	if (reset) {
+		/* A controller reset deletes the I/O queues. */
+		for (uint32_t i = 1; i < c->nqueues; i++)
+			if (c->queues[i] != NULL)
+				shutdown(c->queues[i]->fd, SHUT_RDWR);
+		c->num_io_queues = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}

@@ -1,0 +1,238 @@
+/*
+ * devices.c - what a namespace stores its blocks in: a file or block device
+ * (pread/pwrite, fdatasync, hole punching) or memory (ramdisk:SIZE).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "nvmfd.h"
+
+struct nvmfd_device {
+	char spec[4096];
+	int fd;				/* -1 for a ramdisk */
+	uint8_t *mem;
+	uint64_t size;
+	bool is_block;
+};
+
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	case 't': case 'T': v <<= 40; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+struct nvmfd_device *
+nvmfd_device_open(const char *spec, uint32_t block_size, char *err, size_t errlen)
+{
+	struct nvmfd_device *dev = calloc(1, sizeof(*dev));
+	struct stat st;
+
+	if (dev == NULL) {
+		snprintf(err, errlen, "%s: out of memory", spec);
+		return NULL;
+	}
+	snprintf(dev->spec, sizeof(dev->spec), "%s", spec);
+	dev->fd = -1;
+	if (strncmp(spec, "ramdisk:", 8) == 0) {
+		if (parse_size(spec + 8, &dev->size) != 0) {
+			snprintf(err, errlen, "%s: bad ramdisk size (use e.g. ramdisk:64M)", spec);
+			goto fail;
+		}
+		dev->mem = mmap(NULL, dev->size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (dev->mem == MAP_FAILED) {
+			snprintf(err, errlen, "%s: cannot allocate: %s", spec, strerror(errno));
+			goto fail;
+		}
+	} else {
+		dev->fd = open(spec, O_RDWR | O_CLOEXEC);
+		if (dev->fd < 0 || fstat(dev->fd, &st) != 0) {
+			snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+			goto fail;
+		}
+		if (S_ISBLK(st.st_mode)) {
+			dev->is_block = true;
+			if (ioctl(dev->fd, BLKGETSIZE64, &dev->size) != 0) {
+				snprintf(err, errlen, "%s: size: %s", spec, strerror(errno));
+				goto fail;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			dev->size = (uint64_t)st.st_size;
+		} else {
+			snprintf(err, errlen, "%s: not a regular file or block device", spec);
+			goto fail;
+		}
+	}
+	dev->size -= dev->size % block_size;
+	if (dev->size == 0) {
+		snprintf(err, errlen, "%s: smaller than one %u-byte block", spec, block_size);
+		goto fail;
+	}
+	return dev;
+fail:
+	nvmfd_device_close(dev);
+	return NULL;
+}
+
+void
+nvmfd_device_close(struct nvmfd_device *dev)
+{
+	if (dev == NULL)
+		return;
+	if (dev->fd >= 0)
+		close(dev->fd);
+	if (dev->mem != NULL && dev->mem != MAP_FAILED)
+		munmap(dev->mem, dev->size);
+	free(dev);
+}
+
+uint64_t
+nvmfd_device_size(const struct nvmfd_device *dev)
+{
+	return dev->size;
+}
+
+const char *
+nvmfd_device_spec(const struct nvmfd_device *dev)
+{
+	return dev->spec;
+}
+
+bool
+nvmfd_device_is_file(const struct nvmfd_device *dev)
+{
+	return dev->fd >= 0;
+}
+
+int
+nvmfd_device_read(struct nvmfd_device *dev, void *buf, uint64_t off, uint32_t len)
+{
+	uint8_t *p = buf;
+
+	if (dev->mem != NULL) {
+		memcpy(buf, dev->mem + off, len);
+		return 0;
+	}
+	while (len > 0) {
+		ssize_t n = pread(dev->fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {		/* file shrank under us: reads as zeroes */
+			memset(p, 0, len);
+			return 0;
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+int
+nvmfd_device_write(struct nvmfd_device *dev, const void *buf, uint64_t off,
+    uint32_t len, bool fua)
+{
+	const uint8_t *p = buf;
+
+	if (dev->mem != NULL) {
+		memcpy(dev->mem + off, buf, len);
+		return 0;
+	}
+	while (len > 0) {
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+		ssize_t n = pwritev2(dev->fd, &iov, 1, (off_t)off, fua ? RWF_DSYNC : 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+int
+nvmfd_device_flush(struct nvmfd_device *dev)
+{
+	if (dev->mem != NULL)
+		return 0;
+	return fdatasync(dev->fd) == 0 ? 0 : -errno;
+}
+
+static int
+write_zero_blocks(struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeroes[65536];
+
+	while (len > 0) {
+		uint32_t n = len > sizeof(zeroes) ? sizeof(zeroes) : (uint32_t)len;
+		int rc = nvmfd_device_write(dev, zeroes, off, n, false);
+
+		if (rc != 0)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+nvmfd_device_write_zeroes(struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	if (dev->mem != NULL) {
+		memset(dev->mem + off, 0, len);
+		return 0;
+	}
+	if (!dev->is_block &&
+	    fallocate(dev->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)off, (off_t)len) == 0)
+		return 0;
+	return write_zero_blocks(dev, off, len);
+}
+
+int
+nvmfd_device_deallocate(struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	if (dev->mem != NULL) {
+		memset(dev->mem + off, 0, len);
+		return 0;
+	}
+	/* Deallocated blocks read as zeroes (DLFEAT): punch, or write zeroes. */
+	if (fallocate(dev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)off, (off_t)len) == 0)
+		return 0;
+	return write_zero_blocks(dev, off, len);
+}

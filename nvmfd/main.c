@@ -1,0 +1,215 @@
+/*
+ * main.c - nvmfd: an NVMe over Fabrics (TCP) target.
+ *
+ *   nvmfd [-dFGg] [-H maxh2cdata] [-P discovery-port] [-p port] [-n SubNQN]
+ *         [-a address] [-c config.json] [-v] device ...
+ *
+ * FreeBSD's nvmfd command line, plus -c (several subsystems, ports and host
+ * allow-lists from a JSON file) and -a (listen address).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "nvmfd.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: nvmfd [-dFGgv] [-H maxh2cdata] [-P discovery-port] [-p port]\n"
+	    "             [-n SubNQN] [-a address] device ...\n"
+	    "       nvmfd [-dv] -c config.json\n"
+	    "  device       a file or block device path, or ramdisk:SIZE (e.g. ramdisk:64M)\n"
+	    "  -d           stay in the foreground and log to stderr\n"
+	    "  -F           permit hosts to disable SQ flow control\n"
+	    "  -G / -g      permit hosts to enable data / header digests\n"
+	    "  -H bytes     MAXH2CDATA offered to hosts (default 262144)\n"
+	    "  -P port      discovery service port (default 8009, 0: none)\n"
+	    "  -p port      NVMe/TCP port (default 4420)\n"
+	    "  -n SubNQN    the subsystem's NQN\n"
+	    "  -a address   listen on this address only (default: all)\n"
+	    "  -c file      JSON configuration: subsystems, listen ports, allowed hosts\n"
+	    "  -v           log every connection\n");
+}
+
+static int
+parse_port(const char *s, const char *what, bool zero_ok)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < (zero_ok ? 0 : 1) || v > 65535) {
+		fprintf(stderr, "nvmfd: invalid %s '%s' (1-65535)\n", what, s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+/* Detaches, reporting start-up errors through a pipe so the caller sees them. */
+static int
+daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char msg[512];
+	ssize_t n;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "nvmfd: cannot detach: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n > 0) {
+			msg[n] = '\0';
+			fprintf(stderr, "nvmfd: %s\n", msg);
+			exit(1);
+		}
+		exit(0);
+	}
+	close(p[0]);
+	setsid();
+	return p[1];
+}
+
+static void
+fail(int report_fd, const char *err)
+{
+	if (report_fd >= 0) {
+		ssize_t rc = write(report_fd, err, strlen(err));
+
+		(void)rc;
+	} else {
+		fprintf(stderr, "nvmfd: %s\n", err);
+	}
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nvmfd_options o = { .discovery_port = -1 };
+	struct nvmfd_config cfg;
+	struct nvmfd_listener *ls;
+	uint32_t nls;
+	char err[512];
+	sigset_t sigs;
+	int ch, sig, report_fd = -1;
+
+	while ((ch = getopt_long(argc, argv, "a:c:dFGgH:hn:P:p:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': o.address = optarg; break;
+		case 'c': o.config_file = optarg; break;
+		case 'd': o.foreground = true; break;
+		case 'F': o.allow_disable_sq_fc = true; break;
+		case 'G': o.data_digests = true; break;
+		case 'g': o.header_digests = true; break;
+		case 'H': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || v < 4096 || v % 4 != 0 || v > (1ul << 24)) {
+				fprintf(stderr, "nvmfd: invalid MAXH2CDATA '%s' (a multiple of 4, "
+				    "4096 to 16777216)\n", optarg);
+				return 2;
+			}
+			o.max_h2c_data = (uint32_t)v;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		case 'n':
+			if (strlen(optarg) > NVMF_NQN_MAX_LEN || strncmp(optarg, "nqn.", 4) != 0) {
+				fprintf(stderr, "nvmfd: invalid SubNQN '%s' (nqn...., at most %d "
+				    "characters)\n", optarg, NVMF_NQN_MAX_LEN);
+				return 2;
+			}
+			o.subnqn = optarg;
+			break;
+		case 'P': o.discovery_port = parse_port(optarg, "discovery port", true); break;
+		case 'p': o.port = parse_port(optarg, "port", false); break;
+		case 'v': o.verbose++; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	o.devices = argv + optind;
+	o.ndevices = argc - optind;
+	if (o.config_file != NULL && (o.ndevices > 0 || o.subnqn || o.port ||
+	    o.discovery_port >= 0 || o.address)) {
+		fprintf(stderr, "nvmfd: -c takes subsystems, devices and ports from the file; "
+		    "give none on the command line\n");
+		return 2;
+	}
+
+	if (o.config_file != NULL) {
+		if (nvmfd_config_load_json(&cfg, o.config_file, err, sizeof(err)) != 0)
+			fail(-1, err);
+		cfg.header_digests |= o.header_digests;
+		cfg.data_digests |= o.data_digests;
+		cfg.allow_disable_sq_fc |= o.allow_disable_sq_fc;
+		if (o.max_h2c_data)
+			cfg.max_h2c_data = o.max_h2c_data;
+	} else if (nvmfd_config_from_options(&cfg, &o, err, sizeof(err)) != 0) {
+		if (o.ndevices == 0)
+			usage(stderr);
+		fail(-1, err);
+	}
+
+	if (!o.foreground)
+		report_fd = daemonize();
+	nvmfd_log_init(o.foreground, o.verbose);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (nvmfd_listeners_start(&cfg, &ls, &nls, err, sizeof(err)) != 0)
+		fail(report_fd, err);
+	for (uint32_t i = 0; i < cfg.nsubsystems; i++) {
+		const struct nvmfd_subsystem *ss = cfg.subsystems[i];
+
+		for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++)
+			if (ss->ns[n] != NULL)
+				nvmfd_log(LOG_INFO, "%s namespace %u: %s (%llu blocks of %u bytes)",
+				    ss->nqn, ss->ns[n]->nsid, nvmfd_device_spec(ss->ns[n]->dev),
+				    (unsigned long long)ss->ns[n]->nlbas, 1u << ss->ns[n]->lba_shift);
+	}
+	if (report_fd >= 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		close(devnull);
+		close(report_fd);
+	}
+
+	do {
+		if (sigwait(&sigs, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	nvmfd_log(LOG_INFO, "signal %d: shutting down", sig);
+	nvmfd_listeners_stop(ls, nls);
+	/* Connections end with the process; file data is already written through. */
+	for (uint32_t i = 0; i < cfg.nsubsystems; i++)
+		for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++)
+			if (cfg.subsystems[i]->ns[n] != NULL)
+				nvmfd_device_flush(cfg.subsystems[i]->ns[n]->dev);
+	return 0;
+}

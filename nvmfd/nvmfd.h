@@ -1,0 +1,216 @@
+/*
+ * nvmfd.h - the NVMe/TCP target daemon: its configuration, namespaces,
+ * controllers and connections.
+ */
+#ifndef NVMFD_H
+#define NVMFD_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "nvmf/libnvmf.h"
+
+#define NVMFD_VERSION		"0.1"
+#define NVMFD_MAX_NAMESPACES	1024
+#define NVMFD_QUEUE_SIZE	128	/* MQES + 1 */
+#define NVMFD_MAX_IO_QUEUES	64
+#define NVMFD_MAX_AER		4
+#define NVMFD_MDTS		8	/* 2^8 pages of 4 KiB: 1 MiB */
+#define NVMFD_MAX_TRANSFER	(4096u << NVMFD_MDTS)
+
+/* ------------------------------------------------------------ logging */
+void nvmfd_log_init(bool foreground, int verbosity);
+void nvmfd_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------ devices */
+struct nvmfd_device;
+
+struct nvmfd_device *nvmfd_device_open(const char *spec, uint32_t block_size,
+    char *err, size_t errlen);
+void nvmfd_device_close(struct nvmfd_device *dev);
+uint64_t nvmfd_device_size(const struct nvmfd_device *dev);
+const char *nvmfd_device_spec(const struct nvmfd_device *dev);
+bool nvmfd_device_is_file(const struct nvmfd_device *dev);
+/* 0 or -errno. fua: durable before return. */
+int nvmfd_device_read(struct nvmfd_device *dev, void *buf, uint64_t off, uint32_t len);
+int nvmfd_device_write(struct nvmfd_device *dev, const void *buf, uint64_t off,
+    uint32_t len, bool fua);
+int nvmfd_device_flush(struct nvmfd_device *dev);
+int nvmfd_device_write_zeroes(struct nvmfd_device *dev, uint64_t off, uint64_t len);
+int nvmfd_device_deallocate(struct nvmfd_device *dev, uint64_t off, uint64_t len);
+
+/* ------------------------------------------------------ configuration */
+struct nvmfd_namespace {
+	uint32_t nsid;
+	uint32_t lba_shift;
+	uint64_t nlbas;
+	struct nvmfd_device *dev;
+	uint8_t nguid[16];
+	uint8_t uuid[16];
+	uint8_t eui64[8];
+};
+
+struct nvmfd_port {
+	uint16_t id;
+	char address[64];		/* numeric, "" for every address */
+	uint16_t port;
+	bool discovery_only;		/* FreeBSD's -P listener */
+};
+
+struct nvmfd_subsystem {
+	char nqn[NVMF_NQN_MAX_LEN + 1];
+	char serial[21];
+	char model[41];
+	struct nvmfd_namespace *ns[NVMFD_MAX_NAMESPACES];
+	uint32_t nns;
+	char **hosts;			/* allowed host NQNs; none: any host */
+	uint32_t nhosts;
+	uint16_t *ports;		/* port ids this subsystem is reachable on */
+	uint32_t nports;
+	pthread_mutex_t lock;
+	uint16_t next_cntlid;
+	struct nvmfd_controller *controllers;
+};
+
+struct nvmfd_config {
+	struct nvmfd_port *ports;
+	uint32_t nports;
+	struct nvmfd_subsystem **subsystems;
+	uint32_t nsubsystems;
+	/* Transport permissions (FreeBSD's -g -G -F -H) and sizes. */
+	bool header_digests;
+	bool data_digests;
+	bool allow_disable_sq_fc;
+	uint32_t max_h2c_data;
+	uint32_t io_icd_size;
+	uint32_t max_io_queues;
+	uint64_t genctr;
+};
+
+/* From the command line (FreeBSD's options): returns 0 or -1 with err. */
+struct nvmfd_options {
+	bool foreground;
+	int verbose;
+	bool header_digests, data_digests, allow_disable_sq_fc;
+	uint32_t max_h2c_data;
+	const char *address;
+	int discovery_port;		/* -1: default, 0: none */
+	int port;
+	const char *subnqn;
+	const char *config_file;
+	char **devices;
+	int ndevices;
+};
+
+int nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *o,
+    char *err, size_t errlen);
+int nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
+    size_t errlen);
+void nvmfd_config_free(struct nvmfd_config *cfg);
+/* Adds a namespace from a device spec; nsid 0 picks the next free one. */
+int nvmfd_subsystem_add_namespace(struct nvmfd_subsystem *ss, uint32_t nsid,
+    const char *spec, uint32_t block_size, char *err, size_t errlen);
+struct nvmfd_subsystem *nvmfd_subsystem_new(const char *nqn);
+bool nvmfd_subsystem_on_port(const struct nvmfd_subsystem *ss, uint16_t port_id);
+bool nvmfd_subsystem_allows(const struct nvmfd_subsystem *ss, const char *hostnqn);
+struct nvmfd_namespace *nvmfd_subsystem_ns(const struct nvmfd_subsystem *ss,
+    uint32_t nsid);
+
+/* ------------------------------------------------------- controllers */
+struct nvmfd_conn;
+
+struct nvmfd_controller {
+	struct nvmfd_controller *next;	/* in the subsystem's list */
+	struct nvmfd_subsystem *ss;	/* NULL: the discovery controller */
+	const struct nvmfd_config *cfg;
+	uint16_t cntlid;
+	char hostnqn[NVMF_NQN_MAX_LEN + 1];
+	uint8_t hostid[16];
+	pthread_mutex_t lock;
+	int refs;			/* connections attached */
+	bool dead;			/* association over: queues must go */
+	uint32_t cc;
+	uint32_t csts;
+	uint32_t kato_ms;
+	atomic_long last_traffic_ms;
+	uint32_t num_io_queues;		/* granted by Set Features */
+	uint32_t aec;			/* async event configuration */
+	uint32_t feat[256];		/* other settable features, by FID */
+	struct nvmfd_conn **queues;	/* [0] admin, [1..num] I/O */
+	uint32_t nqueues;
+	struct nvmf_capsule *aer[NVMFD_MAX_AER];
+	uint32_t naer;
+	uint64_t data_units_read, data_units_written, host_reads, host_writes;
+};
+
+struct nvmfd_controller *nvmfd_controller_create(struct nvmfd_subsystem *ss,
+    const struct nvmfd_config *cfg, const char *hostnqn, const uint8_t hostid[16],
+    uint32_t kato_ms);
+void nvmfd_controller_release(struct nvmfd_controller *c);
+struct nvmfd_controller *nvmfd_controller_find(struct nvmfd_subsystem *ss,
+    uint16_t cntlid);
+/* Ends the association: every queue of the controller is shut down. */
+void nvmfd_controller_kill(struct nvmfd_controller *c, const char *why);
+void nvmfd_controller_touch(struct nvmfd_controller *c);
+bool nvmfd_controller_kato_expired(struct nvmfd_controller *c);
+int nvmfd_controller_attach_queue(struct nvmfd_controller *c, uint16_t qid,
+    struct nvmfd_conn *conn);
+void nvmfd_controller_detach_queue(struct nvmfd_controller *c, uint16_t qid,
+    struct nvmfd_conn *conn);
+uint16_t nvmfd_controller_property_get(struct nvmfd_controller *c, uint32_t ofst,
+    bool eight, uint64_t *value);
+uint16_t nvmfd_controller_property_set(struct nvmfd_controller *c, uint32_t ofst,
+    bool eight, uint64_t value);
+const char *nvmfd_controller_name(const struct nvmfd_controller *c);
+
+/* --------------------------------------------------------- connections */
+struct nvmfd_listener {
+	struct nvmfd_port *port;
+	const struct nvmfd_config *cfg;
+	struct nvmf_association *na;
+	int fd;
+	pthread_t thread;
+};
+
+struct nvmfd_conn {
+	struct nvmfd_listener *listener;
+	const struct nvmfd_config *cfg;
+	struct nvmf_qpair *qp;
+	int fd;
+	char peer[80];
+	struct nvmfd_controller *ctrl;
+	uint16_t qid;
+	bool connected;			/* Connect succeeded */
+	bool close_after_flush;		/* Disconnect command */
+};
+
+int nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
+    uint32_t *count, char *err, size_t errlen);
+void nvmfd_listeners_stop(struct nvmfd_listener *l, uint32_t count);
+void nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage *peer);
+
+/* Command handling, by queue kind. Each completes or keeps the capsule. */
+void nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+void nvmfd_admin_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+void nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+void nvmfd_io_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+/* Fabrics commands every admin queue takes (Property Get/Set, Disconnect). */
+bool nvmfd_fabrics_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+/* Get Log Page data for the discovery controller. */
+uint32_t nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out);
+void nvmfd_identify_discovery_controller(const struct nvmfd_controller *c,
+    struct nvme_identify_controller *id);
+
+/* Helpers shared by the command handlers. */
+void nvmfd_complete(struct nvmf_capsule *nc, uint16_t status);
+void nvmfd_complete_data(struct nvmf_capsule *nc, const void *buf, uint32_t len);
+uint16_t nvmfd_get_log_common(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
+    const void *log, uint64_t loglen);
+void nvmfd_pad_copy(char *dst, size_t dstlen, const char *src);
+uint64_t nvmfd_now_ms(void);
+
+#endif /* NVMFD_H */
