@@ -19,7 +19,7 @@ NVMFD_SRCS := $(wildcard nvmfd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
-PROGRAMS   := $(BUILD)/bin/nvmfd $(BUILD)/bin/nvmf-probe
+PROGRAMS   := $(BUILD)/bin/nvmfd
 
 UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -39,10 +39,6 @@ $(LIBNVMF): $(LIB_OBJS)
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
-
-$(BUILD)/bin/nvmf-probe: $(BUILD)/tests/tools/nvmf-probe.o $(LIBNVMF)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)

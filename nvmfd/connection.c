@@ -240,7 +240,7 @@ static const char *
 conn_step(struct nvmfd_conn *conn, uint64_t started)
 {
 	struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
-	struct nvmfd_controller *c = conn->ctrl;
+	struct nvmfd_controller *c;
 
 	if (nvmf_qpair_tx_pending(conn->qp))
 		pfd.events |= POLLOUT;
@@ -250,6 +250,7 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 		return nvmf_qpair_error(conn->qp);
 	if (conn->close_after_flush && !nvmf_qpair_tx_pending(conn->qp))
 		return "host sent Disconnect";
+	c = conn->ctrl;
 	if (!conn->connected) {
 		if (nvmfd_now_ms() - started > CONNECT_TIMEOUT_MS)
 			return "no Connect command within 10 s";
