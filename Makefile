@@ -2,9 +2,8 @@
 #
 #   make            build the library and programs into build/
 #   make check      install test dependencies (apt-get), build, run every test
-#   make demo       a target and a Linux-free walk-through in a private run directory
+#   make demo       nvmfd serving the Linux kernel's NVMe/TCP host (under qemu)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make bench      performance ratios against this machine's TCP loopback
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -25,7 +24,7 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux tshark fuzz sanitize demo install clean bench
+.PHONY: all deps check unit e2e linux fuzz sanitize demo install clean
 all: $(LIBNVMF) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -73,9 +72,6 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
-
-bench: all
-	@scripts/bench.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \

@@ -205,6 +205,58 @@ void nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status,
 /* Controller: drops a command without answering (connection going away). */
 void nvmf_capsule_free(struct nvmf_capsule *nc);
 
+/* ------------------------------------- blocking association set-up (tools) */
+
+/*
+ * Dials address:port (numeric or a name; IPv4 or IPv6) within timeout_ms.
+ * Returns the connected socket, or -1 with err naming the cause.
+ */
+int nvmf_tcp_dial(const char *address, const char *port, int timeout_ms, char *err,
+    size_t errlen);
+
+/* What a host presents in Fabrics Connect. */
+struct nvmf_connect_params {
+	size_t size;
+	const char *subnqn;
+	const char *hostnqn;
+	uint8_t hostid[16];
+	uint16_t cntlid;		/* NVMF_CNTLID_DYNAMIC for an admin queue */
+	uint32_t kato_ms;		/* admin queue only */
+	int timeout_ms;			/* each exchange */
+};
+
+/*
+ * ICReq/ICResp, then Fabrics Connect for queue qid with qsize entries, on a
+ * connected socket. On success returns the queue pair (owning fd) and sets
+ * *cntlid from the response; on failure returns NULL, closes nothing (fd is
+ * still the caller's), and err says why — a Connect refused names its status
+ * (e.g. "Connect Invalid Host"), and *status holds it when status != NULL.
+ */
+struct nvmf_qpair *nvmf_host_connect_queue(struct nvmf_association *na, int fd,
+    const struct nvmf_connect_params *cp, uint16_t qid, uint16_t qsize,
+    uint16_t *cntlid, uint16_t *status, char *err, size_t errlen);
+
+/* Reads a property (register). 0 or -1 with err. */
+int nvmf_host_property_get(struct nvmf_qpair *admin, uint32_t offset, bool eight,
+    uint64_t *value, int timeout_ms, char *err, size_t errlen);
+/* Sets CC.EN and waits for CSTS.RDY within CAP.TO (at most timeout_ms). */
+int nvmf_host_enable_controller(struct nvmf_qpair *admin, int timeout_ms, char *err,
+    size_t errlen);
+/* Sets CC.SHN and waits for CSTS.SHST complete; best effort on a failing queue. */
+int nvmf_host_shutdown_controller(struct nvmf_qpair *admin, int timeout_ms);
+/* Runs an admin command whose data (len bytes) comes back into buf. */
+int nvmf_host_admin_read(struct nvmf_qpair *admin, const struct nvme_command *sqe,
+    void *buf, uint32_t len, uint32_t *cdw0, int timeout_ms, char *err, size_t errlen);
+/* Set Features Number of Queues: asks for *count I/O queues, returns the grant. */
+int nvmf_host_request_queues(struct nvmf_qpair *admin, uint32_t *count, int timeout_ms,
+    char *err, size_t errlen);
+/*
+ * Reads the whole discovery log, re-reading while the generation counter
+ * changes. *log is malloc'd (header then numrec entries); free() it.
+ */
+int nvmf_host_discovery_log(struct nvmf_qpair *admin,
+    struct nvmf_discovery_log_header **log, int timeout_ms, char *err, size_t errlen);
+
 /* ------------------------------------------------ commands (host helpers) */
 
 /* Builders fill a zeroed SQE; none does I/O. */

@@ -9,7 +9,7 @@
 #include "nvmf_pdu.h"
 
 /* The header of a termination request carries at most this much data. */
-#define TERM_REQ_MAX_DATA	152
+#define TERM_REQ_MAX_DATA	NVME_TCP_TERM_REQ_MAX_DATA
 
 void
 nvmf_pdu_fault_set(struct nvmf_pdu_fault *f, uint16_t fes, uint32_t fei,

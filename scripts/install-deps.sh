@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs the Debian packages the build and the tests need, only those missing.
+# Runs as root on a fresh Debian 12 machine (CI) or says what to install.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential pkg-config		# the build
+	libisal-dev libjson-c-dev		# CRC32C digests, JSON configuration
+	libcmocka-dev python3-pytest		# unit and end-to-end tests
+	clang libclang-rt-14-dev		# libFuzzer and sanitizers
+	tshark					# the nvme-tcp dissector as wire-format oracle
+	qemu-system-x86 nvme-cli cpio kmod xz-utils	# the Linux kernel as a peer
+	iproute2 procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt_install() { apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nvmf-apt.log 2>&1; }
+if ! apt_install; then
+	apt-get update -q >/tmp/nvmf-apt-update.log 2>&1 || true
+	apt_install || { tail -n 20 /tmp/nvmf-apt.log >&2; echo "install-deps: apt-get install failed" >&2; exit 1; }
+fi
