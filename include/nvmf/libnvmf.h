@@ -257,6 +257,41 @@ int nvmf_host_request_queues(struct nvmf_qpair *admin, uint32_t *count, int time
 int nvmf_host_discovery_log(struct nvmf_qpair *admin,
     struct nvmf_discovery_log_header **log, int timeout_ms, char *err, size_t errlen);
 
+/* ------------------------------------------- queue hand-off between processes */
+
+/*
+ * Everything a process needs to carry on a connected host queue pair over
+ * the same socket: what ICReq/ICResp and Connect settled and where the
+ * submission queue stands. Set .size before use.
+ */
+struct nvmf_qpair_handoff {
+	size_t size;
+	uint16_t qid;
+	uint16_t qsize;
+	bool sq_flow_control;
+	uint16_t sqhd;
+	uint16_t sqtail;
+	uint32_t icd_size;
+	struct nvmf_qpair_info info;
+};
+
+/*
+ * Describes a host queue pair for hand-off. Fails with -EBUSY while a
+ * command is outstanding or a PDU is half received or half sent.
+ */
+int nvmf_host_qpair_export(const struct nvmf_qpair *qp, struct nvmf_qpair_handoff *h);
+/*
+ * Frees the queue pair but leaves its socket open; returns the socket,
+ * which now belongs to the caller.
+ */
+int nvmf_qpair_release_fd(struct nvmf_qpair *qp);
+/*
+ * Host: builds a queue pair on a socket handed over with h (no new
+ * ICReq, no new Connect). Takes fd on success; NULL with err otherwise.
+ */
+struct nvmf_qpair *nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
+    const struct nvmf_qpair_handoff *h, char *err, size_t errlen);
+
 /* ------------------------------------------------ commands (host helpers) */
 
 /* Builders fill a zeroed SQE; none does I/O. */

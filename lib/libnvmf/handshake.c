@@ -200,16 +200,11 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 	qp->rules.hdgst = qp->info.header_digests;
 	qp->rules.ddgst = qp->info.data_digests;
 	qp->rules.rx_pda = p->pda;
-	qp->cmds = calloc(qsize, sizeof(*qp->cmds));
-	if (qp->cmds == NULL) {
+	if (nvmf_host_slots_init(qp) != 0) {
 		qp->fd = -1;
 		nvmf_qpair_free(qp);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
-	}
-	for (int i = qsize - 1; i >= 0; i--) {
-		qp->cmds[i].next_free = qp->free_cmds;
-		qp->free_cmds = &qp->cmds[i];
 	}
 	return qp;
 }

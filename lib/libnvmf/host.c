@@ -10,6 +10,19 @@
 
 #include "nvmf_qpair.h"
 
+int
+nvmf_host_slots_init(struct nvmf_qpair *qp)
+{
+	qp->cmds = calloc(qp->qsize, sizeof(*qp->cmds));
+	if (qp->cmds == NULL)
+		return -1;
+	for (int i = qp->qsize - 1; i >= 0; i--) {
+		qp->cmds[i].next_free = qp->free_cmds;
+		qp->free_cmds = &qp->cmds[i];
+	}
+	return 0;
+}
+
 void
 nvmf_host_qpair_set_icd_size(struct nvmf_qpair *qp, uint32_t bytes)
 {

@@ -173,6 +173,7 @@ nvmf_host_connect_queue(struct nvmf_association *na, int fd,
 	}
 	if (cntlid != NULL)
 		*cntlid = NVMF_CONNECT_RSP_CNTLID(cqe.cdw0);
+	qp->qid = qid;
 	return qp;
 fail:
 	/* The caller keeps the socket: detach it from the queue pair first. */

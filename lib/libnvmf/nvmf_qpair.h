@@ -136,6 +136,7 @@ int nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
     size_t errlen, int timeout_ms);
 
 /* host.c: what the engine hands to the host side. */
+int nvmf_host_slots_init(struct nvmf_qpair *qp);
 int nvmf_host_rx_header(struct nvmf_qpair *qp);
 void nvmf_host_rx_done(struct nvmf_qpair *qp);
 void nvmf_host_drop_all(struct nvmf_qpair *qp);
