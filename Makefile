@@ -15,10 +15,17 @@ LDLIBS   += -lisal -pthread
 
 LIB_SRCS   := $(wildcard lib/libnvmf/*.c)
 NVMFD_SRCS := $(wildcard nvmfd/*.c)
+CTL_SRCS   := $(wildcard nvmecontrol/*.c)
+HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
+CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
-PROGRAMS   := $(BUILD)/bin/nvmfd
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(CTL_SRCS),$(BUILD)/bin/nvmecontrol) \
+              $(if $(HOSTD_SRCS),$(BUILD)/bin/nvmf-hostd)
 
 UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -38,6 +45,15 @@ $(LIBNVMF): $(LIB_OBJS)
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
+$(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
+$(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
+$(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)
@@ -76,7 +92,7 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \
 	    $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(BUILD)/bin/nvmfd $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
 	install -m 644 nvmfd/nvmfd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
