@@ -10,14 +10,16 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -pthread
+            -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -Ilib/daemon -pthread
 LDLIBS   += -lisal -pthread
 
 LIB_SRCS   := $(wildcard lib/libnvmf/*.c)
+DAEMON_SRCS := $(wildcard lib/daemon/*.c)
 NVMFD_SRCS := $(wildcard nvmfd/*.c)
 CTL_SRCS   := $(wildcard nvmecontrol/*.c)
 HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
@@ -42,7 +44,7 @@ $(LIBNVMF): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(LIBNVMF)
+$(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(DAEMON_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
@@ -51,7 +53,7 @@ $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(LIBNVMF)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
-$(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(LIBNVMF)
+$(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(DAEMON_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
 

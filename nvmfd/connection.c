@@ -99,7 +99,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	bool disable_fc = (cmd->cattr & NVMF_CONNECT_ATTR_DISABLE_SQ_FC) != 0;
 
 	if (cmd->opc != NVME_ADMIN_FABRICS || cmd->fctype != NVMF_FCTYPE_CONNECT) {
-		nvmfd_log(LOG_WARNING, "%s: command 0x%02x before Connect", conn->peer,
+		daemon_log(LOG_WARNING, "%s: command 0x%02x before Connect", conn->peer,
 		    cmd->opc);
 		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
 		    NVME_SC_COMMAND_SEQUENCE_ERROR));
@@ -127,7 +127,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	if (strcmp(subnqn, NVMF_DISCOVERY_NQN) != 0) {
 		ss = find_subsystem(conn, subnqn);
 		if (ss == NULL) {
-			nvmfd_log(LOG_NOTICE, "%s: host %s asked for unknown subsystem %s",
+			daemon_log(LOG_NOTICE, "%s: host %s asked for unknown subsystem %s",
 			    conn->peer, hostnqn, subnqn);
 			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
 			    NVMF_CONNECT_INVALID_PARAM(1,
@@ -135,7 +135,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 			return;
 		}
 		if (!nvmfd_subsystem_allows(ss, hostnqn)) {
-			nvmfd_log(LOG_WARNING, "%s: host %s is not allowed into %s: refused "
+			daemon_log(LOG_WARNING, "%s: host %s is not allowed into %s: refused "
 			    "(Connect Invalid Host)", conn->peer, hostnqn, subnqn);
 			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_HOST, 0);
 			return;
@@ -206,7 +206,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	conn->connected = true;
 	nvmf_controller_qpair_setup(conn->qp, cmd->qid, (uint16_t)(cmd->sqsize + 1),
 	    !disable_fc);
-	nvmfd_log(cmd->qid == 0 ? LOG_INFO : LOG_DEBUG,
+	daemon_log(cmd->qid == 0 ? LOG_INFO : LOG_DEBUG,
 	    "%s: host %s connected to %s, controller %u queue %u (size %u, KATO %u ms%s%s)",
 	    conn->peer, hostnqn, nvmfd_controller_name(ctrl), ctrl->cntlid, cmd->qid,
 	    cmd->sqsize + 1, cmd->qid == 0 ? cmd->kato : ctrl->kato_ms,
@@ -279,7 +279,7 @@ conn_main(void *arg)
 	conn->qp = nvmf_controller_qpair_accept(conn->listener->na, conn->fd,
 	    HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
 	if (conn->qp == NULL) {
-		nvmfd_log(strstr(err, "C2HTermReq") ? LOG_WARNING : LOG_DEBUG, "%s: %s",
+		daemon_log(strstr(err, "C2HTermReq") ? LOG_WARNING : LOG_DEBUG, "%s: %s",
 		    conn->peer, err);
 		close(conn->fd);
 		free(conn);
@@ -290,13 +290,13 @@ conn_main(void *arg)
 		;
 
 	if (strstr(why, "TermReq") != NULL)
-		nvmfd_log(LOG_WARNING, "%s: %s", conn->peer, why);
+		daemon_log(LOG_WARNING, "%s: %s", conn->peer, why);
 	else if (conn->ctrl != NULL)
-		nvmfd_log(conn->qid == 0 ? LOG_INFO : LOG_DEBUG,
+		daemon_log(conn->qid == 0 ? LOG_INFO : LOG_DEBUG,
 		    "%s: controller %u queue %u closed: %s", conn->peer,
 		    conn->ctrl->cntlid, conn->qid, why);
 	else
-		nvmfd_log(LOG_DEBUG, "%s: closed before Connect: %s", conn->peer, why);
+		daemon_log(LOG_DEBUG, "%s: closed before Connect: %s", conn->peer, why);
 
 	if (conn->ctrl != NULL) {
 		nvmfd_controller_detach_queue(conn->ctrl, conn->qid, conn);
@@ -330,7 +330,7 @@ nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (pthread_create(&t, &attr, conn_main, conn) != 0) {
-		nvmfd_log(LOG_ERR, "%s: cannot start a thread: refusing the connection",
+		daemon_log(LOG_ERR, "%s: cannot start a thread: refusing the connection",
 		    conn->peer);
 		close(fd);
 		free(conn);

@@ -134,7 +134,7 @@ nvmfd_controller_kill(struct nvmfd_controller *c, const char *why)
 	if (!c->dead) {
 		c->dead = true;
 		if (why != NULL)
-			nvmfd_log(LOG_WARNING, "controller %u of %s (host %s): %s; "
+			daemon_log(LOG_WARNING, "controller %u of %s (host %s): %s; "
 			    "ending the association", c->cntlid, nvmfd_controller_name(c),
 			    c->hostnqn, why);
 	}

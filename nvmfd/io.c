@@ -61,7 +61,7 @@ io_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
 	else
 		rc = nvmfd_device_read(ns->dev, buf, slba << ns->lba_shift, (uint32_t)bytes);
 	if (rc != 0) {
-		nvmfd_log(LOG_ERR, "%s: namespace %u: %s of %u blocks at %llu: %s",
+		daemon_log(LOG_ERR, "%s: namespace %u: %s of %u blocks at %llu: %s",
 		    nvmfd_device_spec(ns->dev), ns->nsid, write ? "write" : "read", nlb,
 		    (unsigned long long)slba, strerror(-rc));
 		nvmfd_complete(nc, errno_status(rc));

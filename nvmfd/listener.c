@@ -115,7 +115,7 @@ nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
 			snprintf(err, errlen, "cannot start a thread: %s", strerror(errno));
 			return -1;
 		}
-		nvmfd_log(LOG_INFO, "listening on %s port %u (%s)",
+		daemon_log(LOG_INFO, "listening on %s port %u (%s)",
 		    ls[i].port->address[0] ? ls[i].port->address : "*", ls[i].port->port,
 		    ls[i].port->discovery_only ? "discovery" : "NVMe/TCP");
 	}

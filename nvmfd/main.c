@@ -171,7 +171,7 @@ main(int argc, char **argv)
 
 	if (!o.foreground)
 		report_fd = daemonize();
-	nvmfd_log_init(o.foreground, o.verbose);
+	daemon_log_init("nvmfd", o.foreground, o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -186,7 +186,7 @@ main(int argc, char **argv)
 
 		for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++)
 			if (ss->ns[n] != NULL)
-				nvmfd_log(LOG_INFO, "%s namespace %u: %s (%llu blocks of %u bytes)",
+				daemon_log(LOG_INFO, "%s namespace %u: %s (%llu blocks of %u bytes)",
 				    ss->nqn, ss->ns[n]->nsid, nvmfd_device_spec(ss->ns[n]->dev),
 				    (unsigned long long)ss->ns[n]->nlbas, 1u << ss->ns[n]->lba_shift);
 	}
@@ -204,7 +204,7 @@ main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			break;
 	} while (sig == SIGHUP);
-	nvmfd_log(LOG_INFO, "signal %d: shutting down", sig);
+	daemon_log(LOG_INFO, "signal %d: shutting down", sig);
 	nvmfd_listeners_stop(ls, nls);
 	/* Connections end with the process; file data is already written through. */
 	for (uint32_t i = 0; i < cfg.nsubsystems; i++)

@@ -22,9 +22,7 @@
 #define NVMFD_MDTS		8	/* 2^8 pages of 4 KiB: 1 MiB */
 #define NVMFD_MAX_TRANSFER	(4096u << NVMFD_MDTS)
 
-/* ------------------------------------------------------------ logging */
-void nvmfd_log_init(bool foreground, int verbosity);
-void nvmfd_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "daemon_log.h"
 
 /* ------------------------------------------------------------ devices */
 struct nvmfd_device;

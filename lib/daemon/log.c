@@ -1,27 +1,30 @@
 /*
- * log.c - one line per event: to stderr in the foreground (-d), else syslog.
+ * log.c - the daemons' log: one line per event, to stderr in the foreground
+ * (-d), else to syslog.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <time.h>
 
-#include "nvmfd.h"
+#include "daemon_log.h"
 
 static bool log_stderr = true;
+static const char *log_name = "nvmf";
 static int log_verbosity;
 
 void
-nvmfd_log_init(bool foreground, int verbosity)
+daemon_log_init(const char *name, bool foreground, int verbosity)
 {
+	log_name = name;
 	log_stderr = foreground;
 	log_verbosity = verbosity;
 	if (!foreground)
-		openlog("nvmfd", LOG_PID, LOG_DAEMON);
+		openlog(name, LOG_PID, LOG_DAEMON);
 }
 
 void
-nvmfd_log(int priority, const char *fmt, ...)
+daemon_log(int priority, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -33,11 +36,13 @@ nvmfd_log(int priority, const char *fmt, ...)
 	va_end(ap);
 	if (log_stderr) {
 		struct timespec ts;
+		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
 		/* One write per line so threads do not interleave mid-line. */
-		fprintf(stderr, "nvmfd[%ld.%03ld]: %s\n", (long)ts.tv_sec,
-		    ts.tv_nsec / 1000000, line);
+		fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, ts.tv_nsec / 1000000, log_name, line);
 	} else {
 		syslog(priority, "%s", line);
 	}
