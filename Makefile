@@ -10,24 +10,24 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -Ilib/daemon -pthread
+            -Wmissing-prototypes -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -Ilib/util -pthread
 LDLIBS   += -lisal -pthread
 
 LIB_SRCS   := $(wildcard lib/libnvmf/*.c)
-DAEMON_SRCS := $(wildcard lib/daemon/*.c)
+UTIL_SRCS := $(wildcard lib/util/*.c)
 NVMFD_SRCS := $(wildcard nvmfd/*.c)
 CTL_SRCS   := $(wildcard nvmecontrol/*.c)
 HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+UTIL_OBJS := $(UTIL_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
-PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(CTL_SRCS),$(BUILD)/bin/nvmecontrol) \
-              $(if $(HOSTD_SRCS),$(BUILD)/bin/nvmf-hostd)
+PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
+              $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd)
 
 UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -44,16 +44,16 @@ $(LIBNVMF): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(DAEMON_OBJS) $(LIBNVMF)
+$(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
-$(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(LIBNVMF)
+$(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
-$(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(DAEMON_OBJS) $(LIBNVMF)
+$(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
 
