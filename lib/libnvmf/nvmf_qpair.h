@@ -92,7 +92,7 @@ struct nvmf_qpair {
 	uint8_t *rxbuf;
 	uint32_t rx_pos, rx_end;
 	enum rx_state rx_state;
-	uint8_t hdr[NVMF_PDU_MAX_HDR];
+	uint8_t hdr[NVMF_PDU_MAX_HDR] __attribute__((aligned(8)));	/* read as PDU structs */
 	uint32_t hdr_got, hdr_need;
 	uint32_t skip_left;
 	uint8_t *data_dst;		/* NULL: drop the data */
