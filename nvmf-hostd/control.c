@@ -1,0 +1,359 @@
+/*
+ * control.c - the control socket, $rundir/nvmf.sock: SOCK_SEQPACKET, one
+ * JSON request and one JSON reply per message, sockets of a hand-off as
+ * SCM_RIGHTS (docs/control-protocol.md). Only root or hostd's own user
+ * may talk to it.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "hostd.h"
+
+#define MSG_MAX		65536
+#define MAX_FDS		(HOSTD_MAX_IO_QUEUES + 1)
+
+static int listen_fd = -1;
+static pthread_t control_thread;
+static volatile bool stopping;
+
+static struct json_object *
+error_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static struct json_object *
+error_reply(const char *code, const char *fmt, ...)
+{
+	struct json_object *r = json_object_new_object();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(r, "ok", json_object_new_boolean(false));
+	json_object_object_add(r, "code", json_object_new_string(code));
+	json_object_object_add(r, "error", json_object_new_string(msg));
+	return r;
+}
+
+static struct json_object *
+ok_reply(void)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	return r;
+}
+
+static struct json_object *
+op_handoff(struct json_object *req, int *fds, unsigned nfds)
+{
+	char err[512];
+	struct hd_ctrl *c = hd_ctrl_handoff(req, fds, nfds, err, sizeof(err));
+	struct json_object *r, *names;
+
+	if (c == NULL) {
+		daemon_log(LOG_WARNING, "hand-off refused: %s", err);
+		return error_reply("failed", "%s", err);
+	}
+	r = ok_reply();
+	json_object_object_add(r, "name", json_object_new_string(c->name));
+	names = json_object_new_array();
+	hd_registry_lock();
+	for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		json_object_array_add(names, json_object_new_string(ns->name));
+	hd_registry_unlock();
+	json_object_object_add(r, "namespaces", names);
+	return r;
+}
+
+static struct json_object *
+op_disconnect(const char *target)
+{
+	struct hd_ctrl *match[256];
+	struct json_object *r, *done;
+	unsigned n = hd_ctrl_match(target, match, 256);
+	char err[256];
+	int failures = 0;
+
+	if (n == 0)
+		return error_reply("not-found", "no controller or namespace named %s", target);
+	done = json_object_new_array();
+	for (unsigned i = 0; i < n; i++) {
+		if (hd_ctrl_disconnect(match[i], err, sizeof(err)) == 0)
+			json_object_array_add(done, json_object_new_string(match[i]->name));
+		else
+			failures++;
+		hd_ctrl_put(match[i]);
+	}
+	if (failures > 0) {
+		json_object_put(done);
+		return error_reply("failed", "%s", err);
+	}
+	r = ok_reply();
+	json_object_object_add(r, "disconnected", done);
+	return r;
+}
+
+static struct json_object *
+op_disconnect_all(void)
+{
+	struct json_object *list = hd_ctrl_list_json(), *done = json_object_new_array();
+	struct json_object *r;
+	char err[256];
+
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *name;
+		struct hd_ctrl *c;
+
+		json_object_object_get_ex(json_object_array_get_idx(list, i), "name", &name);
+		c = hd_ctrl_find(json_object_get_string(name));
+		if (c == NULL)
+			continue;
+		if (hd_ctrl_disconnect(c, err, sizeof(err)) == 0)
+			json_object_array_add(done, json_object_new_string(c->name));
+		hd_ctrl_put(c);
+	}
+	json_object_put(list);
+	r = ok_reply();
+	json_object_object_add(r, "disconnected", done);
+	return r;
+}
+
+static struct json_object *
+op_admin(struct json_object *req)
+{
+	struct json_object *jname, *jsqe, *jlen, *r;
+	struct nvme_command sqe;
+	struct nvme_completion cqe;
+	struct hd_ctrl *c;
+	uint8_t *buf;
+	int64_t len;
+	char *b64;
+	int rc;
+
+	if (!json_object_object_get_ex(req, "name", &jname) ||
+	    !json_object_object_get_ex(req, "sqe", &jsqe) ||
+	    !json_object_object_get_ex(req, "data_len", &jlen))
+		return error_reply("invalid", "admin needs name, sqe and data_len");
+	len = json_object_get_int64(jlen);
+	if (len < 0 || len > 65536 ||
+	    base64_decode(json_object_get_string(jsqe), (uint8_t *)&sqe, sizeof(sqe)) !=
+	    sizeof(sqe))
+		return error_reply("invalid", "admin: bad sqe or data_len");
+	if (sqe.opc != NVME_ADMIN_IDENTIFY && sqe.opc != NVME_ADMIN_GET_LOG_PAGE &&
+	    sqe.opc != NVME_ADMIN_GET_FEATURES)
+		return error_reply("invalid", "admin: only Identify, Get Log Page and Get "
+		    "Features may be sent this way");
+	c = hd_ctrl_find(json_object_get_string(jname));
+	if (c == NULL)
+		return error_reply("not-found", "no controller named %s",
+		    json_object_get_string(jname));
+	if (c->state != HD_CTRL_CONNECTED) {
+		r = error_reply("failed", "%s is not connected", c->name);
+		hd_ctrl_put(c);
+		return r;
+	}
+	buf = calloc(1, len > 0 ? (size_t)len : 1);
+	if (buf == NULL) {
+		hd_ctrl_put(c);
+		return error_reply("failed", "out of memory");
+	}
+	rc = hd_admin_sync(hd_loop, c, &sqe, len > 0 ? buf : NULL, (uint32_t)len, &cqe);
+	hd_ctrl_put(c);
+	if (rc != 0) {
+		free(buf);
+		return error_reply("failed", "admin command: %s", strerror(-rc));
+	}
+	r = ok_reply();
+	json_object_object_add(r, "status", json_object_new_int(NVME_CQE_STATUS(cqe.status)));
+	json_object_object_add(r, "cdw0", json_object_new_int64(cqe.cdw0));
+	b64 = base64_encode(buf, (size_t)len);
+	json_object_object_add(r, "data", json_object_new_string(b64 ? b64 : ""));
+	free(b64);
+	free(buf);
+	return r;
+}
+
+static struct json_object *
+dispatch(struct json_object *req, int *fds, unsigned nfds)
+{
+	struct json_object *jop, *jt;
+	const char *op;
+
+	if (!json_object_object_get_ex(req, "op", &jop))
+		return error_reply("invalid", "request without \"op\"");
+	op = json_object_get_string(jop);
+	if (strcmp(op, "handoff") == 0)
+		return op_handoff(req, fds, nfds);
+	if (nfds > 0)
+		return error_reply("invalid", "%s takes no file descriptors", op);
+	if (strcmp(op, "list") == 0) {
+		struct json_object *r = ok_reply();
+
+		json_object_object_add(r, "controllers", hd_ctrl_list_json());
+		return r;
+	}
+	if (strcmp(op, "disconnect") == 0) {
+		if (!json_object_object_get_ex(req, "target", &jt))
+			return error_reply("invalid", "disconnect needs \"target\"");
+		return op_disconnect(json_object_get_string(jt));
+	}
+	if (strcmp(op, "disconnect-all") == 0)
+		return op_disconnect_all();
+	if (strcmp(op, "admin") == 0)
+		return op_admin(req);
+	return error_reply("invalid", "unknown operation \"%s\"", op);
+}
+
+static bool
+peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+/* One request: receive with descriptors, answer, close unused descriptors. */
+static int
+serve_one(int fd, char *buf)
+{
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.space,
+	    .msg_controllen = sizeof(cm.space) };
+	struct json_object *req, *reply;
+	int fds[MAX_FDS];
+	unsigned nfds = 0;
+	const char *out;
+	ssize_t n;
+
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (unsigned i = 0; i < k && nfds < MAX_FDS; i++)
+				memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		}
+	}
+	buf[n] = '\0';
+	req = json_tokener_parse(buf);
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		reply = error_reply("invalid", "request too large");
+	else if (req == NULL || !json_object_is_type(req, json_type_object))
+		reply = error_reply("invalid", "request is not a JSON object");
+	else
+		reply = dispatch(req, fds, nfds);
+	for (unsigned i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	out = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	n = send(fd, out, strlen(out), MSG_NOSIGNAL);
+	json_object_put(reply);
+	if (req != NULL)
+		json_object_put(req);
+	return n < 0 ? -1 : 0;
+}
+
+static void *
+control_main(void *arg)
+{
+	char *buf = malloc(MSG_MAX);
+
+	(void)arg;
+	while (!stopping && buf != NULL) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		if (!peer_allowed(fd)) {
+			struct json_object *r = error_reply("invalid", "permission denied: "
+			    "only root or nvmf-hostd's user may control it");
+			const char *s = json_object_to_json_string(r);
+
+			(void)send(fd, s, strlen(s), MSG_NOSIGNAL);
+			json_object_put(r);
+			close(fd);
+			continue;
+		}
+		/* Requests one after another; a client that stalls is dropped. */
+		for (;;) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf) != 0)
+				break;
+		}
+		close(fd);
+	}
+	free(buf);
+	return NULL;
+}
+
+int
+hd_control_start(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(path);		/* ours: the run directory lock is held */
+	old = umask(0177);	/* born 0600 */
+	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(listen_fd, 16) != 0) {
+		umask(old);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(listen_fd);
+		listen_fd = -1;
+		return -1;
+	}
+	umask(old);
+	chmod(path, 0600);
+	errno = pthread_create(&control_thread, NULL, control_main, NULL);
+	if (errno != 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+hd_control_stop(void)
+{
+	if (listen_fd < 0)
+		return;
+	stopping = true;
+	shutdown(listen_fd, SHUT_RDWR);
+	close(listen_fd);
+	pthread_join(control_thread, NULL);
+	listen_fd = -1;
+}

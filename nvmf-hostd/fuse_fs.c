@@ -1,0 +1,379 @@
+/*
+ * fuse_fs.c - the namespaces as files: $rundir/dev/nvmeXnsY, served by
+ * libfuse3's low-level API on several threads. Every read and write goes to
+ * the controller (direct I/O, no page cache), fsync is Flush, fallocate
+ * punch-hole is Dataset Management and zero-range is Write Zeroes.
+ */
+#define FUSE_USE_VERSION 35
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostd.h"
+
+static struct fuse_session *session;
+static pthread_t fuse_thread;
+static bool fuse_running;
+static char mount_path[4200];
+
+static void
+ns_attr(const struct hd_namespace *ns, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ns->ino;
+	st->st_mode = S_IFREG | 0600;
+	st->st_nlink = 1;
+	st->st_size = (off_t)hd_ns_size(ns);
+	st->st_blksize = 1 << ns->lba_shift;
+	st->st_blocks = (blkcnt_t)(hd_ns_size(ns) / 512);
+}
+
+static void
+root_attr(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = FUSE_ROOT_ID;
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = 2;
+}
+
+static void
+fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct hd_namespace *ns;
+
+	if (parent != FUSE_ROOT_ID || (ns = hd_ns_lookup_name(name)) == NULL) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = ns->ino;
+	e.generation = 1;
+	ns_attr(ns, &e.attr);
+	/* No caching of names or sizes: namespaces come and go with controllers. */
+	e.attr_timeout = 0;
+	e.entry_timeout = 0;
+	hd_ns_put(ns);
+	fuse_reply_entry(req, &e);
+}
+
+static void
+fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns;
+	struct stat st;
+
+	(void)fi;
+	if (ino == FUSE_ROOT_ID) {
+		root_attr(&st);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	ns = hd_ns_lookup_ino(ino);
+	if (ns == NULL) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	ns_attr(ns, &st);
+	hd_ns_put(ns);
+	fuse_reply_attr(req, &st, 0);
+}
+
+static void
+fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = hd_ns_lookup_ino(ino);
+	struct stat st;
+
+	(void)fi;
+	if (ns == NULL) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	ns_attr(ns, &st);
+	hd_ns_put(ns);
+	/* A namespace's size is the controller's to set; times are not kept. */
+	if ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_attr(req, &st, 0);
+}
+
+static void
+fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	char (*names)[32];
+	uint64_t *inos;
+	unsigned n, total;
+	char *buf;
+	size_t used = 0;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	total = hd_ns_names(&names, &inos);
+	buf = calloc(1, size);
+	if (buf == NULL) {
+		free(names);
+		free(inos);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* Entries 0 and 1 are "." and ".."; namespaces follow. */
+	for (n = (unsigned)off; n < total + 2; n++) {
+		struct stat st = { .st_mode = S_IFREG };
+		const char *name = n == 0 ? "." : n == 1 ? ".." : names[n - 2];
+		size_t len;
+
+		if (n < 2)
+			st.st_mode = S_IFDIR;
+		st.st_ino = n < 2 ? FUSE_ROOT_ID : inos[n - 2];
+		len = fuse_add_direntry(req, buf + used, size - used, name, &st, n + 1);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+	free(names);
+	free(inos);
+}
+
+static void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = hd_ns_lookup_ino(ino);
+
+	if (ns == NULL) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (fi->flags & (O_TRUNC | O_APPEND)) {
+		hd_ns_put(ns);
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)ns;	/* the open file keeps its reference */
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fi->nonseekable = 0;
+	if (fuse_reply_open(req, fi) != 0)
+		hd_ns_put(ns);
+}
+
+static struct hd_namespace *
+file_ns(struct fuse_file_info *fi)
+{
+	return (struct hd_namespace *)(uintptr_t)fi->fh;
+}
+
+static void
+fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	hd_ns_put(file_ns(fi));
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = file_ns(fi);
+	void *buf;
+	ssize_t n;
+
+	(void)ino;
+	if (ns->gone) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	buf = malloc(size > 0 ? size : 1);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = hd_ns_read(ns, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void
+fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = file_ns(fi);
+	ssize_t n;
+
+	(void)ino;
+	if (ns->gone) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	n = hd_ns_write(ns, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void
+fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = file_ns(fi);
+
+	(void)ino;
+	(void)datasync;
+	fuse_reply_err(req, ns->gone ? ENODEV : -hd_ns_flush(ns));
+}
+
+static void
+fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);		/* close(2): writes are already with the controller */
+}
+
+static void
+fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+    struct fuse_file_info *fi)
+{
+	struct hd_namespace *ns = file_ns(fi);
+	int rc;
+
+	(void)ino;
+	if (ns->gone) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		rc = hd_ns_deallocate(ns, (uint64_t)off, (uint64_t)len);
+	else if (mode == FALLOC_FL_ZERO_RANGE ||
+	    mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE))
+		rc = hd_ns_write_zeroes(ns, (uint64_t)off, (uint64_t)len);
+	else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE)
+		/* Every block of a namespace is there already; beyond its end is not. */
+		rc = (uint64_t)off + (uint64_t)len > hd_ns_size(ns) && mode == 0 ? -ENOSPC : 0;
+	else
+		rc = -EOPNOTSUPP;
+	fuse_reply_err(req, -rc);
+}
+
+static void
+fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = 31 };
+
+	(void)ino;
+	fuse_reply_statfs(req, &sv);
+}
+
+static const struct fuse_lowlevel_ops fs_ops = {
+	.lookup = fs_lookup,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.release = fs_release,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.fsync = fs_fsync,
+	.fallocate = fs_fallocate,
+	.statfs = fs_statfs,
+};
+
+static void *
+fuse_main_thread(void *arg)
+{
+	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 16 };
+
+	(void)arg;
+	fuse_session_loop_mt(session, &cfg);
+	return NULL;
+}
+
+int
+hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
+{
+	char *argv[] = { "nvmf-hostd", "-o", "fsname=nvmf,subtype=nvmf,allow_other,"
+	    "max_read=1048576", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(4, argv);
+
+	snprintf(mount_path, sizeof(mount_path), "%s", mountpoint);
+	/* A hostd killed earlier leaves a dead mount behind: clear it. */
+	umount2(mountpoint, MNT_DETACH);
+	if (mkdir(mountpoint, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
+		return -1;
+	}
+	session = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), NULL);
+	if (session == NULL) {
+		snprintf(err, errlen, "cannot start FUSE (is /dev/fuse there?)");
+		return -1;
+	}
+	if (fuse_session_mount(session, mountpoint) != 0) {
+		snprintf(err, errlen, "cannot mount FUSE on %s (needs /dev/fuse and "
+		    "CAP_SYS_ADMIN)", mountpoint);
+		fuse_session_destroy(session);
+		session = NULL;
+		return -1;
+	}
+	errno = pthread_create(&fuse_thread, NULL, fuse_main_thread, NULL);
+	if (errno != 0) {
+		snprintf(err, errlen, "FUSE thread: %s", strerror(errno));
+		fuse_session_unmount(session);
+		fuse_session_destroy(session);
+		session = NULL;
+		return -1;
+	}
+	fuse_running = true;
+	return 0;
+}
+
+void
+hd_fuse_forget_name(const char *name)
+{
+	/* Drops a removed file from the kernel's caches right away. */
+	if (session != NULL)
+		fuse_lowlevel_notify_inval_entry(session, FUSE_ROOT_ID, name, strlen(name));
+}
+
+void
+hd_fuse_stop(void)
+{
+	if (session == NULL)
+		return;
+	fuse_session_exit(session);
+	/* Unmounting wakes the threads blocked reading /dev/fuse. */
+	fuse_session_unmount(session);
+	if (fuse_running)
+		pthread_join(fuse_thread, NULL);
+	fuse_session_destroy(session);
+	session = NULL;
+	rmdir(mount_path);
+}

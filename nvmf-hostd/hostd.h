@@ -1,0 +1,215 @@
+/*
+ * hostd.h - nvmf-hostd, the host "driver": controllers taken over from
+ * nvmecontrol, their queues driven by one event loop, namespaces as files.
+ */
+#ifndef HOSTD_H
+#define HOSTD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon_log.h"
+#include "nvmf/libnvmf.h"
+
+#define HOSTD_MAX_IO_QUEUES	64
+#define HOSTD_ADMIN_TIMEOUT_MS	10000
+
+struct hd_ctrl;
+struct hd_loop;
+struct json_object;
+
+/* -------------------------------------------------------------- run dir */
+struct hd_rundir {
+	char path[4096];
+	char sock[4200];
+	char dev[4200];
+	char pidfile[4200];
+	int lock_fd;
+};
+
+/* Creates DIR and locks it for this process; -1 with err (e.g. another hostd). */
+int hd_rundir_open(struct hd_rundir *rd, const char *path, char *err, size_t errlen);
+void hd_rundir_write_pid(struct hd_rundir *rd);
+void hd_rundir_close(struct hd_rundir *rd);
+const char *hd_rundir_default(void);
+
+/* ------------------------------------------------------------ requests */
+/*
+ * One command for the event loop to run: from a FUSE thread (I/O), the
+ * control thread or the task thread (admin). The submitter waits on it.
+ */
+struct hd_cmd {
+	struct hd_cmd *next;
+	struct hd_ctrl *ctrl;
+	bool admin;
+	struct nvme_command sqe;
+	void *buf;
+	uint32_t len;
+	bool to_controller;
+	/* results */
+	bool done;
+	int error;			/* 0, or -errno: the command never completed */
+	struct nvme_completion cqe;
+	/* completion: a waiter, or a callback run on the loop thread */
+	struct hd_waiter *waiter;
+	void (*cb)(struct hd_cmd *cmd);
+};
+
+/* Several commands waited for together (an I/O split by MDTS). */
+struct hd_waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned pending;
+};
+
+void hd_waiter_init(struct hd_waiter *w);
+void hd_waiter_wait(struct hd_waiter *w);
+void hd_waiter_destroy(struct hd_waiter *w);
+
+/* ------------------------------------------------------------ the loop */
+struct hd_loop *hd_loop_start(char *err, size_t errlen);
+void hd_loop_stop(struct hd_loop *loop);
+/* Queues commands for the loop (any thread); their waiter/cb reports. */
+void hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n);
+/* Runs fn(arg) on the loop thread and waits for it. */
+void hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg);
+/* Blocking admin command through the loop; 0 (check cqe) or -errno. */
+int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_command *sqe,
+    void *buf, uint32_t len, struct nvme_completion *cqe);
+
+/* Loop-thread side, called by the loop for controllers. */
+int hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid);
+void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
+
+/* ------------------------------------------------------- controllers */
+enum hd_ctrl_state {
+	HD_CTRL_CONNECTED,		/* queues up, I/O flows */
+	HD_CTRL_DISCONNECTED,		/* association lost */
+	HD_CTRL_DELETING,		/* disconnect under way */
+};
+
+struct hd_namespace {
+	struct hd_namespace *next;
+	struct hd_ctrl *ctrl;
+	uint32_t nsid;
+	char name[32];			/* nvme0ns1 */
+	uint64_t ino;
+	uint64_t nlbas;
+	uint32_t lba_shift;
+	int refs;			/* the controller's + open files' (ctrl->lock... registry lock) */
+	bool gone;
+	pthread_mutex_t rmw_lock;	/* serialises read-modify-write of partial blocks */
+};
+
+/* What the controller was connected with: kept to reconnect it. */
+struct hd_ctrl_params {
+	char transport[8];
+	char traddr[256];
+	char trsvcid[32];
+	char subnqn[NVMF_NQN_MAX_LEN + 1];
+	char hostnqn[NVMF_NQN_MAX_LEN + 1];
+	char hostid[40];
+	uint32_t kato_ms;
+	int reconnect_delay;
+	int ctrl_loss_tmo;
+	int fast_io_fail_tmo;
+	uint32_t nr_io_queues;
+	uint32_t queue_size;
+	bool hdr_digest;
+	bool data_digest;
+	bool sq_flow_control;
+};
+
+struct hd_queue {
+	struct hd_ctrl *ctrl;
+	struct nvmf_qpair *qp;
+	uint16_t qid;
+	bool registered;		/* in the loop's epoll set */
+	bool want_out;
+};
+
+struct hd_ctrl {
+	struct hd_ctrl *next;
+	unsigned index;			/* nvme<index> */
+	char name[16];
+	int refs;			/* registry + users (registry lock) */
+	enum hd_ctrl_state state;
+	struct hd_ctrl_params params;
+	struct nvme_identify_controller id;
+	uint16_t cntlid;
+	uint32_t max_transfer;		/* from MDTS, bytes */
+	struct nvmf_association *na;
+	struct hd_queue queues[HOSTD_MAX_IO_QUEUES + 1];
+	uint32_t nqueues;		/* admin + I/O */
+	uint32_t rr;			/* next I/O queue to try */
+	/* loop-thread state */
+	struct hd_cmd *backlog, *backlog_tail;	/* waiting for a free slot */
+	uint64_t ka_next_ms;
+	uint64_t ka_sent_ms;
+	bool ka_outstanding;
+	struct hd_cmd ka_cmd;
+	struct hd_cmd aer_cmd;
+	bool aer_outstanding;
+	unsigned inflight;		/* commands handed to a queue pair */
+	char lost_reason[200];
+	struct hd_namespace *namespaces;	/* registry lock */
+};
+
+/* Registry (controller.c). */
+struct hd_ctrl *hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds,
+    char *err, size_t errlen);
+int hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen);
+struct hd_ctrl *hd_ctrl_find(const char *name);	/* takes a reference */
+void hd_ctrl_put(struct hd_ctrl *c);
+/* Every controller matching target (nvmeX, nvmeXnsY or SubNQN), referenced. */
+unsigned hd_ctrl_match(const char *target, struct hd_ctrl **out, unsigned max);
+struct json_object *hd_ctrl_list_json(void);
+void hd_registry_lock(void);
+void hd_registry_unlock(void);
+void hd_ctrls_disconnect_all(void);
+
+/* Loop-thread events for a controller (controller.c). */
+/* The association is gone (socket error, bad PDU, silence): loop thread. */
+void hd_ctrl_lost(struct hd_ctrl *c, const char *why);
+void hd_ctrl_timers(struct hd_ctrl *c, uint64_t now);
+void hd_ctrl_start_loop_work(struct hd_ctrl *c);	/* keep-alive + AER, on the loop */
+struct hd_ctrl *hd_ctrls_first(void);		/* loop walk, registry lock held */
+
+/* Namespaces (namespace.c). */
+int hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen);
+struct hd_namespace *hd_ns_lookup_name(const char *name);	/* referenced */
+struct hd_namespace *hd_ns_lookup_ino(uint64_t ino);		/* referenced */
+void hd_ns_put(struct hd_namespace *ns);
+void hd_ns_remove_all(struct hd_ctrl *c);
+uint64_t hd_ns_size(const struct hd_namespace *ns);
+/* I/O on a namespace: bytes done or -errno. Handles alignment and MDTS. */
+ssize_t hd_ns_read(struct hd_namespace *ns, void *buf, size_t len, uint64_t off);
+ssize_t hd_ns_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off);
+int hd_ns_flush(struct hd_namespace *ns);
+int hd_ns_deallocate(struct hd_namespace *ns, uint64_t off, uint64_t len);
+int hd_ns_write_zeroes(struct hd_namespace *ns, uint64_t off, uint64_t len);
+/* Snapshot of every namespace name (for readdir); caller frees. */
+unsigned hd_ns_names(char (**names)[32], uint64_t **inos);
+
+/* FUSE (fuse_fs.c). */
+int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);
+void hd_fuse_stop(void);
+void hd_fuse_forget_name(const char *name);
+
+/* Control socket (control.c). */
+int hd_control_start(const char *path, char *err, size_t errlen);
+void hd_control_stop(void);
+
+/* The task thread (tasks.c): lifecycle work off the I/O path. */
+int hd_tasks_start(char *err, size_t errlen);
+void hd_tasks_stop(void);
+void hd_task_queue(void (*fn)(void *), void *arg);
+
+/* Globals owned by main.c. */
+extern struct hd_loop *hd_loop;
+extern struct hd_rundir hd_rd;
+
+uint64_t hd_now_ms(void);
+
+#endif /* HOSTD_H */

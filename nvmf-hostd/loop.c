@@ -1,0 +1,489 @@
+/*
+ * loop.c - the event loop that drives every queue pair of every controller:
+ * one thread, epoll over the sockets, an inbox for commands from other
+ * threads (woken by an eventfd), and the controllers' timers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostd.h"
+
+#define MAX_EVENTS	64
+#define TIMER_MAX_MS	1000
+
+struct loop_call {
+	struct loop_call *next;
+	void (*fn)(void *);
+	void *arg;
+	bool done;
+};
+
+struct hd_loop {
+	int epfd;
+	int evfd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t call_done;
+	struct hd_cmd *in_head, *in_tail;
+	struct loop_call *calls;
+	bool stop;
+	uint64_t next_timer_ms;
+};
+
+uint64_t
+hd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+hd_waiter_init(struct hd_waiter *w)
+{
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->pending = 0;
+}
+
+void
+hd_waiter_wait(struct hd_waiter *w)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->pending > 0)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+hd_waiter_destroy(struct hd_waiter *w)
+{
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+}
+
+static void
+wake(struct hd_loop *loop)
+{
+	uint64_t one = 1;
+	ssize_t rc = write(loop->evfd, &one, sizeof(one));
+
+	(void)rc;		/* a full counter still wakes the loop */
+}
+
+/* Reports a finished command to whoever waits for it. */
+static void
+cmd_finish(struct hd_cmd *cmd)
+{
+	struct hd_waiter *w = cmd->waiter;
+
+	cmd->done = true;
+	if (cmd->cb != NULL) {
+		cmd->cb(cmd);
+		return;
+	}
+	if (w != NULL) {
+		pthread_mutex_lock(&w->lock);
+		if (--w->pending == 0)
+			pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static void cmd_dispatch(struct hd_cmd *cmd);
+
+static void
+cmd_completed(void *arg, const struct nvme_completion *cqe)
+{
+	struct hd_cmd *cmd = arg;
+	struct hd_ctrl *c = cmd->ctrl;
+
+	c->inflight--;
+	if (cqe != NULL)
+		cmd->cqe = *cqe;
+	else
+		cmd->error = -EIO;
+	cmd_finish(cmd);
+	/* A slot is free: the oldest command waiting for one goes now. */
+	if (c->backlog != NULL && c->state == HD_CTRL_CONNECTED) {
+		struct hd_cmd *next = c->backlog;
+
+		c->backlog = next->next;
+		if (c->backlog == NULL)
+			c->backlog_tail = NULL;
+		next->next = NULL;
+		cmd_dispatch(next);
+	}
+}
+
+static void
+queue_sync_out(struct hd_loop *loop, struct hd_queue *q)
+{
+	struct epoll_event ev = { .data.ptr = q };
+	bool want;
+
+	if (q->qp == NULL || !q->registered)
+		return;
+	want = nvmf_qpair_tx_pending(q->qp);
+	if (want == q->want_out)
+		return;
+	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+	epoll_ctl(loop->epfd, EPOLL_CTL_MOD, nvmf_qpair_fd(q->qp), &ev);
+	q->want_out = want;
+}
+
+static void
+cmd_fail(struct hd_cmd *cmd, int error)
+{
+	cmd->error = error;
+	cmd_finish(cmd);
+}
+
+/* Hands a command to a queue pair of its controller, or parks it. */
+static void
+cmd_dispatch(struct hd_cmd *cmd)
+{
+	struct hd_ctrl *c = cmd->ctrl;
+	uint32_t nio = c->nqueues - 1;
+	int rc = -EBUSY;
+
+	if (c->state != HD_CTRL_CONNECTED) {
+		cmd_fail(cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+		return;
+	}
+	if (cmd->admin) {
+		rc = nvmf_host_submit(c->queues[0].qp, &cmd->sqe, cmd->buf, cmd->len,
+		    cmd->to_controller, cmd_completed, cmd);
+		if (rc == 0)
+			queue_sync_out(hd_loop, &c->queues[0]);
+	} else {
+		/* Spread commands over the I/O queues, skipping full ones. */
+		for (uint32_t i = 0; i < nio && rc == -EBUSY; i++) {
+			struct hd_queue *q = &c->queues[1 + (c->rr + i) % nio];
+
+			rc = nvmf_host_submit(q->qp, &cmd->sqe, cmd->buf, cmd->len,
+			    cmd->to_controller, cmd_completed, cmd);
+			if (rc == 0) {
+				c->rr = (c->rr + i + 1) % nio;
+				queue_sync_out(hd_loop, q);
+			}
+		}
+	}
+	if (rc == 0) {
+		c->inflight++;
+		return;
+	}
+	if (rc == -EBUSY) {
+		cmd->next = NULL;
+		if (c->backlog_tail != NULL)
+			c->backlog_tail->next = cmd;
+		else
+			c->backlog = cmd;
+		c->backlog_tail = cmd;
+		return;
+	}
+	cmd_fail(cmd, rc == -ENOTCONN ? -EIO : rc);
+}
+
+/* Fails the commands still parked on a controller (loop thread). */
+static void
+fail_backlog(struct hd_ctrl *c, int error)
+{
+	struct hd_cmd *cmd;
+
+	while ((cmd = c->backlog) != NULL) {
+		c->backlog = cmd->next;
+		cmd->next = NULL;
+		cmd_fail(cmd, error);
+	}
+	c->backlog_tail = NULL;
+}
+
+int
+hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid)
+{
+	struct hd_queue *q = &c->queues[qid];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
+
+	q->ctrl = c;
+	q->qid = qid;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, nvmf_qpair_fd(q->qp), &ev) != 0)
+		return -errno;
+	q->registered = true;
+	q->want_out = false;
+	return 0;
+}
+
+void
+hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c)
+{
+	for (uint32_t i = 0; i < c->nqueues; i++) {
+		struct hd_queue *q = &c->queues[i];
+		struct nvmf_qpair *qp = q->qp;
+
+		if (qp == NULL)
+			continue;
+		if (q->registered)
+			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, nvmf_qpair_fd(qp), NULL);
+		q->registered = false;
+		q->qp = NULL;
+		/* Outstanding commands come back with no completion: -EIO. */
+		nvmf_qpair_free(qp);
+	}
+	fail_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+}
+
+static void
+queue_event(struct hd_loop *loop, struct hd_queue *q)
+{
+	if (q->qp == NULL)
+		return;			/* its controller lost the queues earlier */
+	if (nvmf_qpair_process(q->qp) != 0) {
+		hd_ctrl_lost(q->ctrl, nvmf_qpair_error(q->qp));
+		return;
+	}
+	queue_sync_out(loop, q);
+}
+
+static void
+run_inbox(struct hd_loop *loop)
+{
+	struct hd_cmd *cmds;
+	struct loop_call *calls;
+
+	pthread_mutex_lock(&loop->lock);
+	cmds = loop->in_head;
+	loop->in_head = loop->in_tail = NULL;
+	calls = loop->calls;
+	loop->calls = NULL;
+	pthread_mutex_unlock(&loop->lock);
+
+	while (cmds != NULL) {
+		struct hd_cmd *next = cmds->next;
+
+		cmds->next = NULL;
+		cmd_dispatch(cmds);
+		cmds = next;
+	}
+	if (calls == NULL)
+		return;
+	/* Calls were pushed newest first: run them in arrival order. */
+	{
+		struct loop_call *rev = NULL;
+
+		while (calls != NULL) {
+			struct loop_call *next = calls->next;
+
+			calls->next = rev;
+			rev = calls;
+			calls = next;
+		}
+		calls = rev;
+	}
+	while (calls != NULL) {
+		struct loop_call *next = calls->next;
+
+		calls->fn(calls->arg);
+		pthread_mutex_lock(&loop->lock);
+		calls->done = true;
+		pthread_cond_broadcast(&loop->call_done);
+		pthread_mutex_unlock(&loop->lock);
+		calls = next;
+	}
+	loop->next_timer_ms = 0;	/* new controllers may have timers */
+}
+
+static void
+run_timers(struct hd_loop *loop, uint64_t now)
+{
+	uint64_t next = now + TIMER_MAX_MS;
+
+	hd_registry_lock();
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next) {
+		hd_ctrl_timers(c, now);
+		if (c->state == HD_CTRL_CONNECTED && c->params.kato_ms != 0) {
+			uint64_t due = c->ka_outstanding ?
+			    c->ka_sent_ms + c->params.kato_ms / 2 : c->ka_next_ms;
+
+			if (due < next)
+				next = due;
+		}
+	}
+	hd_registry_unlock();
+	loop->next_timer_ms = next;
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct hd_loop *loop = arg;
+	struct epoll_event evs[MAX_EVENTS];
+
+	while (!loop->stop) {
+		uint64_t now = hd_now_ms();
+		int timeout = 0, n;
+
+		if (loop->next_timer_ms > now)
+			timeout = (int)(loop->next_timer_ms - now);
+		n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == loop) {
+				uint64_t v;
+				ssize_t rc = read(loop->evfd, &v, sizeof(v));
+
+				(void)rc;
+				continue;
+			}
+			queue_event(loop, evs[i].data.ptr);
+		}
+		run_inbox(loop);
+		now = hd_now_ms();
+		if (now >= loop->next_timer_ms)
+			run_timers(loop, now);
+	}
+	return NULL;
+}
+
+struct hd_loop *
+hd_loop_start(char *err, size_t errlen)
+{
+	struct hd_loop *loop = calloc(1, sizeof(*loop));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (loop == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.ptr = loop;
+	if (loop->epfd < 0 || loop->evfd < 0 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &ev) != 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		free(loop);
+		return NULL;
+	}
+	pthread_mutex_init(&loop->lock, NULL);
+	pthread_cond_init(&loop->call_done, NULL);
+	errno = pthread_create(&loop->thread, NULL, loop_main, loop);
+	if (errno != 0) {
+		snprintf(err, errlen, "event loop thread: %s", strerror(errno));
+		free(loop);
+		return NULL;
+	}
+	return loop;
+}
+
+static void
+set_stop(void *arg)
+{
+	((struct hd_loop *)arg)->stop = true;
+}
+
+void
+hd_loop_stop(struct hd_loop *loop)
+{
+	hd_loop_call(loop, set_stop, loop);
+	pthread_join(loop->thread, NULL);
+	close(loop->epfd);
+	close(loop->evfd);
+	free(loop);
+}
+
+void
+hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
+{
+	pthread_mutex_lock(&loop->lock);
+	for (unsigned i = 0; i < n; i++) {
+		cmds[i].next = NULL;
+		cmds[i].done = false;
+		cmds[i].error = 0;
+		if (loop->in_tail != NULL)
+			loop->in_tail->next = &cmds[i];
+		else
+			loop->in_head = &cmds[i];
+		loop->in_tail = &cmds[i];
+	}
+	pthread_mutex_unlock(&loop->lock);
+	wake(loop);
+}
+
+void
+hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
+{
+	struct loop_call call = { .fn = fn, .arg = arg };
+
+	if (pthread_equal(pthread_self(), loop->thread)) {
+		fn(arg);
+		return;
+	}
+	pthread_mutex_lock(&loop->lock);
+	call.next = loop->calls;
+	loop->calls = &call;
+	pthread_mutex_unlock(&loop->lock);
+	wake(loop);
+	pthread_mutex_lock(&loop->lock);
+	while (!call.done)
+		pthread_cond_wait(&loop->call_done, &loop->lock);
+	pthread_mutex_unlock(&loop->lock);
+}
+
+/* True once the waiter is done, false if timeout_ms passed first. */
+static bool
+waiter_wait_for(struct hd_waiter *w, int timeout_ms)
+{
+	struct timespec dl;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (w->pending > 0)
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &dl) == ETIMEDOUT)
+			break;
+	done = w->pending == 0;
+	pthread_mutex_unlock(&w->lock);
+	return done;
+}
+
+static void
+lose_on_timeout(void *arg)
+{
+	hd_ctrl_lost(arg, "admin command timed out");
+}
+
+int
+hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_command *sqe,
+    void *buf, uint32_t len, struct nvme_completion *cqe)
+{
+	struct hd_waiter w;
+	struct hd_cmd cmd = { .ctrl = c, .admin = true, .sqe = *sqe, .buf = buf,
+	    .len = len, .to_controller = false, .waiter = &w };
+
+	hd_waiter_init(&w);
+	w.pending = 1;
+	hd_loop_submit(loop, &cmd, 1);
+	if (!waiter_wait_for(&w, HOSTD_ADMIN_TIMEOUT_MS)) {
+		/* A controller that does not answer loses its association; that
+		 * returns every command it holds, this one included. */
+		hd_loop_call(loop, lose_on_timeout, c);
+		hd_waiter_wait(&w);
+	}
+	hd_waiter_destroy(&w);
+	if (cmd.error != 0)
+		return cmd.error;
+	*cqe = cmd.cqe;
+	return 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * main.c - nvmf-hostd: the userspace NVMe/TCP host driver.
+ *
+ *   nvmf-hostd [-dv] [--rundir DIR]
+ *
+ * Takes over associations that nvmecontrol builds, keeps them alive, and
+ * shows their namespaces as files in DIR/dev (DIR: --rundir, $NVMF_RUNDIR,
+ * else /run/nvmf).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hostd.h"
+
+struct hd_loop *hd_loop;
+struct hd_rundir hd_rd = { .lock_fd = -1 };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR]\n"
+	    "  -d, --foreground  stay in the foreground and log to stderr\n"
+	    "  -v, --verbose     log more\n"
+	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n");
+}
+
+/* Detaches; start-up errors travel back through a pipe to the caller. */
+static int
+daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char msg[512];
+	ssize_t n;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "nvmf-hostd: cannot detach: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n > 0) {
+			msg[n] = '\0';
+			fprintf(stderr, "nvmf-hostd: %s\n", msg);
+			exit(1);
+		}
+		exit(0);
+	}
+	close(p[0]);
+	setsid();
+	return p[1];
+}
+
+static void
+fail(int report_fd, const char *err)
+{
+	if (report_fd >= 0) {
+		ssize_t rc = write(report_fd, err, strlen(err));
+
+		(void)rc;
+	} else {
+		fprintf(stderr, "nvmf-hostd: %s\n", err);
+	}
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "rundir", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rundir = hd_rundir_default();
+	bool foreground = false;
+	int verbose = 0, ch, sig, report_fd = -1;
+	char err[512];
+	sigset_t sigs;
+
+	while ((ch = getopt_long(argc, argv, "dvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': foreground = true; break;
+		case 'v': verbose++; break;
+		case 'R': rundir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "nvmf-hostd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (hd_rundir_open(&hd_rd, rundir, err, sizeof(err)) != 0)
+		fail(-1, err);
+	if (!foreground)
+		report_fd = daemonize();
+	daemon_log_init("nvmf-hostd", foreground, verbose);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	hd_loop = hd_loop_start(err, sizeof(err));
+	if (hd_loop == NULL || hd_tasks_start(err, sizeof(err)) != 0 ||
+	    hd_fuse_start(hd_rd.dev, err, sizeof(err)) != 0)
+		fail(report_fd, err);
+	if (hd_control_start(hd_rd.sock, err, sizeof(err)) != 0) {
+		hd_fuse_stop();
+		fail(report_fd, err);
+	}
+	hd_rundir_write_pid(&hd_rd);
+	daemon_log(LOG_INFO, "ready: %s (namespaces in %s)", hd_rd.sock, hd_rd.dev);
+	if (report_fd >= 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		close(devnull);
+		close(report_fd);
+	}
+
+	do {
+		if (sigwait(&sigs, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	daemon_log(LOG_INFO, "signal %d: disconnecting and shutting down", sig);
+	hd_control_stop();
+	hd_ctrls_disconnect_all();
+	hd_fuse_stop();
+	hd_tasks_stop();
+	hd_loop_stop(hd_loop);
+	hd_rundir_close(&hd_rd);
+	return 0;
+}

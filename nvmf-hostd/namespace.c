@@ -1,0 +1,504 @@
+/*
+ * namespace.c - a controller's namespaces: found with Identify, named
+ * nvmeXnsY, read and written through the event loop in commands no larger
+ * than MDTS, with read-modify-write for bytes that are not whole blocks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostd.h"
+
+#define MAX_NLB		65536u		/* NLB is a 16-bit zero-based field */
+#define INLINE_CMDS	16
+
+static uint64_t next_ino = 2;		/* 1 is the FUSE root */
+
+uint64_t
+hd_ns_size(const struct hd_namespace *ns)
+{
+	return ns->nlbas << ns->lba_shift;
+}
+
+struct hd_namespace *
+hd_ns_lookup_name(const char *name)
+{
+	struct hd_namespace *found = NULL;
+
+	hd_registry_lock();
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && !found; c = c->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+			if (!ns->gone && strcmp(ns->name, name) == 0) {
+				ns->refs++;
+				found = ns;
+				break;
+			}
+	hd_registry_unlock();
+	return found;
+}
+
+struct hd_namespace *
+hd_ns_lookup_ino(uint64_t ino)
+{
+	struct hd_namespace *found = NULL;
+
+	hd_registry_lock();
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && !found; c = c->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+			if (!ns->gone && ns->ino == ino) {
+				ns->refs++;
+				found = ns;
+				break;
+			}
+	hd_registry_unlock();
+	return found;
+}
+
+static void
+ns_free(struct hd_namespace *ns)
+{
+	struct hd_ctrl *c = ns->ctrl;
+
+	pthread_mutex_destroy(&ns->rmw_lock);
+	free(ns);
+	hd_ctrl_put(c);
+}
+
+void
+hd_ns_put(struct hd_namespace *ns)
+{
+	int left;
+
+	hd_registry_lock();
+	left = --ns->refs;
+	hd_registry_unlock();
+	if (left == 0)
+		ns_free(ns);
+}
+
+unsigned
+hd_ns_names(char (**names)[32], uint64_t **inos)
+{
+	unsigned n = 0, cap = 0;
+
+	*names = NULL;
+	*inos = NULL;
+	hd_registry_lock();
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+			cap += !ns->gone;
+	if (cap > 0) {
+		*names = calloc(cap, sizeof(**names));
+		*inos = calloc(cap, sizeof(**inos));
+	}
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && *names && *inos; c = c->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+			if (!ns->gone) {
+				snprintf((*names)[n], sizeof((*names)[n]), "%s", ns->name);
+				(*inos)[n++] = ns->ino;
+			}
+	hd_registry_unlock();
+	return n;
+}
+
+/* Unlinks a namespace from its controller (registry lock held). */
+static void
+ns_unlink(struct hd_namespace *ns)
+{
+	struct hd_namespace **pp;
+
+	for (pp = &ns->ctrl->namespaces; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == ns) {
+			*pp = ns->next;
+			break;
+		}
+	ns->gone = true;
+}
+
+void
+hd_ns_remove_all(struct hd_ctrl *c)
+{
+	struct hd_namespace *list;
+
+	hd_registry_lock();
+	list = c->namespaces;
+	c->namespaces = NULL;
+	for (struct hd_namespace *ns = list; ns != NULL; ns = ns->next)
+		ns->gone = true;
+	hd_registry_unlock();
+	while (list != NULL) {
+		struct hd_namespace *next = list->next;
+
+		hd_fuse_forget_name(list->name);
+		hd_ns_put(list);
+		list = next;
+	}
+}
+
+static int
+admin_read(struct hd_ctrl *c, struct nvme_command *sqe, void *buf, uint32_t len,
+    const char *what, char *err, size_t errlen)
+{
+	struct nvme_completion cqe;
+	int rc = hd_admin_sync(hd_loop, c, sqe, buf, len, &cqe);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(-rc));
+		return -1;
+	}
+	if (NVME_CQE_STATUS(cqe.status) != 0) {
+		snprintf(err, errlen, "%s: %s", what,
+		    nvmf_status_string(NVME_CQE_STATUS(cqe.status) & ~NVME_STATUS_DNR));
+		return -1;
+	}
+	return 0;
+}
+
+int
+hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
+{
+	uint32_t *list = calloc(1024, sizeof(uint32_t));
+	struct nvme_identify_namespace *id = malloc(sizeof(*id));
+	struct nvme_command sqe;
+	int rc = -1;
+
+	if (list == NULL || id == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	nvmf_cmd_identify(&sqe, NVME_CNS_ACTIVE_NS_LIST, 0);
+	if (admin_read(c, &sqe, list, 4096, "Identify active namespaces", err, errlen) != 0)
+		goto out;
+	for (uint32_t i = 0; i < 1024 && list[i] != 0; i++) {
+		struct hd_namespace *ns, *exists = NULL;
+		uint8_t fmt;
+
+		nvmf_cmd_identify(&sqe, NVME_CNS_NAMESPACE, list[i]);
+		if (admin_read(c, &sqe, id, sizeof(*id), "Identify Namespace", err, errlen) != 0)
+			goto out;
+		if (id->nsze == 0)
+			continue;		/* inactive after all */
+		fmt = id->flbas & 0xf;
+		hd_registry_lock();
+		for (ns = c->namespaces; ns != NULL; ns = ns->next)
+			if (ns->nsid == list[i])
+				exists = ns;
+		if (exists != NULL) {
+			exists->nlbas = id->nsze;
+			exists->lba_shift = id->lbaf[fmt].lbads;
+			hd_registry_unlock();
+			continue;
+		}
+		hd_registry_unlock();
+		ns = calloc(1, sizeof(*ns));
+		if (ns == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		ns->ctrl = c;
+		ns->nsid = list[i];
+		ns->nlbas = id->nsze;
+		ns->lba_shift = id->lbaf[fmt].lbads;
+		if (ns->lba_shift < 9 || ns->lba_shift > 16) {
+			snprintf(err, errlen, "namespace %u: unsupported LBA size 2^%u", ns->nsid,
+			    ns->lba_shift);
+			free(ns);
+			goto out;
+		}
+		snprintf(ns->name, sizeof(ns->name), "%sns%u", c->name, ns->nsid);
+		pthread_mutex_init(&ns->rmw_lock, NULL);
+		hd_registry_lock();
+		ns->ino = next_ino++;
+		ns->refs = 1;		/* the controller's */
+		c->refs++;		/* the namespace keeps its controller */
+		ns->next = c->namespaces;
+		c->namespaces = ns;
+		hd_registry_unlock();
+		daemon_log(LOG_INFO, "%s: %llu blocks of %u bytes", ns->name,
+		    (unsigned long long)ns->nlbas, 1u << ns->lba_shift);
+	}
+	/* Namespaces no longer in the active list go away. */
+	for (;;) {
+		struct hd_namespace *gone = NULL;
+
+		hd_registry_lock();
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && !gone; ns = ns->next) {
+			bool active = false;
+
+			for (uint32_t i = 0; i < 1024 && list[i] != 0; i++)
+				active |= list[i] == ns->nsid;
+			if (!active)
+				gone = ns;
+		}
+		if (gone != NULL)
+			ns_unlink(gone);
+		hd_registry_unlock();
+		if (gone == NULL)
+			break;
+		daemon_log(LOG_INFO, "%s: namespace removed", gone->name);
+		hd_fuse_forget_name(gone->name);
+		hd_ns_put(gone);
+	}
+	rc = 0;
+out:
+	free(list);
+	free(id);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- I/O */
+
+static int
+status_errno(const struct hd_cmd *cmd)
+{
+	uint16_t st;
+
+	if (cmd->error != 0)
+		return cmd->error;
+	st = NVME_CQE_STATUS(cmd->cqe.status) & ~NVME_STATUS_DNR;
+	if (st == 0)
+		return 0;
+	if (NVME_STATUS_SCT(st) == NVME_SCT_GENERIC &&
+	    NVME_STATUS_SC(st) == NVME_SC_LBA_OUT_OF_RANGE)
+		return -ENOSPC;
+	return -EIO;
+}
+
+/* Runs n prepared commands on the namespace's controller and waits. */
+static int
+run_cmds(struct hd_namespace *ns, struct hd_cmd *cmds, unsigned n)
+{
+	struct hd_waiter w;
+	int rc = 0;
+
+	if (ns->gone)
+		return -ENODEV;
+	hd_waiter_init(&w);
+	w.pending = n;
+	for (unsigned i = 0; i < n; i++) {
+		cmds[i].ctrl = ns->ctrl;
+		cmds[i].waiter = &w;
+	}
+	hd_loop_submit(hd_loop, cmds, n);
+	hd_waiter_wait(&w);
+	hd_waiter_destroy(&w);
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = status_errno(&cmds[i]);
+	return rc;
+}
+
+/* Whole blocks: split by MDTS into commands that run at once. */
+static int
+rw_blocks(struct hd_namespace *ns, bool write, void *buf, uint64_t slba, uint64_t nblocks)
+{
+	uint32_t per = ns->ctrl->max_transfer >> ns->lba_shift;
+	struct hd_cmd inline_cmds[INLINE_CMDS], *cmds = inline_cmds;
+	unsigned n, i;
+	int rc;
+
+	if (per > MAX_NLB)
+		per = MAX_NLB;
+	if (per == 0)
+		per = 1;
+	n = (unsigned)((nblocks + per - 1) / per);
+	if (n > INLINE_CMDS && (cmds = calloc(n, sizeof(*cmds))) == NULL)
+		return -ENOMEM;
+	memset(cmds, 0, (n > INLINE_CMDS ? n : INLINE_CMDS) * sizeof(*cmds));
+	for (i = 0; i < n; i++) {
+		uint64_t lba = slba + (uint64_t)i * per;
+		uint32_t nlb = (uint32_t)(nblocks - (uint64_t)i * per < per ?
+		    nblocks - (uint64_t)i * per : per);
+
+		nvmf_cmd_rw(&cmds[i].sqe, write ? NVME_IO_WRITE : NVME_IO_READ, ns->nsid, lba, nlb);
+		cmds[i].buf = (uint8_t *)buf + ((uint64_t)i * per << ns->lba_shift);
+		cmds[i].len = nlb << ns->lba_shift;
+		cmds[i].to_controller = write;
+	}
+	rc = run_cmds(ns, cmds, n);
+	if (cmds != inline_cmds)
+		free(cmds);
+	return rc;
+}
+
+/* Clamps [off, off+len) to the namespace; 0 when nothing is left. */
+static size_t
+clamp(const struct hd_namespace *ns, size_t len, uint64_t off)
+{
+	uint64_t size = hd_ns_size(ns);
+
+	if (off >= size)
+		return 0;
+	return len > size - off ? (size_t)(size - off) : len;
+}
+
+ssize_t
+hd_ns_read(struct hd_namespace *ns, void *buf, size_t len, uint64_t off)
+{
+	uint64_t bs = 1ull << ns->lba_shift, start, end;
+	uint8_t *bounce;
+	int rc;
+
+	len = clamp(ns, len, off);
+	if (len == 0)
+		return 0;
+	if (off % bs == 0 && len % bs == 0) {
+		rc = rw_blocks(ns, false, buf, off >> ns->lba_shift, len >> ns->lba_shift);
+		return rc != 0 ? rc : (ssize_t)len;
+	}
+	start = off & ~(bs - 1);
+	end = (off + len + bs - 1) & ~(bs - 1);
+	bounce = malloc(end - start);
+	if (bounce == NULL)
+		return -ENOMEM;
+	rc = rw_blocks(ns, false, bounce, start >> ns->lba_shift, (end - start) >> ns->lba_shift);
+	if (rc == 0)
+		memcpy(buf, bounce + (off - start), len);
+	free(bounce);
+	return rc != 0 ? rc : (ssize_t)len;
+}
+
+/* Writes bytes that do not cover whole blocks: read, merge, write back. */
+static int
+write_partial(struct hd_namespace *ns, const void *src, size_t len, uint64_t off)
+{
+	uint64_t bs = 1ull << ns->lba_shift;
+	uint64_t start = off & ~(bs - 1), end = (off + len + bs - 1) & ~(bs - 1);
+	uint8_t *bounce = malloc(end - start);
+	int rc = 0;
+
+	if (bounce == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&ns->rmw_lock);
+	/* Only the first and last blocks hold bytes we keep. */
+	if (off != start)
+		rc = rw_blocks(ns, false, bounce, start >> ns->lba_shift, 1);
+	if (rc == 0 && (off + len) != end && (end - bs != start || off == start))
+		rc = rw_blocks(ns, false, bounce + (end - bs - start), (end - bs) >> ns->lba_shift, 1);
+	if (rc == 0) {
+		if (src != NULL)
+			memcpy(bounce + (off - start), src, len);
+		else
+			memset(bounce + (off - start), 0, len);
+		rc = rw_blocks(ns, true, bounce, start >> ns->lba_shift,
+		    (end - start) >> ns->lba_shift);
+	}
+	pthread_mutex_unlock(&ns->rmw_lock);
+	free(bounce);
+	return rc;
+}
+
+ssize_t
+hd_ns_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off)
+{
+	uint64_t bs = 1ull << ns->lba_shift;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	len = clamp(ns, len, off);
+	if (len == 0)
+		return -ENOSPC;
+	if (off % bs == 0 && len % bs == 0)
+		rc = rw_blocks(ns, true, (void *)buf, off >> ns->lba_shift, len >> ns->lba_shift);
+	else
+		rc = write_partial(ns, buf, len, off);
+	return rc != 0 ? rc : (ssize_t)len;
+}
+
+int
+hd_ns_flush(struct hd_namespace *ns)
+{
+	struct hd_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.sqe.opc = NVME_IO_FLUSH;
+	cmd.sqe.nsid = ns->nsid;
+	return run_cmds(ns, &cmd, 1);
+}
+
+/*
+ * Applies fn to the whole blocks inside [off, off+len) and zeroes the
+ * partial blocks at either end by read-modify-write.
+ */
+static int
+block_range(struct hd_namespace *ns, uint64_t off, uint64_t len,
+    int (*fn)(struct hd_namespace *, uint64_t slba, uint64_t nlb))
+{
+	uint64_t bs = 1ull << ns->lba_shift, size = hd_ns_size(ns);
+	uint64_t first, last;
+	int rc = 0;
+
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = size - off;
+	first = (off + bs - 1) & ~(bs - 1);
+	last = (off + len) & ~(bs - 1);
+	if (first >= last)
+		return write_partial(ns, NULL, len, off);
+	if (off < first)
+		rc = write_partial(ns, NULL, first - off, off);
+	if (rc == 0)
+		rc = fn(ns, first >> ns->lba_shift, (last - first) >> ns->lba_shift);
+	if (rc == 0 && off + len > last)
+		rc = write_partial(ns, NULL, off + len - last, last);
+	return rc;
+}
+
+static int
+deallocate_blocks(struct hd_namespace *ns, uint64_t slba, uint64_t nlb)
+{
+	struct nvme_dsm_range range = { 0 };
+	struct hd_cmd cmd;
+	int rc = 0;
+
+	while (nlb > 0 && rc == 0) {
+		uint32_t n = nlb > 0xffffffffu ? 0xffffffffu : (uint32_t)nlb;
+
+		memset(&cmd, 0, sizeof(cmd));
+		range.slba = slba;
+		range.nlb = n;
+		cmd.sqe.opc = NVME_IO_DATASET_MANAGEMENT;
+		cmd.sqe.nsid = ns->nsid;
+		cmd.sqe.cdw10 = 0;			/* one range */
+		cmd.sqe.cdw11 = NVME_DSM_ATTR_DEALLOCATE;
+		cmd.buf = &range;
+		cmd.len = sizeof(range);
+		cmd.to_controller = true;
+		rc = run_cmds(ns, &cmd, 1);
+		slba += n;
+		nlb -= n;
+	}
+	return rc;
+}
+
+static int
+zero_blocks(struct hd_namespace *ns, uint64_t slba, uint64_t nlb)
+{
+	struct hd_cmd cmd;
+	int rc = 0;
+
+	while (nlb > 0 && rc == 0) {
+		uint32_t n = nlb > MAX_NLB ? MAX_NLB : (uint32_t)nlb;
+
+		memset(&cmd, 0, sizeof(cmd));
+		nvmf_cmd_rw(&cmd.sqe, NVME_IO_WRITE_ZEROES, ns->nsid, slba, n);
+		rc = run_cmds(ns, &cmd, 1);
+		slba += n;
+		nlb -= n;
+	}
+	return rc;
+}
+
+int
+hd_ns_deallocate(struct hd_namespace *ns, uint64_t off, uint64_t len)
+{
+	return block_range(ns, off, len, deallocate_blocks);
+}
+
+int
+hd_ns_write_zeroes(struct hd_namespace *ns, uint64_t off, uint64_t len)
+{
+	return block_range(ns, off, len, zero_blocks);
+}
