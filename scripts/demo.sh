@@ -1,0 +1,73 @@
+#!/bin/bash
+# make demo: nvmf end to end in a private run directory.
+#   1. nvmfd, the target, exports a 64 MiB file.
+#   2. Our own host: nvmf-hostd takes the association nvmecontrol builds; the namespace is a file.
+#   3. The Linux kernel's NVMe/TCP host (Debian's kernel under qemu) uses the same target.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/bin
+RUN=$(mktemp -d /tmp/nvmf-demo.XXXXXX)
+NQN=nqn.2026-11.org.nvmf:demo
+PIDS=()
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+cleanup() {
+	[ -S "$RUN/host/nvmf.sock" ] && "$BIN/nvmecontrol" --rundir "$RUN/host" disconnect-all > /dev/null 2>&1
+	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	echo "(logs kept in $RUN)"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0; sleep 0.05; done; return 1; }
+
+PORT=$(free_port)
+DPORT=$(free_port)
+say "1. the target: nvmfd exports $RUN/disk.img as $NQN on 127.0.0.1:$PORT (discovery on $DPORT)"
+truncate -s 64M "$RUN/disk.img"
+"$BIN/nvmfd" -d -a 127.0.0.1 -p "$PORT" -P "$DPORT" -n "$NQN" "$RUN/disk.img" 2> "$RUN/nvmfd.log" &
+PIDS+=($!)
+wait_port "$PORT" || { echo "nvmfd did not start:"; cat "$RUN/nvmfd.log"; exit 1; }
+sed 's/^/  nvmfd: /' "$RUN/nvmfd.log"
+
+if [ -x "$BIN/nvmf-hostd" ] && [ -x "$BIN/nvmecontrol" ]; then
+	say "2. our host: nvmf-hostd in $RUN/host, nvmecontrol connects"
+	"$BIN/nvmf-hostd" -d --rundir "$RUN/host" 2> "$RUN/hostd.log" &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -S "$RUN/host/nvmf.sock" ] && break; sleep 0.05; done
+	CTL=("$BIN/nvmecontrol" --rundir "$RUN/host")
+	show "${CTL[@]}" discover "127.0.0.1:$DPORT"
+	show "${CTL[@]}" connect "127.0.0.1:$PORT" "$NQN"
+	show "${CTL[@]}" devlist
+	show ls -l "$RUN/host/dev"
+	echo 'hello from nvmf' > "$RUN/hello.txt"
+	show dd if="$RUN/hello.txt" of="$RUN/host/dev/nvme0ns1" bs=512 count=1 conv=sync,notrunc status=none
+	show dd if="$RUN/host/dev/nvme0ns1" bs=512 count=1 status=none | head -c 16; echo
+	echo "  ...and on the target's side, in the file itself:"
+	show head -c 16 "$RUN/disk.img"; echo
+	show "${CTL[@]}" disconnect nvme0
+	show ls "$RUN/host/dev"
+else
+	echo "(nvmf-hostd and nvmecontrol are not built yet: skipping our host)"
+fi
+
+say "3. the Linux kernel's nvme-tcp host (Debian's kernel under qemu) against the same nvmfd"
+cat > "$RUN/guest.sh" << GUEST
+set -x
+nvme discover -t tcp -a \$ADDR -s $DPORT
+nvme connect -t tcp -a \$ADDR -s $PORT -n $NQN --nr-io-queues=2
+sleep 1
+nvme list
+dd if=/dev/nvme0n1 bs=512 count=1 iflag=direct 2>/dev/null | head -c 16; echo
+echo "written by the Linux kernel" | dd of=/dev/nvme0n1 bs=512 seek=1 count=1 conv=sync oflag=direct 2>/dev/null
+nvme disconnect -n $NQN
+echo "RESULT demo rc=0"
+GUEST
+NVMF_GUEST_OUT="$RUN/guest" "$ROOT/tests/linux/guest.sh" host "$PORT" "$RUN/guest.sh" |
+	grep -E '^\+|nvme|Node|^/dev|hello|Discovery|subnqn|trsvcid|traddr|RESULT' | grep -v 'nvmf-guest' | head -60
+echo "  ...what the kernel wrote, read from the target's file:"
+show dd if="$RUN/disk.img" bs=512 skip=1 count=1 status=none | head -c 28; echo
+say "nvmfd's log"
+sed 's/^/  /' "$RUN/nvmfd.log"
