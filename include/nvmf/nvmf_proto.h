@@ -736,7 +736,7 @@ struct nvme_tcp_term_req_hdr {
 NVMF_STATIC_SIZE(struct nvme_tcp_term_req_hdr, 24);
 NVMF_STATIC_OFFSET(struct nvme_tcp_term_req_hdr, fes, 8);
 NVMF_STATIC_OFFSET(struct nvme_tcp_term_req_hdr, fei, 10);
-#define NVME_TCP_TERM_REQ_MAX_DATA	152	/* the offending PDU header, at most */
+#define NVME_TCP_TERM_REQ_MAX_DATA	128	/* of the offending PDU header; PLEN <= 152 */
 
 struct nvme_tcp_cmd {
 	struct nvme_tcp_common_hdr common;

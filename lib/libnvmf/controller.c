@@ -297,8 +297,12 @@ deliver(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
 	if (nc->data_corrupt)
 		nc->pending_status = NVME_SC_TRANSIENT_TRANSPORT_ERROR;
 	if (nc->pending_status != 0) {
+		/* A damaged transfer may well succeed when the host tries again. */
+		uint16_t dnr = nc->pending_status == NVME_SC_TRANSIENT_TRANSPORT_ERROR ? 0 :
+		    NVME_STATUS_DNR;
+
 		nvmf_capsule_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-		    nc->pending_status) | NVME_STATUS_DNR, 0, 0, 0);
+		    nc->pending_status) | dnr, 0, 0, 0);
 		return;
 	}
 	if (qp->handler == NULL) {

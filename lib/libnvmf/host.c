@@ -219,10 +219,7 @@ nvmf_host_rx_header(struct nvmf_qpair *qp)
 			return fault(qp, NVME_TCP_FES_DATA_OUT_OF_RANGE,
 			    offsetof(struct nvme_tcp_c2h_data_hdr, datao),
 			    "C2HData outside the command's buffer", h->cccid);
-		if ((ch->flags & NVME_TCP_F_DATA_LAST) && h->datao + h->datal != c->len)
-			return fault(qp, NVME_TCP_FES_INVALID_HEADER_FIELD,
-			    offsetof(struct nvme_tcp_common_hdr, flags),
-			    "C2HData LAST_PDU before all data", h->cccid);
+		/* LAST_PDU may come early: a controller may return less than asked. */
 		qp->rx_cmd = c;
 		qp->data_dst = c->buf + h->datao;
 		return 0;

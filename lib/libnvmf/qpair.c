@@ -58,6 +58,48 @@ nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
 	va_end(ap);
 }
 
+static uint32_t tx_total(const struct tx_pdu *p);
+static int iov_add(struct iovec *iov, int n, const void *base, uint32_t len,
+    uint32_t *skip);
+
+/*
+ * Finishes the PDU that is half on the wire, so that what follows starts on
+ * a PDU boundary; gives up after a short wait. True when it is complete.
+ */
+static bool
+finish_partial_pdu(struct nvmf_qpair *qp)
+{
+	struct tx_pdu *p = qp->tx_head;
+	uint32_t total;
+
+	if (p == NULL || p->sent == 0)
+		return true;
+	total = tx_total(p);
+	while (p->sent < total) {
+		struct iovec iov[3];
+		struct pollfd pfd = { .fd = qp->fd, .events = POLLOUT };
+		uint32_t skip = p->sent;
+		int cnt = 0;
+		ssize_t n;
+
+		cnt = iov_add(iov, cnt, p->prefix, p->prefix_len, &skip);
+		if (p->data_len > 0)
+			cnt = iov_add(iov, cnt, p->data, p->data_len, &skip);
+		if (p->has_ddgst)
+			cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
+		n = writev(qp->fd, iov, cnt);
+		if (n > 0) {
+			p->sent += (uint32_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return false;
+		if (poll(&pfd, 1, 100) <= 0)
+			return false;
+	}
+	return true;
+}
+
 static void
 send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
     const void *bad, uint32_t bad_len)
@@ -65,9 +107,15 @@ send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 	uint8_t pdu[NVMF_PDU_MAX_PREFIX];
 	uint32_t len;
 
-	/* Whatever was queued is abandoned: the termination request goes alone. */
-	len = nvmf_pdu_encode_term_req(pdu, qp->controller, fes, fei, bad, bad_len);
-	(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/*
+	 * Whatever was queued after the PDU on the wire is abandoned. If that
+	 * one cannot be finished, no termination request: it would be read as
+	 * the rest of the unfinished PDU.
+	 */
+	if (finish_partial_pdu(qp)) {
+		len = nvmf_pdu_encode_term_req(pdu, qp->controller, fes, fei, bad, bad_len);
+		(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 	shutdown(qp->fd, SHUT_RDWR);
 }
 
