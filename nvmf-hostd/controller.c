@@ -167,8 +167,10 @@ aer_submit(struct hd_ctrl *c)
 
 	if (c->state != HD_CTRL_CONNECTED || c->aer_outstanding || c->queues[0].qp == NULL)
 		return;
-	if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, aer_completed, c) == 0)
+	if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, aer_completed, c) == 0) {
 		c->aer_outstanding = true;
+		hd_loop_kick(&c->queues[0]);
+	}
 }
 
 void
@@ -198,7 +200,7 @@ hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
 	    &c->ka_cmd) == 0) {
 		c->ka_outstanding = true;
 		c->ka_sent_ms = now;
-		(void)nvmf_qpair_process(c->queues[0].qp);	/* send it now */
+		hd_loop_kick(&c->queues[0]);
 	}
 	c->ka_next_ms = now + kato / 2;
 }

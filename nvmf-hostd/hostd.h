@@ -81,6 +81,8 @@ int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_com
 /* Loop-thread side, called by the loop for controllers. */
 int hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid);
 void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
+/* After queueing a command from the loop thread: have its PDUs sent. */
+void hd_loop_kick(struct hd_queue *q);
 
 /* ------------------------------------------------------- controllers */
 enum hd_ctrl_state {

@@ -304,9 +304,24 @@ static void
 run_timers(struct hd_loop *loop, uint64_t now)
 {
 	uint64_t next = now + TIMER_MAX_MS;
+	struct hd_ctrl **all = NULL;
+	unsigned n = 0, cap = 0;
 
+	/* Timer work may complete commands whose callbacks take the registry
+	 * lock: walk a referenced snapshot, not the locked list. */
 	hd_registry_lock();
-	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next) {
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next)
+		cap++;
+	if (cap > 0)
+		all = malloc(cap * sizeof(*all));
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && all != NULL; c = c->next) {
+		c->refs++;
+		all[n++] = c;
+	}
+	hd_registry_unlock();
+	for (unsigned i = 0; i < n; i++) {
+		struct hd_ctrl *c = all[i];
+
 		hd_ctrl_timers(c, now);
 		if (c->state == HD_CTRL_CONNECTED && c->params.kato_ms != 0) {
 			uint64_t due = c->ka_outstanding ?
@@ -315,9 +330,16 @@ run_timers(struct hd_loop *loop, uint64_t now)
 			if (due < next)
 				next = due;
 		}
+		hd_ctrl_put(c);
 	}
-	hd_registry_unlock();
-	loop->next_timer_ms = next;
+	free(all);
+	loop->next_timer_ms = all == NULL && cap > 0 ? now + 10 : next;
+}
+
+void
+hd_loop_kick(struct hd_queue *q)
+{
+	queue_sync_out(hd_loop, q);
 }
 
 static void *
