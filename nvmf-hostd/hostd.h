@@ -16,6 +16,7 @@
 #define HOSTD_ADMIN_TIMEOUT_MS	10000
 
 struct hd_ctrl;
+struct hd_queue;
 struct hd_loop;
 struct json_object;
 
