@@ -292,7 +292,21 @@ fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+static void
+fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Large transfers in one request: MDTS splitting happens below us. */
+	conn->max_read = 1u << 20;
+	if (conn->max_write < (1u << 20))
+		conn->max_write = 1u << 20;
+	conn->max_background = 64;
+	if (conn->capable & FUSE_CAP_ASYNC_DIO)
+		conn->want |= FUSE_CAP_ASYNC_DIO;	/* O_DIRECT I/O in parallel */
+}
+
 static const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_init,
 	.lookup = fs_lookup,
 	.getattr = fs_getattr,
 	.setattr = fs_setattr,
@@ -322,7 +336,7 @@ hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 {
 	char *argv[] = { "nvmf-hostd", "-o", "fsname=nvmf,subtype=nvmf,allow_other,"
 	    "max_read=1048576", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(4, argv);
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 
 	snprintf(mount_path, sizeof(mount_path), "%s", mountpoint);
 	/* A hostd killed earlier leaves a dead mount behind: clear it. */
