@@ -97,7 +97,8 @@ install: all
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
-	install -m 644 nvmfd/nvmfd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmecontrol/*.8) \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build build-asan build-fuzz
