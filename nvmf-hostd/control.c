@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,14 +274,35 @@ serve_one(int fd, char *buf)
 	return n < 0 ? -1 : 0;
 }
 
+/* One client: its requests one after another; a client that stalls is dropped. */
+static void *
+client_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char *buf = malloc(MSG_MAX);
+
+	while (buf != NULL && !stopping) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf) != 0)
+			break;
+	}
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
 static void *
 control_main(void *arg)
 {
-	char *buf = malloc(MSG_MAX);
+	pthread_attr_t attr;
 
 	(void)arg;
-	while (!stopping && buf != NULL) {
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	while (!stopping) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		pthread_t t;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -297,16 +319,13 @@ control_main(void *arg)
 			close(fd);
 			continue;
 		}
-		/* Requests one after another; a client that stalls is dropped. */
-		for (;;) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf) != 0)
-				break;
+		/* Each client on its own thread: a slow connect does not hold up devlist. */
+		if (pthread_create(&t, &attr, client_main, (void *)(intptr_t)fd) != 0) {
+			daemon_log(LOG_ERR, "control: cannot start a thread for a client");
+			close(fd);
 		}
-		close(fd);
 	}
-	free(buf);
+	pthread_attr_destroy(&attr);
 	return NULL;
 }
 

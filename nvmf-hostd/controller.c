@@ -537,11 +537,12 @@ hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen)
 	uint64_t deadline = hd_now_ms() + 10000;
 
 	hd_registry_lock();
-	if (c->state == HD_CTRL_DELETING) {
+	if (c->state == HD_CTRL_DELETING || c->disconnecting) {
 		hd_registry_unlock();
 		snprintf(err, errlen, "%s is already being disconnected", c->name);
 		return -1;
 	}
+	c->disconnecting = true;
 	hd_registry_unlock();
 	/* Files first, so no new I/O starts; then what is in flight ends. */
 	hd_ns_remove_all(c);

@@ -138,6 +138,7 @@ struct hd_ctrl {
 	char name[16];
 	int refs;			/* registry + users (registry lock) */
 	enum hd_ctrl_state state;
+	bool disconnecting;		/* a disconnect owns it (registry lock) */
 	struct hd_ctrl_params params;
 	struct nvme_identify_controller id;
 	uint16_t cntlid;
