@@ -1,0 +1,83 @@
+/*
+ * connect.c - "nvmecontrol connect address:port SubNQN": build an
+ * association with one NVM subsystem and hand it to nvmf-hostd.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "nvmecontrol.h"
+
+int
+cmd_connect(int argc, char **argv)
+{
+	struct json_object *ctrls, *namespaces = NULL;
+	struct assoc_request r;
+	struct fabric_opts o;
+	struct host_ids ids;
+	char err[ERRLEN], name[64], where[300];
+	int first, rc;
+
+	fabric_opts_init(&o);
+	rc = fabric_opts_parse("connect", argc, argv, &o, &first);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (o.address == NULL) {
+		if (first >= argc)
+			return usage_error("connect", "missing address:port and SubNQN");
+		o.address = argv[first++];
+	}
+	if (o.subnqn == NULL) {
+		if (first >= argc)
+			return usage_error("connect", "missing SubNQN");
+		o.subnqn = argv[first++];
+	}
+	if (first < argc)
+		return usage_error("connect", "unexpected argument '%s'", argv[first]);
+
+	memset(&r, 0, sizeof(r));
+	if (parse_address(o.address, o.trsvcid, &r.addr, err, sizeof(err)) != 0)
+		return usage_error("connect", "%s", err);
+	if (o.trsvcid != NULL && r.addr.port_given)
+		return usage_error("connect", "port given twice (--trsvcid and address)");
+	if (!nqn_valid(o.subnqn))
+		return usage_error("connect", "invalid SubNQN '%s'", o.subnqn);
+	if (strcmp(o.subnqn, NVMF_DISCOVERY_NQN) == 0)
+		return usage_error("connect", "%s is the discovery service (use discover or "
+		    "connect-all)", o.subnqn);
+	if (host_ids_get(o.hostnqn, o.hostid, &ids, err, sizeof(err)) != 0) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+
+	/* No nvmf-hostd, no point in dialing: fail before touching the target. */
+	ctrls = control_list(err, sizeof(err));
+	if (ctrls == NULL) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+	json_object_put(ctrls);
+
+	r.subnqn = o.subnqn;
+	r.ids = &ids;
+	r.opts = &o;
+	r.cntlid = o.cntlid;
+	if (association_connect(&r, name, sizeof(name), &namespaces, err, sizeof(err)) != 0) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+	format_address(r.addr.address, r.addr.port, where, sizeof(where));
+	printf("%s: connected to %s at %s", name, o.subnqn, where);
+	if (namespaces != NULL && json_object_array_length(namespaces) > 0) {
+		printf(" (");
+		for (size_t i = 0; i < json_object_array_length(namespaces); i++)
+			printf("%s%s", i ? ", " : "",
+			    json_object_get_string(json_object_array_get_idx(namespaces, i)));
+		printf(")");
+	}
+	printf("\n");
+	json_object_put(namespaces);
+	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+}

@@ -1,0 +1,187 @@
+/*
+ * connect_all.c - "nvmecontrol connect-all address[:port]": connect to every
+ * NVM subsystem entry of a discovery log, skipping those already connected
+ * (same SubNQN, address and port, and host NQN) and repeated entries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "nvmecontrol.h"
+
+struct seen {
+	char subnqn[NVMF_NQN_MAX_LEN + 1];
+	char traddr[256];	/* as struct target_addr */
+	char trsvcid[32];
+};
+
+/* The name of a controller of nvmf-hostd for the same association, or NULL. */
+static const char *
+existing_controller(struct json_object *ctrls, const char *subnqn, const char *traddr,
+    const char *trsvcid, const char *hostnqn)
+{
+	for (size_t i = 0; i < json_object_array_length(ctrls); i++) {
+		struct json_object *c = json_object_array_get_idx(ctrls, i);
+		const char *h = json_get_string(c, "hostnqn", NULL);
+
+		if (strcmp(json_get_string(c, "subnqn", ""), subnqn) == 0 &&
+		    strcasecmp(json_get_string(c, "traddr", ""), traddr) == 0 &&
+		    strcmp(json_get_string(c, "trsvcid", ""), trsvcid) == 0 &&
+		    (h == NULL || strcmp(h, hostnqn) == 0))
+			return json_get_string(c, "name", "?");
+	}
+	return NULL;
+}
+
+int
+cmd_connect_all(int argc, char **argv)
+{
+	struct nvmf_discovery_log_header *log = NULL;
+	const struct nvmf_discovery_log_entry *entries;
+	struct json_object *ctrls;
+	struct target_addr daddr;
+	struct fabric_opts o;
+	struct host_ids ids;
+	struct nvmf_qpair *qp;
+	struct seen *seen;
+	char err[ERRLEN], e[ERRLEN];
+	unsigned nseen = 0, failed = 0;
+	int first, rc;
+
+	fabric_opts_init(&o);
+	rc = fabric_opts_parse("connect-all", argc, argv, &o, &first);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (o.address != NULL && first < argc)
+		return usage_error("connect-all", "address given twice (--traddr and argument)");
+	if (o.address == NULL) {
+		if (first >= argc)
+			return usage_error("connect-all", "missing discovery address");
+		o.address = argv[first++];
+	}
+	if (first < argc)
+		return usage_error("connect-all", "unexpected argument '%s'", argv[first]);
+	if (parse_address(o.address, o.trsvcid ? o.trsvcid : DEFAULT_DISCOVERY_PORT, &daddr,
+	    err, sizeof(err)) != 0)
+		return usage_error("connect-all", "%s", err);
+	if (o.trsvcid != NULL && daddr.port_given)
+		return usage_error("connect-all", "port given twice (--trsvcid and address)");
+	if (host_ids_get(o.hostnqn, o.hostid, &ids, err, sizeof(err)) != 0) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+
+	/* nvmf-hostd first: its controllers tell which entries are duplicates. */
+	ctrls = control_list(err, sizeof(err));
+	if (ctrls == NULL) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+
+	qp = discovery_connect(&daddr, &ids, o.timeout_ms, err, sizeof(err));
+	if (qp == NULL) {
+		errmsg("%s", err);
+		json_object_put(ctrls);
+		return EXIT_ERROR;
+	}
+	rc = nvmf_host_discovery_log(qp, &log, o.timeout_ms, e, sizeof(e));
+	nvmf_qpair_free(qp);
+	if (rc != 0) {
+		errmsg("reading the discovery log: %s", e);
+		json_object_put(ctrls);
+		return EXIT_ERROR;
+	}
+
+	entries = (const struct nvmf_discovery_log_entry *)(log + 1);
+	seen = calloc(log->numrec + 1, sizeof(*seen));
+	if (seen == NULL) {
+		errmsg("out of memory");
+		free(log);
+		json_object_put(ctrls);
+		return EXIT_ERROR;
+	}
+	for (uint64_t i = 0; i < log->numrec; i++) {
+		const struct nvmf_discovery_log_entry *ent = &entries[i];
+		struct json_object *namespaces = NULL;
+		struct assoc_request r;
+		struct seen s;
+		const char *dup;
+		char name[64], where[300];
+		bool again = false;
+
+		id_string(s.subnqn, sizeof(s.subnqn), ent->subnqn, sizeof(ent->subnqn));
+		id_string(s.traddr, sizeof(s.traddr), ent->traddr, sizeof(ent->traddr));
+		id_string(s.trsvcid, sizeof(s.trsvcid), ent->trsvcid, sizeof(ent->trsvcid));
+		format_address(s.traddr, s.trsvcid, where, sizeof(where));
+
+		/* What FreeBSD skips: not an NVM subsystem, not TCP, not IP, TLS. */
+		if (ent->subtype != NVMF_SUBTYPE_NVME)
+			continue;
+		if (ent->trtype != NVMF_TRTYPE_TCP) {
+			errmsg("skipping %s: unsupported transport %s", s.subnqn,
+			    trtype_name(ent->trtype));
+			continue;
+		}
+		if (ent->adrfam != NVMF_ADRFAM_IPV4 && ent->adrfam != NVMF_ADRFAM_IPV6) {
+			errmsg("skipping %s: unsupported address family %s", s.subnqn,
+			    adrfam_name(ent->adrfam));
+			continue;
+		}
+		if (ent->tsas[0] != NVMF_TCP_SECTYPE_NONE) {
+			errmsg("skipping %s at %s: TLS is not supported", s.subnqn, where);
+			continue;
+		}
+		for (unsigned k = 0; k < nseen; k++)
+			if (strcmp(seen[k].subnqn, s.subnqn) == 0 &&
+			    strcasecmp(seen[k].traddr, s.traddr) == 0 &&
+			    strcmp(seen[k].trsvcid, s.trsvcid) == 0)
+				again = true;
+		if (again)
+			continue;
+		seen[nseen++] = s;
+		dup = existing_controller(ctrls, s.subnqn, s.traddr, s.trsvcid, ids.hostnqn);
+		if (dup != NULL) {
+			if (o.verbose)
+				printf("%s: already connected to %s at %s\n", dup, s.subnqn, where);
+			continue;
+		}
+
+		memset(&r, 0, sizeof(r));
+		memcpy(r.addr.address, s.traddr, sizeof(s.traddr));
+		memcpy(r.addr.port, s.trsvcid, sizeof(s.trsvcid));
+		r.addr.port_given = true;
+		r.subnqn = s.subnqn;
+		r.ids = &ids;
+		r.opts = &o;
+		r.cntlid = ent->cntlid;		/* as FreeBSD: what the log says */
+		if (!nqn_valid(s.subnqn)) {
+			errmsg("skipping entry %u: invalid SubNQN '%s'", (unsigned)i + 1, s.subnqn);
+			failed++;
+			continue;
+		}
+		if (association_connect(&r, name, sizeof(name), &namespaces, err,
+		    sizeof(err)) != 0) {
+			errmsg("%s", err);
+			failed++;
+			continue;
+		}
+		printf("%s: connected to %s at %s", name, s.subnqn, where);
+		if (namespaces != NULL && json_object_array_length(namespaces) > 0) {
+			printf(" (");
+			for (size_t k = 0; k < json_object_array_length(namespaces); k++)
+				printf("%s%s", k ? ", " : "", json_object_get_string(
+				    json_object_array_get_idx(namespaces, k)));
+			printf(")");
+		}
+		printf("\n");
+		fflush(stdout);
+		json_object_put(namespaces);
+	}
+	free(seen);
+	free(log);
+	json_object_put(ctrls);
+	return failed > 0 ? EXIT_ERROR : 0;
+}

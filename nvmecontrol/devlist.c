@@ -1,0 +1,104 @@
+/*
+ * devlist.c - "nvmecontrol devlist": the controllers nvmf-hostd holds and
+ * their namespaces, as FreeBSD's nvmecontrol lists them, or as JSON.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "nvmecontrol.h"
+
+enum { OPT_RUNDIR = 256 };
+
+static void
+print_controller(struct json_object *c)
+{
+	struct json_object *nss;
+	const char *state = json_get_string(c, "state", "connected");
+	char where[320];
+
+	format_address(json_get_string(c, "traddr", "?"), json_get_string(c, "trsvcid", "?"),
+	    where, sizeof(where));
+	printf("%6s: %s (Controller %" PRId64 " via %s %s", json_get_string(c, "name", "?"),
+	    json_get_string(c, "model", ""), json_get_int(c, "cntlid", 0),
+	    strcmp(json_get_string(c, "transport", "tcp"), "tcp") == 0 ? "TCP" :
+	    json_get_string(c, "transport", "?"), where);
+	if (strcmp(state, "connected") != 0)
+		printf(", %s", state);
+	printf(")\n");
+	if (!json_object_object_get_ex(c, "namespaces", &nss) ||
+	    !json_object_is_type(nss, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nss); i++) {
+		struct json_object *ns = json_object_array_get_idx(nss, i);
+
+		printf("  %10s (%" PRId64 "MB)\n", json_get_string(ns, "name", "?"),
+		    json_get_int(ns, "size", 0) / 1024 / 1024);
+	}
+}
+
+int
+cmd_devlist(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output-format", required_argument, NULL, 'o' },
+		{ "rundir",	   required_argument, NULL, OPT_RUNDIR },
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum output_format fmt = OUTPUT_NORMAL;
+	struct json_object *ctrls;
+	char err[ERRLEN];
+	size_t n;
+	int ch;
+
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			if (parse_output_format(optarg, &fmt) != 0)
+				return usage_error("devlist", "invalid output format '%s' "
+				    "(normal or json)", optarg);
+			break;
+		case OPT_RUNDIR:
+			rundir_set(optarg);
+			break;
+		case 'h':
+			print_usage("devlist", false);
+			return 0;
+		default:
+			return getopt_error("devlist", ch, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error("devlist", "unexpected argument '%s'", argv[optind]);
+
+	ctrls = control_list(err, sizeof(err));
+	if (ctrls == NULL) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+	n = json_object_array_length(ctrls);
+	if (fmt == OUTPUT_JSON) {
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "controllers", json_object_get(ctrls));
+		print_json(out);
+		json_object_put(out);
+	} else if (n == 0) {
+		/* As FreeBSD's nvmecontrol: said on stdout, and a failing status. */
+		printf("No NVMe controllers found.\n");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			print_controller(json_object_array_get_idx(ctrls, i));
+	}
+	json_object_put(ctrls);
+	if (fflush(stdout) != 0)
+		return EXIT_ERROR;
+	return n == 0 && fmt != OUTPUT_JSON ? EXIT_ERROR : 0;
+}

@@ -1,0 +1,184 @@
+/*
+ * nvmecontrol.h - the command line of the nvmf host: the fabrics commands of
+ * FreeBSD's nvmecontrol(8) with nvme-cli's long option names.
+ *
+ * Conventions: a command returns its exit status (0, EXIT_ERROR, EXIT_USAGE).
+ * Helpers return 0 / -1 and leave a one-line cause in an err buffer; the
+ * command prints it once as "nvmecontrol: <cause>".
+ */
+#ifndef NVMECONTROL_H
+#define NVMECONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvmf/libnvmf.h"
+#include "base64.h"		/* lib/util: base64 for the control protocol */
+
+struct json_object;
+
+#define EXIT_ERROR		1
+#define EXIT_USAGE		2
+#define ERRLEN			512
+
+#define DEFAULT_RUNDIR		"/run/nvmf"
+#define DEFAULT_NVME_PORT	"4420"
+#define DEFAULT_DISCOVERY_PORT	"8009"
+#define DEFAULT_TIMEOUT_MS	10000		/* dial, and each exchange */
+#define DEFAULT_KATO_MS		120000		/* FreeBSD NVMF_KATO_DEFAULT */
+#define DISCOVERY_KATO_MS	0
+#define DEFAULT_RECONNECT_DELAY	10
+#define DEFAULT_CTRL_LOSS_TMO	600
+#define DEFAULT_QUEUE_SIZE_CAP	128		/* default MQES+1, at most this */
+#define ADMIN_QUEUE_SIZE	32		/* NVMF_MIN_ADMIN_MAX_SQ_SIZE */
+#define MAX_IO_QUEUES		64
+
+/* ----------------------------------------------------------------- main.c */
+extern const char *progname;
+/* "nvmecontrol: <message>" on stderr. */
+void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Cause line (if fmt), then the command's usage line; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void print_usage(const char *cmd, bool to_stderr);
+
+/* -------------------------------------------------------------- options.c */
+enum output_format { OUTPUT_NORMAL, OUTPUT_JSON };
+
+/* Where a controller is: address and service, as given or defaulted. */
+struct target_addr {
+	char address[256];		/* without brackets */
+	char port[32];
+	bool port_given;
+};
+
+/* Everything connect / connect-all / discover take on the command line. */
+struct fabric_opts {
+	const char *transport;		/* "tcp" */
+	const char *address;		/* positional or --traddr */
+	const char *trsvcid;		/* --trsvcid */
+	const char *subnqn;		/* positional or --nqn */
+	const char *hostnqn;		/* -q */
+	const char *hostid;		/* -I */
+	uint16_t cntlid;		/* -c: NVMF_CNTLID_DYNAMIC unless given */
+	bool cntlid_given;
+	uint32_t nr_io_queues;		/* -i */
+	uint32_t queue_size;		/* -Q, 0 = MQES+1 (capped) */
+	uint32_t kato_ms;		/* -k */
+	bool kato_given;
+	int reconnect_delay;		/* -r, seconds */
+	int ctrl_loss_tmo;		/* -l, seconds, 0 = never */
+	int fast_io_fail_tmo;		/* --fast-io-fail-tmo, -1 = off */
+	bool disable_sqflow;		/* -F */
+	bool hdr_digest;		/* -g */
+	bool data_digest;		/* -G */
+	bool verbose;			/* -v */
+	int timeout_ms;			/* --timeout */
+	enum output_format output;	/* -o */
+};
+
+void fabric_opts_init(struct fabric_opts *o);
+
+/*
+ * Parses argv for command cmd ("connect", "connect-all", "discover") into o;
+ * positional arguments are left at argv[*first..argc). Returns 0, or an exit
+ * status (usage error already reported; 0-with-help is -1 → caller exits 0).
+ */
+int fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
+    int *first);
+
+/*
+ * address[:port], [v6]:port, [v6], bare v6, host name. A missing port is
+ * defport (NULL: required). 0, or -1 with err.
+ */
+int parse_address(const char *in, const char *defport, struct target_addr *out,
+    char *err, size_t errlen);
+/* "address:port" for messages: brackets around IPv6 addresses. */
+void format_address(const char *address, const char *port, char *buf, size_t len);
+
+/* Durations: "120" (unit), "500ms", "2s", "3m", "1h". 0 or -1. */
+int parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms);
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+int parse_output_format(const char *s, enum output_format *out);
+/* Reports getopt_long's '?' or ':' as a usage error; returns EXIT_USAGE. */
+int getopt_error(const char *cmd, int ch, char **argv);
+/* The run directory: --rundir, else $NVMF_RUNDIR, else /run/nvmf. */
+const char *rundir_get(void);
+void rundir_set(const char *dir);
+
+/* -------------------------------------------------------------- hostnqn.c */
+struct host_ids {
+	char hostnqn[NVMF_NQN_MAX_LEN + 1];
+	char hostid_str[37];
+	uint8_t hostid[16];
+};
+/* nvme-cli's derivation; 0 or -1 with err. */
+int host_ids_get(const char *hostnqn_arg, const char *hostid_arg, struct host_ids *ids,
+    char *err, size_t errlen);
+int uuid_parse(const char *s, uint8_t out[16]);
+void uuid_format(const uint8_t in[16], char out[37]);
+bool nqn_valid(const char *nqn);
+
+/* -------------------------------------------------------------- control.c */
+struct control;
+/* Connects to $rundir/nvmf.sock; NULL with err ("nvmf-hostd is not running: ..."). */
+struct control *control_open(char *err, size_t errlen);
+void control_close(struct control *c);
+/*
+ * Sends req (and fds, SCM_RIGHTS) and waits up to timeout_ms for the reply.
+ * Returns the reply object (caller puts it) when "ok" is true; NULL with err
+ * (hostd's "error" when it refused, *code set to its "code" if code != NULL).
+ */
+struct json_object *control_call(struct control *c, struct json_object *req,
+    const int *fds, unsigned nfds, int timeout_ms, char *code, size_t codelen,
+    char *err, size_t errlen);
+/* Opens, checks nvmf-hostd answers ("list"), returns its controllers. */
+struct json_object *control_list(char *err, size_t errlen);
+
+/* ----------------------------------------------------------------- util.c */
+/* Copies a fixed-width, space-padded identify string, trimmed, printable. */
+void id_string(char *dst, size_t dstlen, const char *src, size_t srclen);
+const char *json_get_string(struct json_object *o, const char *key, const char *dflt);
+int64_t json_get_int(struct json_object *o, const char *key, int64_t dflt);
+void print_json(struct json_object *o);
+
+/* ---------------------------------------------------------- association.c */
+/* What connect builds an association from. */
+struct assoc_request {
+	struct target_addr addr;
+	const char *subnqn;
+	const struct host_ids *ids;
+	const struct fabric_opts *opts;
+	uint16_t cntlid;		/* NVMF_CNTLID_DYNAMIC */
+};
+/*
+ * Builds the association and hands it to nvmf-hostd. On success returns 0
+ * with the controller's name (and its namespaces, as a JSON array the
+ * caller puts, when namespaces != NULL). On failure nothing is left
+ * connected and err names the cause.
+ */
+int association_connect(const struct assoc_request *r, char *name, size_t namelen,
+    struct json_object **namespaces, char *err, size_t errlen);
+
+/*
+ * A discovery controller's admin queue, enabled: used by discover and
+ * connect-all. Returns the queue pair (free with nvmf_qpair_free) or NULL.
+ */
+struct nvmf_qpair *discovery_connect(const struct target_addr *addr,
+    const struct host_ids *ids, int timeout_ms, char *err, size_t errlen);
+
+/* ----------------------------------------------------------- commands */
+int cmd_discover(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+int cmd_connect_all(int argc, char **argv);
+int cmd_disconnect(int argc, char **argv);
+int cmd_disconnect_all(int argc, char **argv);
+int cmd_devlist(int argc, char **argv);
+int cmd_identify(int argc, char **argv);
+
+/* discover.c: names used by discover's text and JSON output and connect-all. */
+const char *trtype_name(uint8_t trtype);
+const char *adrfam_name(uint8_t adrfam);
+
+#endif /* NVMECONTROL_H */

@@ -1,0 +1,457 @@
+/*
+ * options.c - the command line shared by the fabrics commands: FreeBSD
+ * nvmecontrol's short options, nvme-cli's long names, addresses
+ * (address:port, [IPv6]:port) and durations.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "nvmecontrol.h"
+
+/* ------------------------------------------------------------- run directory */
+static const char *rundir_opt;
+
+void
+rundir_set(const char *dir)
+{
+	rundir_opt = dir;
+}
+
+const char *
+rundir_get(void)
+{
+	const char *env;
+
+	if (rundir_opt != NULL && rundir_opt[0] != '\0')
+		return rundir_opt;
+	env = getenv("NVMF_RUNDIR");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return DEFAULT_RUNDIR;
+}
+
+/* ------------------------------------------------------------------ numbers */
+int
+parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms)
+{
+	static const struct { const char *suffix; int64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 },
+		{ "min", 60000 }, { "h", 3600000 },
+	};
+	unsigned long long v;
+	int64_t unit = default_unit_ms;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcmp(end, units[i].suffix) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		unit = units[i].ms;
+	}
+	if (v > (unsigned long long)(INT64_MAX / unit))
+		return -1;
+	*ms = (int64_t)v * unit;
+	return 0;
+}
+
+int
+parse_output_format(const char *s, enum output_format *out)
+{
+	if (strcmp(s, "normal") == 0 || strcmp(s, "text") == 0) {
+		*out = OUTPUT_NORMAL;
+		return 0;
+	}
+	if (strcmp(s, "json") == 0) {
+		*out = OUTPUT_JSON;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- addresses */
+int
+parse_address(const char *in, const char *defport, struct target_addr *out,
+    char *err, size_t errlen)
+{
+	const char *host = in, *port = NULL, *colon;
+	size_t hostlen;
+
+	memset(out, 0, sizeof(*out));
+	if (in == NULL || *in == '\0') {
+		snprintf(err, errlen, "empty address");
+		return -1;
+	}
+	if (in[0] == '[') {
+		const char *close = strchr(in, ']');
+
+		if (close == NULL || close == in + 1) {
+			snprintf(err, errlen, "invalid address %s", in);
+			return -1;
+		}
+		host = in + 1;
+		hostlen = (size_t)(close - host);
+		if (close[1] == ':') {
+			if (close[2] == '\0') {
+				snprintf(err, errlen, "invalid address %s: empty port", in);
+				return -1;
+			}
+			port = close + 2;
+		} else if (close[1] != '\0') {
+			snprintf(err, errlen, "invalid address %s", in);
+			return -1;
+		}
+	} else {
+		colon = strchr(in, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			/* More than one colon: a bare IPv6 address, no port. */
+			hostlen = strlen(in);
+		} else if (colon != NULL) {
+			if (colon == in || colon[1] == '\0') {
+				snprintf(err, errlen, "invalid address %s", in);
+				return -1;
+			}
+			hostlen = (size_t)(colon - in);
+			port = colon + 1;
+		} else {
+			hostlen = strlen(in);
+		}
+	}
+	if (hostlen >= sizeof(out->address)) {
+		snprintf(err, errlen, "address too long");
+		return -1;
+	}
+	memcpy(out->address, host, hostlen);
+	out->address[hostlen] = '\0';
+	for (const char *p = out->address; *p != '\0'; p++) {
+		if (isspace((unsigned char)*p) || *p == '[' || *p == ']' || *p == '/') {
+			snprintf(err, errlen, "invalid address %s", in);
+			return -1;
+		}
+	}
+	if (port != NULL) {
+		uint64_t v;
+
+		/* A service is a port number (TCP); names are not NVMe/TCP's way. */
+		if (parse_uint(port, 65535, &v) != 0 || v == 0 ||
+		    !isdigit((unsigned char)port[0])) {
+			snprintf(err, errlen, "invalid port %s in address %s", port, in);
+			return -1;
+		}
+		snprintf(out->port, sizeof(out->port), "%" PRIu64, v);
+		out->port_given = true;
+	} else if (defport != NULL) {
+		snprintf(out->port, sizeof(out->port), "%s", defport);
+	} else {
+		snprintf(err, errlen, "address %s has no port (address:port)", in);
+		return -1;
+	}
+	return 0;
+}
+
+void
+format_address(const char *address, const char *port, char *buf, size_t len)
+{
+	if (strchr(address, ':') != NULL)
+		snprintf(buf, len, "[%s]:%s", address, port);
+	else
+		snprintf(buf, len, "%s:%s", address, port);
+}
+
+/* ------------------------------------------------------------ getopt errors */
+int
+getopt_error(const char *cmd, int ch, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (ch == ':') {
+		if (optopt > 0 && optopt < 256 && arg[0] == '-' && arg[1] != '-')
+			return usage_error(cmd, "option -%c needs an argument", optopt);
+		return usage_error(cmd, "option %s needs an argument", arg);
+	}
+	if (optopt > 0 && optopt < 256)
+		return usage_error(cmd, "unknown option -%c", optopt);
+	return usage_error(cmd, "unknown option %s", arg);
+}
+
+/* ------------------------------------------------------------ fabric options */
+void
+fabric_opts_init(struct fabric_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->transport = "tcp";
+	o->cntlid = NVMF_CNTLID_DYNAMIC;
+	o->nr_io_queues = 1;
+	o->queue_size = 0;
+	o->kato_ms = DEFAULT_KATO_MS;
+	o->reconnect_delay = DEFAULT_RECONNECT_DELAY;
+	o->ctrl_loss_tmo = DEFAULT_CTRL_LOSS_TMO;
+	o->fast_io_fail_tmo = -1;
+	o->timeout_ms = DEFAULT_TIMEOUT_MS;
+	o->output = OUTPUT_NORMAL;
+}
+
+/* Which commands take an option. */
+#define F_DISCOVER	0x1
+#define F_CONNECT	0x2
+#define F_CONNECT_ALL	0x4
+#define F_ALL		(F_DISCOVER | F_CONNECT | F_CONNECT_ALL)
+#define F_CONNECTS	(F_CONNECT | F_CONNECT_ALL)
+
+enum {
+	OPT_FAST_IO_FAIL = 256,
+	OPT_TIMEOUT,
+	OPT_TRADDR,
+	OPT_TRSVCID,
+	OPT_NQN,
+	OPT_RUNDIR,
+};
+
+struct optdef {
+	const char *name;
+	int has_arg;
+	int val;
+	unsigned cmds;
+};
+
+static const struct optdef optdefs[] = {
+	{ "transport",		required_argument, 't', F_ALL },
+	{ "cntlid",		required_argument, 'c', F_CONNECT },
+	{ "nr-io-queues",	required_argument, 'i', F_CONNECTS },
+	{ "queue-size",		required_argument, 'Q', F_CONNECTS },
+	{ "keep-alive-tmo",	required_argument, 'k', F_CONNECTS },
+	{ "reconnect-delay",	required_argument, 'r', F_CONNECTS },
+	{ "ctrl-loss-tmo",	required_argument, 'l', F_CONNECTS },
+	{ "hostnqn",		required_argument, 'q', F_ALL },
+	{ "hostid",		required_argument, 'I', F_ALL },
+	{ "disable-sqflow",	no_argument,	   'F', F_CONNECTS },
+	{ "hdr_digests",	no_argument,	   'g', F_CONNECTS },
+	{ "hdr-digest",		no_argument,	   'g', F_CONNECTS },
+	{ "data_digests",	no_argument,	   'G', F_CONNECTS },
+	{ "data-digest",	no_argument,	   'G', F_CONNECTS },
+	{ "verbose",		no_argument,	   'v', F_ALL },
+	{ "output-format",	required_argument, 'o', F_DISCOVER },
+	{ "fast-io-fail-tmo",	required_argument, OPT_FAST_IO_FAIL, F_CONNECTS },
+	{ "timeout",		required_argument, OPT_TIMEOUT, F_ALL },
+	{ "traddr",		required_argument, OPT_TRADDR, F_ALL },
+	{ "trsvcid",		required_argument, OPT_TRSVCID, F_ALL },
+	{ "nqn",		required_argument, OPT_NQN, F_CONNECT },
+	{ "rundir",		required_argument, OPT_RUNDIR, F_ALL },
+	{ "help",		no_argument,	   'h', F_ALL },
+};
+
+#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static unsigned
+command_flag(const char *cmd)
+{
+	if (strcmp(cmd, "discover") == 0)
+		return F_DISCOVER;
+	if (strcmp(cmd, "connect") == 0)
+		return F_CONNECT;
+	return F_CONNECT_ALL;
+}
+
+/* Whole seconds from a duration option; -1 and a usage message otherwise. */
+static int
+seconds_option(const char *cmd, const char *name, const char *arg, bool allow_minus_one,
+    int *out)
+{
+	int64_t ms;
+
+	if (allow_minus_one && strcmp(arg, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (parse_duration_ms(arg, 1000, &ms) != 0 || ms % 1000 != 0 ||
+	    ms / 1000 > INT_MAX) {
+		usage_error(cmd, "invalid %s '%s' (whole seconds%s)", name, arg,
+		    allow_minus_one ? ", or -1" : "");
+		return -1;
+	}
+	*out = (int)(ms / 1000);
+	return 0;
+}
+
+int
+fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
+    int *first)
+{
+	struct option longopts[NOPTDEFS + 1];
+	char shortopts[64];
+	unsigned flag = command_flag(cmd), n = 0;
+	size_t sl = 0;
+	int ch;
+
+	shortopts[sl++] = ':';		/* report a missing argument as ':' */
+	for (size_t i = 0; i < NOPTDEFS; i++) {
+		if (!(optdefs[i].cmds & flag))
+			continue;
+		longopts[n].name = optdefs[i].name;
+		longopts[n].has_arg = optdefs[i].has_arg;
+		longopts[n].flag = NULL;
+		longopts[n].val = optdefs[i].val;
+		n++;
+		if (optdefs[i].val < 256 && strchr(shortopts, optdefs[i].val) == NULL) {
+			shortopts[sl++] = (char)optdefs[i].val;
+			if (optdefs[i].has_arg == required_argument)
+				shortopts[sl++] = ':';
+		}
+	}
+	shortopts[sl] = '\0';
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+
+	opterr = 0;
+	optind = 0;			/* full reset of GNU getopt */
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		uint64_t v;
+		int64_t ms;
+
+		switch (ch) {
+		case 't':
+			if (strcasecmp(optarg, "tcp") != 0)
+				return usage_error(cmd, "unsupported transport '%s' (only tcp)",
+				    optarg);
+			o->transport = "tcp";
+			break;
+		case 'c':
+			if (strcasecmp(optarg, "dynamic") == 0)
+				o->cntlid = NVMF_CNTLID_DYNAMIC;
+			else if (strcasecmp(optarg, "static") == 0)
+				o->cntlid = NVMF_CNTLID_STATIC_ANY;
+			else if (parse_uint(optarg, 0xffef, &v) == 0)
+				o->cntlid = (uint16_t)v;
+			else
+				return usage_error(cmd, "invalid controller ID '%s' "
+				    "(dynamic, static or 0..0xffef)", optarg);
+			o->cntlid_given = true;
+			break;
+		case 'i':
+			if (parse_uint(optarg, MAX_IO_QUEUES, &v) != 0 || v == 0)
+				return usage_error(cmd, "invalid number of I/O queues '%s' "
+				    "(1 to %d)", optarg, MAX_IO_QUEUES);
+			o->nr_io_queues = (uint32_t)v;
+			break;
+		case 'Q':
+			if (parse_uint(optarg, 65535, &v) != 0 || v < 2)
+				return usage_error(cmd, "invalid queue size '%s' (2 to 65535)",
+				    optarg);
+			o->queue_size = (uint32_t)v;
+			break;
+		case 'k':
+			if (parse_duration_ms(optarg, 1000, &ms) != 0 || ms > UINT32_MAX)
+				return usage_error(cmd, "invalid keep-alive timeout '%s'",
+				    optarg);
+			o->kato_ms = (uint32_t)ms;
+			o->kato_given = true;
+			break;
+		case 'r':
+			if (seconds_option(cmd, "reconnect delay", optarg, false,
+			    &o->reconnect_delay) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			/* nvme-cli's -1 (retry for ever) is our 0: never detach. */
+			if (seconds_option(cmd, "controller loss timeout", optarg, true,
+			    &o->ctrl_loss_tmo) != 0)
+				return EXIT_USAGE;
+			if (o->ctrl_loss_tmo < 0)
+				o->ctrl_loss_tmo = 0;
+			break;
+		case OPT_FAST_IO_FAIL:
+			if (seconds_option(cmd, "fast I/O fail timeout", optarg, true,
+			    &o->fast_io_fail_tmo) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			if (!nqn_valid(optarg))
+				return usage_error(cmd, "invalid host NQN '%s'", optarg);
+			o->hostnqn = optarg;
+			break;
+		case 'I': {
+			uint8_t id[16];
+
+			if (uuid_parse(optarg, id) != 0)
+				return usage_error(cmd, "invalid host ID '%s' (a UUID)", optarg);
+			o->hostid = optarg;
+			break;
+		}
+		case 'F':
+			o->disable_sqflow = true;
+			break;
+		case 'g':
+			o->hdr_digest = true;
+			break;
+		case 'G':
+			o->data_digest = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'o':
+			if (parse_output_format(optarg, &o->output) != 0)
+				return usage_error(cmd, "invalid output format '%s' (normal or json)",
+				    optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (parse_duration_ms(optarg, 1000, &ms) != 0 || ms <= 0 ||
+			    ms > INT_MAX)
+				return usage_error(cmd, "invalid timeout '%s'", optarg);
+			o->timeout_ms = (int)ms;
+			break;
+		case OPT_TRADDR:
+			o->address = optarg;
+			break;
+		case OPT_TRSVCID:
+			if (parse_uint(optarg, 65535, &v) != 0 || v == 0)
+				return usage_error(cmd, "invalid port '%s'", optarg);
+			o->trsvcid = optarg;
+			break;
+		case OPT_NQN:
+			o->subnqn = optarg;
+			break;
+		case OPT_RUNDIR:
+			rundir_set(optarg);
+			break;
+		case 'h':
+			print_usage(cmd, false);
+			return -1;
+		default:
+			return getopt_error(cmd, ch, argv);
+		}
+	}
+	*first = optind;
+	return 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * util.c - small helpers: Identify strings, JSON access and printing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "nvmecontrol.h"
+
+void
+id_string(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < srclen && src[i] != '\0' && n + 1 < dstlen; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
+const char *
+json_get_string(struct json_object *o, const char *key, const char *dflt)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return dflt;
+	return json_object_get_string(v);
+}
+
+int64_t
+json_get_int(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return dflt;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_boolean))
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+void
+print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
