@@ -144,8 +144,7 @@ nvmf_host_connect_queue(struct nvmf_association *na, int fd,
 		return NULL;
 	nvmf_cmd_connect(&sqe, qid, (uint16_t)(qsize - 1), qid == 0 ? cp->kato_ms : 0,
 	    !ap->sq_flow_control);
-	nvmf_connect_data_init(&data, cp->hostid, qid == 0 ? NVMF_CNTLID_DYNAMIC :
-	    cp->cntlid, cp->subnqn, cp->hostnqn);
+	nvmf_connect_data_init(&data, cp->hostid, cp->cntlid, cp->subnqn, cp->hostnqn);
 	snprintf(what, sizeof(what), "Connect (queue %u)", qid);
 	rc = nvmf_host_execute(qp, &sqe, &data, sizeof(data), true, &cqe, cp->timeout_ms);
 	if (rc != 0) {
