@@ -87,7 +87,8 @@ finish_partial_pdu(struct nvmf_qpair *qp)
 			cnt = iov_add(iov, cnt, p->data, p->data_len, &skip);
 		if (p->has_ddgst)
 			cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
-		n = writev(qp->fd, iov, cnt);
+		n = sendmsg(qp->fd, &(struct msghdr){ .msg_iov = iov,
+		    .msg_iovlen = (size_t)cnt }, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			p->sent += (uint32_t)n;
 			continue;
