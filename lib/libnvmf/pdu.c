@@ -137,6 +137,12 @@ nvmf_pdu_check_common(const struct nvme_tcp_common_hdr *ch,
 			    "set, against the");
 			return -1;
 		}
+		if (!nvmf_pdu_may_carry_data(t) && (ch->flags & NVME_TCP_F_DDGST)) {
+			nvmf_pdu_fault_set(f, NVME_TCP_FES_INVALID_HEADER_FIELD,
+			    offsetof(struct nvme_tcp_common_hdr, flags),
+			    "%s with a data digest flag but no data", nvmf_pdu_type_name(t));
+			return -1;
+		}
 	} else if (ch->flags & (NVME_TCP_F_HDGST | NVME_TCP_F_DDGST)) {
 		nvmf_pdu_fault_set(f, NVME_TCP_FES_INVALID_HEADER_FIELD,
 		    offsetof(struct nvme_tcp_common_hdr, flags),
