@@ -7,6 +7,7 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
+SYSCONFDIR ?= /etc
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -18,18 +19,21 @@ UTIL_SRCS := $(wildcard lib/util/*.c)
 NVMFD_SRCS := $(wildcard nvmfd/*.c)
 CTL_SRCS   := $(wildcard nvmecontrol/*.c)
 HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
+DEVD_SRCS  := $(wildcard nvmf-devd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
+DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
-              $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd)
+              $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
+              $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd)
 
-UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmfd/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -56,6 +60,16 @@ $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
+
+$(BUILD)/nvmf-devd/%.o: CFLAGS += -DNVMF_SYSCONFDIR='"$(SYSCONFDIR)"'
+$(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# A program's unit tests link its objects but its main.
+$(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf-devd $^ -o $@ -lcmocka $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)
@@ -97,8 +111,10 @@ install: all
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
-	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmecontrol/*.8) \
+	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8) \
 	    $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf
+	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
 
 clean:
 	rm -rf build build-asan build-fuzz
