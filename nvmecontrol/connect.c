@@ -70,13 +70,7 @@ cmd_connect(int argc, char **argv)
 	}
 	format_address(r.addr.address, r.addr.port, where, sizeof(where));
 	printf("%s: connected to %s at %s", name, o.subnqn, where);
-	if (namespaces != NULL && json_object_array_length(namespaces) > 0) {
-		printf(" (");
-		for (size_t i = 0; i < json_object_array_length(namespaces); i++)
-			printf("%s%s", i ? ", " : "",
-			    json_object_get_string(json_object_array_get_idx(namespaces, i)));
-		printf(")");
-	}
+	print_namespace_names(namespaces);
 	printf("\n");
 	json_object_put(namespaces);
 	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;

@@ -3,6 +3,7 @@
  * NVM subsystem entry of a discovery log, skipping those already connected
  * (same SubNQN, address and port, and host NQN) and repeated entries.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,19 @@ struct seen {
 	char trsvcid[32];
 };
 
+/* Same transport address: numerically for IP addresses ("::1" is "0::1"). */
+static bool
+same_address(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET6, a, x) == 1 && inet_pton(AF_INET6, b, y) == 1)
+		return memcmp(x, y, 16) == 0;
+	if (inet_pton(AF_INET, a, x) == 1 && inet_pton(AF_INET, b, y) == 1)
+		return memcmp(x, y, 4) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
 /* The name of a controller of nvmf-hostd for the same association, or NULL. */
 static const char *
 existing_controller(struct json_object *ctrls, const char *subnqn, const char *traddr,
@@ -28,7 +42,7 @@ existing_controller(struct json_object *ctrls, const char *subnqn, const char *t
 		const char *h = json_get_string(c, "hostnqn", NULL);
 
 		if (strcmp(json_get_string(c, "subnqn", ""), subnqn) == 0 &&
-		    strcasecmp(json_get_string(c, "traddr", ""), traddr) == 0 &&
+		    same_address(json_get_string(c, "traddr", ""), traddr) &&
 		    strcmp(json_get_string(c, "trsvcid", ""), trsvcid) == 0 &&
 		    (h == NULL || strcmp(h, hostnqn) == 0))
 			return json_get_string(c, "name", "?");
@@ -136,7 +150,7 @@ cmd_connect_all(int argc, char **argv)
 		}
 		for (unsigned k = 0; k < nseen; k++)
 			if (strcmp(seen[k].subnqn, s.subnqn) == 0 &&
-			    strcasecmp(seen[k].traddr, s.traddr) == 0 &&
+			    same_address(seen[k].traddr, s.traddr) &&
 			    strcmp(seen[k].trsvcid, s.trsvcid) == 0)
 				again = true;
 		if (again)
@@ -169,13 +183,7 @@ cmd_connect_all(int argc, char **argv)
 			continue;
 		}
 		printf("%s: connected to %s at %s", name, s.subnqn, where);
-		if (namespaces != NULL && json_object_array_length(namespaces) > 0) {
-			printf(" (");
-			for (size_t k = 0; k < json_object_array_length(namespaces); k++)
-				printf("%s%s", k ? ", " : "", json_object_get_string(
-				    json_object_array_get_idx(namespaces, k)));
-			printf(")");
-		}
+		print_namespace_names(namespaces);
 		printf("\n");
 		fflush(stdout);
 		json_object_put(namespaces);

@@ -14,6 +14,16 @@
 
 enum { OPT_RUNDIR = 256 };
 
+/* Namespaces in NSID order, whatever order nvmf-hostd keeps them in. */
+static int
+cmp_nsid(const void *a, const void *b)
+{
+	int64_t x = json_get_int(*(struct json_object *const *)a, "nsid", 0);
+	int64_t y = json_get_int(*(struct json_object *const *)b, "nsid", 0);
+
+	return x < y ? -1 : x > y;
+}
+
 static void
 print_controller(struct json_object *c)
 {
@@ -84,6 +94,13 @@ cmd_devlist(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	n = json_object_array_length(ctrls);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nss;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(ctrls, i), "namespaces",
+		    &nss) && json_object_is_type(nss, json_type_array))
+			json_object_array_sort(nss, cmp_nsid);
+	}
 	if (fmt == OUTPUT_JSON) {
 		struct json_object *out = json_object_new_object();
 

@@ -142,6 +142,8 @@ void id_string(char *dst, size_t dstlen, const char *src, size_t srclen);
 const char *json_get_string(struct json_object *o, const char *key, const char *dflt);
 int64_t json_get_int(struct json_object *o, const char *key, int64_t dflt);
 void print_json(struct json_object *o);
+/* " (nvme0ns1, nvme0ns2)" in namespace order; nothing for an empty list. */
+void print_namespace_names(struct json_object *names);
 
 /* ---------------------------------------------------------- association.c */
 /* What connect builds an association from. */

@@ -310,7 +310,7 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
     int *first)
 {
 	struct option longopts[NOPTDEFS + 1];
-	char shortopts[64];
+	char shortopts[64] = "";
 	unsigned flag = command_flag(cmd), n = 0;
 	size_t sl = 0;
 	int ch;

@@ -54,3 +54,48 @@ print_json(struct json_object *o)
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
+
+/* The number after the last "ns" of a namespace name (nvme0ns12 -> 12). */
+static unsigned long
+ns_number(const char *name)
+{
+	const char *p = strrchr(name, 's');
+
+	return p != NULL && p > name && p[-1] == 'n' ? strtoul(p + 1, NULL, 10) : 0;
+}
+
+static int
+cmp_ns_names(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	unsigned long nx = ns_number(x), ny = ns_number(y);
+
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x, y);
+}
+
+void
+print_namespace_names(struct json_object *names)
+{
+	size_t n = names != NULL && json_object_is_type(names, json_type_array) ?
+	    json_object_array_length(names) : 0;
+	const char **v;
+
+	if (n == 0)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = json_object_get_string(json_object_array_get_idx(names, i));
+		if (v[i] == NULL)
+			v[i] = "?";
+	}
+	qsort(v, n, sizeof(*v), cmp_ns_names);
+	printf(" (");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", v[i]);
+	printf(")");
+	free(v);
+}
