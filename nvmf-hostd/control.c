@@ -185,8 +185,86 @@ op_admin(struct json_object *req)
 	return r;
 }
 
+/* The controller a request names in "name", referenced, or an error reply. */
+static struct hd_ctrl *
+named_ctrl(struct json_object *req, struct json_object **reply)
+{
+	struct json_object *jname;
+	struct hd_ctrl *c;
+
+	if (!json_object_object_get_ex(req, "name", &jname)) {
+		*reply = error_reply("invalid", "request needs \"name\"");
+		return NULL;
+	}
+	c = hd_ctrl_find(json_object_get_string(jname));
+	if (c == NULL)
+		*reply = error_reply("not-found", "no controller named %s",
+		    json_object_get_string(jname));
+	return c;
+}
+
 static struct json_object *
-dispatch(struct json_object *req, int *fds, unsigned nfds)
+op_reconnect_begin(struct json_object *req, const void *owner)
+{
+	struct json_object *r = NULL;
+	struct hd_ctrl *c = named_ctrl(req, &r);
+
+	if (c == NULL)
+		return r;
+	switch (hd_reconnect_begin(c, owner)) {
+	case HD_LEASE_OK:
+		r = ok_reply();
+		json_object_object_add(r, "controller", hd_ctrl_params_json(c));
+		break;
+	case HD_LEASE_CONNECTED:
+		r = error_reply("connected", "%s is connected", c->name);
+		break;
+	case HD_LEASE_BUSY:
+		r = error_reply("busy", "a reconnect of %s is already under way", c->name);
+		break;
+	case HD_LEASE_GONE:
+		r = error_reply("not-found", "%s is being removed", c->name);
+		break;
+	}
+	hd_ctrl_put(c);
+	return r;
+}
+
+static struct json_object *
+op_reconnect(struct json_object *req, int *fds, unsigned nfds, const void *owner)
+{
+	struct json_object *r = NULL;
+	struct hd_ctrl *c = named_ctrl(req, &r);
+	char err[512];
+
+	if (c == NULL)
+		return r;
+	if (hd_reconnect_finish(c, owner, req, fds, nfds, err, sizeof(err)) != 0)
+		r = error_reply("failed", "%s", err);
+	else {
+		r = ok_reply();
+		json_object_object_add(r, "name", json_object_new_string(c->name));
+	}
+	hd_ctrl_put(c);
+	return r;
+}
+
+static struct json_object *
+op_reconnect_abort(struct json_object *req, const void *owner)
+{
+	struct json_object *r = NULL, *jerr;
+	struct hd_ctrl *c = named_ctrl(req, &r);
+
+	if (c == NULL)
+		return r;
+	hd_reconnect_abort(c, owner, json_object_object_get_ex(req, "error", &jerr) ?
+	    json_object_get_string(jerr) : "given up");
+	hd_ctrl_put(c);
+	return ok_reply();
+}
+
+static struct json_object *
+dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 {
 	struct json_object *jop, *jt;
 	const char *op;
@@ -196,6 +274,8 @@ dispatch(struct json_object *req, int *fds, unsigned nfds)
 	op = json_object_get_string(jop);
 	if (strcmp(op, "handoff") == 0)
 		return op_handoff(req, fds, nfds);
+	if (strcmp(op, "reconnect") == 0)
+		return op_reconnect(req, fds, nfds, owner);
 	if (nfds > 0)
 		return error_reply("invalid", "%s takes no file descriptors", op);
 	if (strcmp(op, "list") == 0) {
@@ -213,6 +293,10 @@ dispatch(struct json_object *req, int *fds, unsigned nfds)
 		return op_disconnect_all();
 	if (strcmp(op, "admin") == 0)
 		return op_admin(req);
+	if (strcmp(op, "reconnect-begin") == 0)
+		return op_reconnect_begin(req, owner);
+	if (strcmp(op, "reconnect-abort") == 0)
+		return op_reconnect_abort(req, owner);
 	return error_reply("invalid", "unknown operation \"%s\"", op);
 }
 
@@ -229,7 +313,7 @@ peer_allowed(int fd)
 
 /* One request: receive with descriptors, answer, close unused descriptors. */
 static int
-serve_one(int fd, char *buf)
+serve_one(int fd, char *buf, const void *owner)
 {
 	union {
 		struct cmsghdr align;
@@ -262,7 +346,7 @@ serve_one(int fd, char *buf)
 	else if (req == NULL || !json_object_is_type(req, json_type_object))
 		reply = error_reply("invalid", "request is not a JSON object");
 	else
-		reply = dispatch(req, fds, nfds);
+		reply = dispatch(req, fds, nfds, owner);
 	for (unsigned i = 0; i < nfds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -280,13 +364,16 @@ client_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char *buf = malloc(MSG_MAX);
+	char owner;		/* its address names this client's leases */
 
 	while (buf != NULL && !stopping) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-		if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf) != 0)
+		if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf, &owner) != 0)
 			break;
 	}
+	/* A reconnect that went away without finishing gives its lease back. */
+	hd_reconnect_release_owner(&owner);
 	free(buf);
 	close(fd);
 	return NULL;

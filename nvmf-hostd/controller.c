@@ -40,6 +40,8 @@ state_name(enum hd_ctrl_state s)
 	switch (s) {
 	case HD_CTRL_CONNECTED: return "connected";
 	case HD_CTRL_DISCONNECTED: return "disconnected";
+	case HD_CTRL_RECONNECTING: return "reconnecting";
+	case HD_CTRL_DETACHED: return "detached";
 	case HD_CTRL_DELETING: return "deleting";
 	}
 	return "unknown";
@@ -173,15 +175,15 @@ aer_submit(struct hd_ctrl *c)
 	}
 }
 
-void
-hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
+/* Keep Alive every KATO/2; no answer by the next one is a lost association. */
+static uint64_t
+keep_alive_timer(struct hd_ctrl *c, uint64_t now)
 {
 	uint32_t kato = c->params.kato_ms;
 	struct nvme_command sqe;
 
-	if (c->state != HD_CTRL_CONNECTED || kato == 0)
-		return;
-	/* Keep Alive every KATO/2; no answer by the next one is a lost association. */
+	if (kato == 0)
+		return UINT64_MAX;
 	if (c->ka_outstanding) {
 		if (now >= c->ka_sent_ms + kato / 2) {
 			char why[96];
@@ -189,20 +191,89 @@ hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
 			snprintf(why, sizeof(why), "no Keep Alive response within %u ms",
 			    kato / 2);
 			hd_ctrl_lost(c, why);
+			return now;
 		}
-		return;
+		return c->ka_sent_ms + kato / 2;
 	}
-	if (now < c->ka_next_ms)
-		return;
-	nvmf_cmd_keep_alive(&sqe);
-	c->ka_cmd.ctrl = c;
-	if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, ka_cmd_completed,
-	    &c->ka_cmd) == 0) {
-		c->ka_outstanding = true;
-		c->ka_sent_ms = now;
-		hd_loop_kick(&c->queues[0]);
+	if (now >= c->ka_next_ms) {
+		nvmf_cmd_keep_alive(&sqe);
+		c->ka_cmd.ctrl = c;
+		if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, ka_cmd_completed,
+		    &c->ka_cmd) == 0) {
+			c->ka_outstanding = true;
+			c->ka_sent_ms = now;
+			hd_loop_kick(&c->queues[0]);
+			c->ka_next_ms = now + kato / 2;
+			return now + kato / 2;
+		}
+		c->ka_next_ms = now + kato / 2;
 	}
-	c->ka_next_ms = now + kato / 2;
+	return c->ka_next_ms;
+}
+
+static void detach_task(void *arg);
+
+/* While disconnected: RECONNECT events, fast I/O failure, controller loss. */
+static uint64_t
+loss_timers(struct hd_ctrl *c, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	const struct hd_ctrl_params *p = &c->params;
+
+	if (c->detach_queued)
+		return UINT64_MAX;
+	if (p->ctrl_loss_tmo > 0) {
+		uint64_t due = c->lost_at_ms + (uint64_t)p->ctrl_loss_tmo * 1000;
+
+		if (now >= due) {
+			/* Detaching blocks: it is the task thread's work. */
+			c->detach_queued = true;
+			hd_registry_lock();
+			c->refs++;
+			hd_registry_unlock();
+			hd_task_queue(detach_task, c);
+			return UINT64_MAX;
+		}
+		next = due;
+	}
+	if (p->fast_io_fail_tmo >= 0 && !c->fast_failed) {
+		uint64_t due = c->lost_at_ms + (uint64_t)p->fast_io_fail_tmo * 1000;
+
+		if (now >= due) {
+			daemon_log(LOG_WARNING, "%s: disconnected for %d s (fast_io_fail_tmo): "
+			    "failing I/O with EIO while reconnecting goes on", c->name,
+			    p->fast_io_fail_tmo);
+			c->fast_failed = true;
+			hd_ctrl_fail_held(c, -EIO);
+		} else if (due < next) {
+			next = due;
+		}
+	}
+	if (p->reconnect_delay > 0) {
+		if (now >= c->next_event_ms) {
+			hd_event_raise("RECONNECT", c->name);
+			c->events++;
+			while (c->next_event_ms <= now)
+				c->next_event_ms += (uint64_t)p->reconnect_delay * 1000;
+		}
+		if (c->next_event_ms < next)
+			next = c->next_event_ms;
+	}
+	return next;
+}
+
+uint64_t
+hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
+{
+	switch (c->state) {
+	case HD_CTRL_CONNECTED:
+		return keep_alive_timer(c, now);
+	case HD_CTRL_DISCONNECTED:
+	case HD_CTRL_RECONNECTING:
+		return loss_timers(c, now);
+	default:
+		return UINT64_MAX;
+	}
 }
 
 void
@@ -213,11 +284,72 @@ hd_ctrl_lost(struct hd_ctrl *c, const char *why)
 	snprintf(c->lost_reason, sizeof(c->lost_reason), "%s", why);
 	daemon_log(LOG_WARNING, "%s: association with %s at %s:%s lost: %s", c->name,
 	    c->params.subnqn, c->params.traddr, c->params.trsvcid, why);
+	hd_registry_lock();
 	c->state = HD_CTRL_DISCONNECTED;
+	hd_registry_unlock();
+	c->lost_at_ms = hd_now_ms();
+	c->events = 0;
+	c->attempts = 0;
+	c->fast_failed = false;
+	c->detach_queued = false;
 	c->ka_outstanding = false;
 	c->aer_outstanding = false;
-	/* Every queue goes; commands in flight and waiting fail with EIO. */
+	/* Every queue goes; I/O in flight and waiting is held for the next one. */
 	hd_loop_remove_queues(hd_loop, c);
+	hd_event_raise("DISCONNECTED", c->name);
+	/* RECONNECT at once, then every reconnect_delay (loss_timers). */
+	c->next_event_ms = c->lost_at_ms;
+	hd_loop_timers_changed();
+}
+
+struct detach_args {
+	struct hd_ctrl *c;
+	bool detach;
+};
+
+static void
+detach_on_loop(void *arg)
+{
+	struct detach_args *a = arg;
+	struct hd_ctrl *c = a->c;
+
+	/* A reconnect or a disconnect may have come first. */
+	if ((c->state != HD_CTRL_DISCONNECTED && c->state != HD_CTRL_RECONNECTING) ||
+	    c->disconnecting)
+		return;
+	hd_registry_lock();
+	c->state = HD_CTRL_DETACHED;
+	hd_registry_unlock();
+	a->detach = true;
+	hd_ctrl_fail_held(c, -EIO);
+	hd_loop_remove_queues(hd_loop, c);	/* anything parked since */
+}
+
+static void unregister_ctrl(struct hd_ctrl *c);
+
+/* The controller loss timer fired: held I/O fails, the files go, DETACHED. */
+static void
+detach_task(void *arg)
+{
+	struct detach_args a = { .c = arg };
+	struct hd_ctrl *c = arg;
+	bool mine;
+
+	hd_loop_call(hd_loop, detach_on_loop, &a);
+	hd_registry_lock();
+	mine = a.detach && !c->disconnecting;
+	if (mine)
+		c->disconnecting = true;	/* no disconnect can race us now */
+	hd_registry_unlock();
+	if (mine) {
+		daemon_log(LOG_WARNING, "%s: disconnected for %d s (ctrl_loss_tmo): detaching",
+		    c->name, c->params.ctrl_loss_tmo);
+		hd_ns_remove_all(c);
+		unregister_ctrl(c);
+		hd_event_raise("DETACHED", c->name);
+		hd_ctrl_put(c);		/* the registry's reference */
+	}
+	hd_ctrl_put(c);			/* the task's */
 }
 
 struct start_args {
@@ -236,8 +368,15 @@ start_on_loop(void *arg)
 		if (a->rc != 0)
 			return;
 	}
+	hd_ctrl_start_loop_work(c);
+}
+
+void
+hd_ctrl_start_loop_work(struct hd_ctrl *c)
+{
 	c->ka_next_ms = hd_now_ms();	/* first Keep Alive at once */
 	aer_submit(c);
+	hd_loop_timers_changed();
 }
 
 static void
@@ -276,8 +415,8 @@ jbool(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
 
-static int
-parse_params(struct json_object *jc, struct hd_ctrl_params *p, char *err, size_t errlen)
+int
+hd_parse_params(struct json_object *jc, struct hd_ctrl_params *p, char *err, size_t errlen)
 {
 	const char *traddr = jstr(jc, "traddr"), *trsvcid = jstr(jc, "trsvcid");
 	const char *subnqn = jstr(jc, "subnqn"), *hostnqn = jstr(jc, "hostnqn");
@@ -367,70 +506,62 @@ unregister_ctrl(struct hd_ctrl *c)
 	hd_registry_unlock();
 }
 
-struct hd_ctrl *
-hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
-    size_t errlen)
+/*
+ * Validates a hand-off's queues as FreeBSD's kernel does and adopts their
+ * sockets: the admin queue and 1..N I/O queues of equal size, the SubNQN
+ * the controller's own. On success the sockets belong to queues[] (fds[i]
+ * set to -1); on failure nothing is adopted.
+ */
+int
+hd_adopt_queues(struct hd_ctrl *c, struct json_object *req, struct nvmf_association **na,
+    struct hd_queue *queues, uint32_t *nqueues, struct nvme_identify_controller *id,
+    uint16_t *cntlid, int *fds, unsigned nfds, char *err, size_t errlen)
 {
 	struct nvmf_association_params ap = { .size = sizeof(ap) };
 	struct json_object *jc, *jq;
-	struct hd_ctrl *c;
-	struct start_args sa;
 	const char *idb64;
+	uint32_t io_qsize = 0, n = 0;
 	size_t nq;
-	uint32_t io_qsize = 0;
 
 	if (!json_object_object_get_ex(req, "controller", &jc) ||
 	    !json_object_object_get_ex(req, "queues", &jq) ||
 	    !json_object_is_type(jq, json_type_array)) {
 		snprintf(err, errlen, "hand-off needs \"controller\" and \"queues\"");
-		return NULL;
+		return -1;
 	}
 	nq = json_object_array_length(jq);
 	if (nq < 2 || nq > HOSTD_MAX_IO_QUEUES + 1) {
 		snprintf(err, errlen, "hand-off needs the admin queue and 1 to %d I/O queues",
 		    HOSTD_MAX_IO_QUEUES);
-		return NULL;
+		return -1;
 	}
 	if (nfds != nq) {
 		snprintf(err, errlen, "hand-off describes %zu queues but carries %u sockets",
 		    nq, nfds);
-		return NULL;
+		return -1;
 	}
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->refs = 1;
-	if (parse_params(jc, &c->params, err, errlen) != 0)
-		goto fail;
 	idb64 = jstr(jc, "identify");
-	if (idb64 == NULL ||
-	    base64_decode(idb64, (uint8_t *)&c->id, sizeof(c->id)) != sizeof(c->id)) {
+	if (idb64 == NULL || base64_decode(idb64, (uint8_t *)id, sizeof(*id)) != sizeof(*id)) {
 		snprintf(err, errlen, "hand-off lacks the 4096-byte Identify Controller data");
-		goto fail;
+		return -1;
 	}
-	if (strncmp(c->id.subnqn, c->params.subnqn, sizeof(c->id.subnqn)) != 0) {
+	if (strncmp(id->subnqn, c->params.subnqn, sizeof(id->subnqn)) != 0) {
 		snprintf(err, errlen, "SubNQN %s differs from the controller's own (%.*s)",
-		    c->params.subnqn, (int)sizeof(c->id.subnqn), c->id.subnqn);
-		goto fail;
+		    c->params.subnqn, (int)sizeof(id->subnqn), id->subnqn);
+		return -1;
 	}
-	c->cntlid = (uint16_t)jint(jc, "cntlid", -1);
-	if (c->cntlid != c->id.cntlid) {
-		snprintf(err, errlen, "controller ID %u differs from Identify's %u", c->cntlid,
-		    c->id.cntlid);
-		goto fail;
+	*cntlid = (uint16_t)jint(jc, "cntlid", -1);
+	if (*cntlid != id->cntlid) {
+		snprintf(err, errlen, "controller ID %u differs from Identify's %u", *cntlid,
+		    id->cntlid);
+		return -1;
 	}
-	/* MDTS is in units of the minimum page size (4 KiB here); 0: no limit. */
-	c->max_transfer = c->id.mdts == 0 || c->id.mdts > 8 ? 1024 * 1024 :
-	    4096u << c->id.mdts;
 	ap.header_digests = c->params.hdr_digest;
 	ap.data_digests = c->params.data_digest;
 	ap.sq_flow_control = c->params.sq_flow_control;
-	c->na = nvmf_association_create(&ap, err, errlen);
-	if (c->na == NULL)
-		goto fail;
-
+	*na = nvmf_association_create(&ap, err, errlen);
+	if (*na == NULL)
+		return -1;
 	for (size_t i = 0; i < nq; i++) {
 		struct nvmf_qpair_handoff h;
 
@@ -445,16 +576,58 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
 			    h.qsize);
 			goto fail;
 		}
-		c->queues[i].qp = nvmf_host_qpair_adopt(c->na, fds[i], &h, err, errlen);
-		if (c->queues[i].qp == NULL)
+		memset(&queues[i], 0, sizeof(queues[i]));
+		queues[i].qp = nvmf_host_qpair_adopt(*na, fds[i], &h, err, errlen);
+		if (queues[i].qp == NULL)
 			goto fail;
-		fds[i] = -1;	/* the queue pair owns it now */
-		c->queues[i].ctrl = c;
-		c->queues[i].qid = (uint16_t)i;
-		c->nqueues = (uint32_t)i + 1;
+		queues[i].ctrl = c;
+		queues[i].qid = (uint16_t)i;
+		n = (uint32_t)i + 1;
 	}
-	c->params.nr_io_queues = c->nqueues - 1;
+	for (uint32_t i = 0; i < n; i++)
+		fds[i] = -1;	/* the queue pairs own them now */
+	*nqueues = n;
+	c->params.nr_io_queues = n - 1;
 	c->params.queue_size = io_qsize;
+	return 0;
+fail:
+	/* Give the sockets back: the caller closes them. */
+	for (uint32_t i = 0; i < n; i++)
+		(void)nvmf_qpair_release_fd(queues[i].qp);
+	for (uint32_t i = 0; i < n; i++)
+		queues[i].qp = NULL;
+	nvmf_association_free(*na);
+	*na = NULL;
+	return -1;
+}
+
+struct hd_ctrl *
+hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
+    size_t errlen)
+{
+	struct json_object *jc;
+	struct hd_ctrl *c;
+	struct start_args sa;
+
+	if (!json_object_object_get_ex(req, "controller", &jc)) {
+		snprintf(err, errlen, "hand-off needs \"controller\" and \"queues\"");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->refs = 1;
+	if (hd_parse_params(jc, &c->params, err, errlen) != 0 ||
+	    hd_adopt_queues(c, req, &c->na, c->queues, &c->nqueues, &c->id, &c->cntlid,
+	    fds, nfds, err, errlen) != 0) {
+		free(c);
+		return NULL;
+	}
+	/* MDTS is in units of the minimum page size (4 KiB here); 0: no limit. */
+	c->max_transfer = c->id.mdts == 0 || c->id.mdts > 8 ? 1024 * 1024 :
+	    4096u << c->id.mdts;
 	c->state = HD_CTRL_CONNECTED;
 
 	register_ctrl(c);
@@ -469,7 +642,7 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
 		goto fail_registered;
 	daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
 	    c->name, c->params.subnqn, c->params.traddr, c->params.trsvcid, c->cntlid,
-	    c->nqueues - 1, c->nqueues == 2 ? "" : "s", io_qsize,
+	    c->nqueues - 1, c->nqueues == 2 ? "" : "s", c->params.queue_size,
 	    c->params.hdr_digest ? ", header digest" : "",
 	    c->params.data_digest ? ", data digest" : "");
 	return c;
@@ -480,11 +653,6 @@ fail_registered:
 	hd_loop_call(hd_loop, stop_on_loop, c);
 	unregister_ctrl(c);
 	hd_ctrl_put(c);
-	return NULL;
-fail:
-	for (uint32_t i = 0; i < c->nqueues; i++)
-		nvmf_qpair_free(c->queues[i].qp);
-	ctrl_free(c);
 	return NULL;
 }
 
@@ -641,8 +809,26 @@ hd_ctrl_list_json(void)
 		add_int(o, "reconnect_delay", c->params.reconnect_delay);
 		add_int(o, "ctrl_loss_tmo", c->params.ctrl_loss_tmo);
 		add_int(o, "fast_io_fail_tmo", c->params.fast_io_fail_tmo);
-		if (c->state != HD_CTRL_CONNECTED && c->lost_reason[0] != '\0')
+		if (c->state == HD_CTRL_DISCONNECTED || c->state == HD_CTRL_RECONNECTING) {
+			uint64_t now = hd_now_ms();
+			const struct hd_ctrl_params *p = &c->params;
+
 			add_str(o, "reason", c->lost_reason);
+			add_int(o, "disconnected_ms", (int64_t)(now - c->lost_at_ms));
+			add_int(o, "reconnect_events", c->events);
+			add_int(o, "reconnect_attempts", c->attempts);
+			add_int(o, "held_io", c->nheld);
+			if (p->reconnect_delay > 0)
+				add_int(o, "next_event_ms", c->next_event_ms > now ?
+				    (int64_t)(c->next_event_ms - now) : 0);
+			if (p->ctrl_loss_tmo > 0) {
+				uint64_t due = c->lost_at_ms + (uint64_t)p->ctrl_loss_tmo * 1000;
+
+				add_int(o, "detach_in_ms", due > now ? (int64_t)(due - now) : 0);
+			}
+			json_object_object_add(o, "io_failing",
+			    json_object_new_boolean(c->fast_failed));
+		}
 		nss = json_object_new_array();
 		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next) {
 			struct json_object *n = json_object_new_object();

@@ -24,6 +24,7 @@ struct json_object;
 struct hd_rundir {
 	char path[4096];
 	char sock[4200];
+	char devctl[4200];
 	char dev[4200];
 	char pidfile[4200];
 	int lock_fd;
@@ -82,13 +83,18 @@ int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_com
 /* Loop-thread side, called by the loop for controllers. */
 int hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid);
 void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
+void hd_loop_dispatch(struct hd_cmd *cmd);
+void hd_loop_timers_changed(void);
+void hd_loop_fail(struct hd_cmd *cmd, int error);
 /* After queueing a command from the loop thread: have its PDUs sent. */
 void hd_loop_kick(struct hd_queue *q);
 
 /* ------------------------------------------------------- controllers */
 enum hd_ctrl_state {
 	HD_CTRL_CONNECTED,		/* queues up, I/O flows */
-	HD_CTRL_DISCONNECTED,		/* association lost */
+	HD_CTRL_DISCONNECTED,		/* association lost: I/O held, timers run */
+	HD_CTRL_RECONNECTING,		/* as DISCONNECTED, and a reconnect holds the lease */
+	HD_CTRL_DETACHED,		/* controller loss timer fired: on its way out */
 	HD_CTRL_DELETING,		/* disconnect under way */
 };
 
@@ -156,6 +162,16 @@ struct hd_ctrl {
 	struct hd_cmd aer_cmd;
 	bool aer_outstanding;
 	unsigned inflight;		/* commands handed to a queue pair */
+	/* while disconnected (loop thread, read under the registry lock) */
+	struct hd_cmd *held, *held_tail;	/* I/O waiting for the association */
+	unsigned nheld;
+	uint64_t lost_at_ms;
+	uint64_t next_event_ms;		/* next RECONNECT event */
+	unsigned events;		/* RECONNECT events raised since the loss */
+	unsigned attempts;		/* reconnects tried since the loss */
+	bool fast_failed;		/* fast_io_fail_tmo passed: I/O fails */
+	bool detach_queued;
+	const void *lease;		/* the control client reconnecting it */
 	char lost_reason[200];
 	struct hd_namespace *namespaces;	/* registry lock */
 };
@@ -176,7 +192,8 @@ void hd_ctrls_disconnect_all(void);
 /* Loop-thread events for a controller (controller.c). */
 /* The association is gone (socket error, bad PDU, silence): loop thread. */
 void hd_ctrl_lost(struct hd_ctrl *c, const char *why);
-void hd_ctrl_timers(struct hd_ctrl *c, uint64_t now);
+/* Runs a controller's due timers; returns when it next needs to run. */
+uint64_t hd_ctrl_timers(struct hd_ctrl *c, uint64_t now);
 void hd_ctrl_start_loop_work(struct hd_ctrl *c);	/* keep-alive + AER, on the loop */
 struct hd_ctrl *hd_ctrls_first(void);		/* loop walk, registry lock held */
 
@@ -200,6 +217,34 @@ unsigned hd_ns_names(char (**names)[32], uint64_t **inos);
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);
 void hd_fuse_stop(void);
 void hd_fuse_forget_name(const char *name);
+
+/* Reconnecting (reconnect.c): a lease per attempt, held I/O replayed. */
+enum hd_lease_result { HD_LEASE_OK, HD_LEASE_CONNECTED, HD_LEASE_BUSY, HD_LEASE_GONE };
+enum hd_lease_result hd_reconnect_begin(struct hd_ctrl *c, const void *owner);
+int hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
+    int *fds, unsigned nfds, char *err, size_t errlen);
+void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
+/* Drops every lease owner holds (its control connection closed). */
+void hd_reconnect_release_owner(const void *owner);
+struct json_object *hd_ctrl_params_json(const struct hd_ctrl *c);
+/* Loop thread: held I/O and the loss's timers. */
+void hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd);
+void hd_ctrl_fail_held(struct hd_ctrl *c, int error);
+void hd_ctrl_replay_held(struct hd_ctrl *c);
+bool hd_ctrl_holds_io(const struct hd_ctrl *c);
+
+/* Hand-off pieces shared by connect and reconnect (controller.c). */
+int hd_parse_params(struct json_object *jc, struct hd_ctrl_params *p, char *err,
+    size_t errlen);
+int hd_adopt_queues(struct hd_ctrl *c, struct json_object *req,
+    struct nvmf_association **na, struct hd_queue *queues, uint32_t *nqueues,
+    struct nvme_identify_controller *id, uint16_t *cntlid, int *fds, unsigned nfds,
+    char *err, size_t errlen);
+
+/* Events on $rundir/devctl (events.c). */
+int hd_events_start(const char *path, char *err, size_t errlen);
+void hd_events_stop(void);
+void hd_event_raise(const char *type, const char *name);
 
 /* Control socket (control.c). */
 int hd_control_start(const char *path, char *err, size_t errlen);

@@ -106,6 +106,11 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 	struct hd_ctrl *c = cmd->ctrl;
 
 	c->inflight--;
+	if (cqe == NULL && !cmd->admin && hd_ctrl_holds_io(c)) {
+		/* The association went with the command: it waits for the next. */
+		hd_ctrl_hold(c, cmd);
+		return;
+	}
 	if (cqe != NULL)
 		cmd->cqe = *cqe;
 	else
@@ -155,7 +160,10 @@ cmd_dispatch(struct hd_cmd *cmd)
 	int rc = -EBUSY;
 
 	if (c->state != HD_CTRL_CONNECTED) {
-		cmd_fail(cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+		if (!cmd->admin && hd_ctrl_holds_io(c))
+			hd_ctrl_hold(c, cmd);
+		else
+			cmd_fail(cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
 		return;
 	}
 	if (cmd->admin) {
@@ -192,18 +200,35 @@ cmd_dispatch(struct hd_cmd *cmd)
 	cmd_fail(cmd, rc == -ENOTCONN ? -EIO : rc);
 }
 
-/* Fails the commands still parked on a controller (loop thread). */
+/* Commands parked for a free slot: held for the next association, or failed. */
 static void
-fail_backlog(struct hd_ctrl *c, int error)
+drop_backlog(struct hd_ctrl *c, int error)
 {
 	struct hd_cmd *cmd;
 
 	while ((cmd = c->backlog) != NULL) {
 		c->backlog = cmd->next;
 		cmd->next = NULL;
-		cmd_fail(cmd, error);
+		if (!cmd->admin && hd_ctrl_holds_io(c))
+			hd_ctrl_hold(c, cmd);
+		else
+			cmd_fail(cmd, error);
 	}
 	c->backlog_tail = NULL;
+}
+
+/* Loop thread: runs commands again on a controller's new queues. */
+void
+hd_loop_dispatch(struct hd_cmd *cmd)
+{
+	cmd_dispatch(cmd);
+}
+
+/* Loop thread: completes a command that will not run, with error. */
+void
+hd_loop_fail(struct hd_cmd *cmd, int error)
+{
+	cmd_fail(cmd, error);
 }
 
 int
@@ -237,7 +262,7 @@ hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c)
 		/* Outstanding commands come back with no completion: -EIO. */
 		nvmf_qpair_free(qp);
 	}
-	fail_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+	drop_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
 }
 
 static void
@@ -322,18 +347,20 @@ run_timers(struct hd_loop *loop, uint64_t now)
 	for (unsigned i = 0; i < n; i++) {
 		struct hd_ctrl *c = all[i];
 
-		hd_ctrl_timers(c, now);
-		if (c->state == HD_CTRL_CONNECTED && c->params.kato_ms != 0) {
-			uint64_t due = c->ka_outstanding ?
-			    c->ka_sent_ms + c->params.kato_ms / 2 : c->ka_next_ms;
+		uint64_t due = hd_ctrl_timers(c, now);
 
-			if (due < next)
-				next = due;
-		}
+		if (due < next)
+			next = due;
 		hd_ctrl_put(c);
 	}
 	free(all);
 	loop->next_timer_ms = all == NULL && cap > 0 ? now + 10 : next;
+}
+
+void
+hd_loop_timers_changed(void)
+{
+	hd_loop->next_timer_ms = 0;	/* loop thread: recompute before sleeping */
 }
 
 void

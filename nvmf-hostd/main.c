@@ -115,6 +115,7 @@ main(int argc, char **argv)
 
 	hd_loop = hd_loop_start(err, sizeof(err));
 	if (hd_loop == NULL || hd_tasks_start(err, sizeof(err)) != 0 ||
+	    hd_events_start(hd_rd.devctl, err, sizeof(err)) != 0 ||
 	    hd_fuse_start(hd_rd.dev, err, sizeof(err)) != 0)
 		fail(report_fd, err);
 	if (hd_control_start(hd_rd.sock, err, sizeof(err)) != 0) {
@@ -143,6 +144,7 @@ main(int argc, char **argv)
 	hd_fuse_stop();
 	hd_tasks_stop();
 	hd_loop_stop(hd_loop);
+	hd_events_stop();
 	hd_rundir_close(&hd_rd);
 	return 0;
 }

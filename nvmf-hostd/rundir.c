@@ -51,6 +51,7 @@ hd_rundir_open(struct hd_rundir *rd, const char *path, char *err, size_t errlen)
 	snprintf(rd->path, sizeof(rd->path), "%s", path);
 	snprintf(rd->sock, sizeof(rd->sock), "%s/nvmf.sock", path);
 	snprintf(rd->dev, sizeof(rd->dev), "%s/dev", path);
+	snprintf(rd->devctl, sizeof(rd->devctl), "%s/devctl", path);
 	snprintf(rd->pidfile, sizeof(rd->pidfile), "%s/nvmf-hostd.pid", path);
 	if (mkdirs(path) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -1,0 +1,216 @@
+/*
+ * events.c - $rundir/devctl, the host's event stream, as FreeBSD's devctl:
+ * lines in devd's notation, one reader at a time (nvmf-devd). Events raised
+ * while nobody reads wait in a bounded queue; raising never blocks.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hostd.h"
+
+#define QUEUE_MAX	1024
+
+struct line {
+	struct line *next;
+	size_t len, sent;
+	char text[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct line *head, *tail;
+static unsigned queued, dropped;
+static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
+static pthread_t thread;
+static volatile bool stopping;
+static char path[4200];
+
+void
+hd_event_raise(const char *type, const char *name)
+{
+	char text[256];
+	struct line *l;
+	int n = snprintf(text, sizeof(text),
+	    "!system=nvme subsystem=controller type=%s name=\"%s\"\n", type, name);
+	uint64_t one = 1;
+	ssize_t rc;
+
+	daemon_log(LOG_INFO, "%s: event %s", name, type);
+	l = malloc(sizeof(*l) + (size_t)n + 1);
+	if (l == NULL)
+		return;
+	memcpy(l->text, text, (size_t)n + 1);
+	l->len = (size_t)n;
+	l->sent = 0;
+	l->next = NULL;
+	pthread_mutex_lock(&lock);
+	if (queued >= QUEUE_MAX) {
+		/* Nobody has read for a long time: the oldest events go first. */
+		struct line *old = head;
+
+		head = old->next;
+		if (head == NULL)
+			tail = NULL;
+		free(old);
+		queued--;
+		dropped++;
+	}
+	if (tail != NULL)
+		tail->next = l;
+	else
+		head = l;
+	tail = l;
+	queued++;
+	pthread_mutex_unlock(&lock);
+	rc = write(wake_fd, &one, sizeof(one));
+	(void)rc;
+}
+
+/* Writes what the reader takes; false when the reader has gone. */
+static bool
+drain(void)
+{
+	pthread_mutex_lock(&lock);
+	while (head != NULL) {
+		struct line *l = head;
+		ssize_t n = send(reader_fd, l->text + l->sent, l->len - l->sent,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			bool alive = errno == EAGAIN || errno == EWOULDBLOCK;
+
+			pthread_mutex_unlock(&lock);
+			return alive;
+		}
+		l->sent += (size_t)n;
+		if (l->sent < l->len)
+			break;
+		head = l->next;
+		if (head == NULL)
+			tail = NULL;
+		queued--;
+		free(l);
+	}
+	pthread_mutex_unlock(&lock);
+	return true;
+}
+
+static void *
+events_main(void *arg)
+{
+	(void)arg;
+	while (!stopping) {
+		struct pollfd pfd[3] = {
+			{ .fd = listen_fd, .events = POLLIN },
+			{ .fd = wake_fd, .events = POLLIN },
+			{ .fd = reader_fd, .events = POLLIN },
+		};
+		uint64_t v;
+
+		pthread_mutex_lock(&lock);
+		if (reader_fd >= 0 && head != NULL)
+			pfd[2].events |= POLLOUT;
+		pthread_mutex_unlock(&lock);
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			ssize_t rc = read(wake_fd, &v, sizeof(v));
+
+			(void)rc;
+		}
+		if (pfd[0].revents & POLLIN) {
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			if (fd >= 0 && reader_fd >= 0) {
+				/* One reader, as devctl: the second is turned away. */
+				daemon_log(LOG_WARNING, "%s already has a reader: refusing another",
+				    path);
+				close(fd);
+			} else if (fd >= 0) {
+				reader_fd = fd;
+				daemon_log(LOG_INFO, "%s: reader connected%s", path,
+				    dropped ? " (some old events were dropped)" : "");
+				dropped = 0;
+			}
+		}
+		if (reader_fd >= 0 && (pfd[2].revents & (POLLHUP | POLLERR | POLLIN))) {
+			char junk[256];
+
+			if (recv(reader_fd, junk, sizeof(junk), MSG_DONTWAIT) == 0 ||
+			    (pfd[2].revents & (POLLHUP | POLLERR))) {
+				close(reader_fd);
+				reader_fd = -1;
+				daemon_log(LOG_INFO, "%s: reader gone", path);
+				continue;
+			}
+		}
+		if (reader_fd >= 0 && !drain()) {
+			close(reader_fd);
+			reader_fd = -1;
+		}
+	}
+	return NULL;
+}
+
+int
+hd_events_start(const char *sock_path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (strlen(sock_path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a socket", sock_path);
+		return -1;
+	}
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	snprintf(path, sizeof(path), "%s", sock_path);
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (wake_fd < 0 || listen_fd < 0) {
+		snprintf(err, errlen, "devctl: %s", strerror(errno));
+		return -1;
+	}
+	unlink(sock_path);
+	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(listen_fd, 4) != 0) {
+		snprintf(err, errlen, "%s: %s", sock_path, strerror(errno));
+		return -1;
+	}
+	chmod(sock_path, 0600);
+	errno = pthread_create(&thread, NULL, events_main, NULL);
+	if (errno != 0) {
+		snprintf(err, errlen, "devctl thread: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+hd_events_stop(void)
+{
+	uint64_t one = 1;
+	ssize_t rc;
+
+	if (listen_fd < 0)
+		return;
+	stopping = true;
+	rc = write(wake_fd, &one, sizeof(one));
+	(void)rc;
+	pthread_join(thread, NULL);
+	/* Give the reader what is still queued, briefly. */
+	if (reader_fd >= 0) {
+		for (int i = 0; i < 20 && head != NULL && drain(); i++)
+			usleep(5000);
+		close(reader_fd);
+	}
+	close(listen_fd);
+	close(wake_fd);
+	unlink(path);
+	listen_fd = -1;
+}

@@ -1,0 +1,291 @@
+/*
+ * reconnect.c - what happens between losing an association and the next:
+ * I/O held (not failed) and replayed on the new queues, and the lease that
+ * lets one `nvmecontrol reconnect` at a time rebuild the association from
+ * the parameters kept since connect.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostd.h"
+
+bool
+hd_ctrl_holds_io(const struct hd_ctrl *c)
+{
+	return (c->state == HD_CTRL_DISCONNECTED || c->state == HD_CTRL_RECONNECTING) &&
+	    !c->fast_failed;
+}
+
+void
+hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd)
+{
+	cmd->next = NULL;
+	if (c->held_tail != NULL)
+		c->held_tail->next = cmd;
+	else
+		c->held = cmd;
+	c->held_tail = cmd;
+	c->nheld++;
+}
+
+static struct hd_cmd *
+take_held(struct hd_ctrl *c)
+{
+	struct hd_cmd *list = c->held;
+
+	c->held = c->held_tail = NULL;
+	c->nheld = 0;
+	return list;
+}
+
+void
+hd_ctrl_fail_held(struct hd_ctrl *c, int error)
+{
+	struct hd_cmd *cmd = take_held(c);
+
+	while (cmd != NULL) {
+		struct hd_cmd *next = cmd->next;
+
+		cmd->next = NULL;
+		hd_loop_fail(cmd, error);
+		cmd = next;
+	}
+}
+
+void
+hd_ctrl_replay_held(struct hd_ctrl *c)
+{
+	struct hd_cmd *cmd = take_held(c);
+	unsigned n = 0;
+
+	/* In the order they were first submitted; each completes exactly once. */
+	while (cmd != NULL) {
+		struct hd_cmd *next = cmd->next;
+
+		cmd->next = NULL;
+		hd_loop_dispatch(cmd);
+		cmd = next;
+		n++;
+	}
+	if (n > 0)
+		daemon_log(LOG_INFO, "%s: %u held command%s resubmitted", c->name, n,
+		    n == 1 ? "" : "s");
+}
+
+enum hd_lease_result
+hd_reconnect_begin(struct hd_ctrl *c, const void *owner)
+{
+	enum hd_lease_result r = HD_LEASE_OK;
+
+	hd_registry_lock();
+	if (c->disconnecting || c->state == HD_CTRL_DELETING || c->state == HD_CTRL_DETACHED)
+		r = HD_LEASE_GONE;
+	else if (c->state == HD_CTRL_CONNECTED)
+		r = HD_LEASE_CONNECTED;
+	else if (c->state == HD_CTRL_RECONNECTING)
+		r = HD_LEASE_BUSY;
+	else {
+		c->state = HD_CTRL_RECONNECTING;
+		c->lease = owner;
+		c->attempts++;
+	}
+	hd_registry_unlock();
+	return r;
+}
+
+void
+hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why)
+{
+	bool released = false;
+
+	hd_registry_lock();
+	if (c->state == HD_CTRL_RECONNECTING && c->lease == owner) {
+		c->state = HD_CTRL_DISCONNECTED;
+		c->lease = NULL;
+		released = true;
+	}
+	hd_registry_unlock();
+	if (released && why != NULL)
+		daemon_log(LOG_WARNING, "%s: reconnect failed: %s", c->name, why);
+}
+
+void
+hd_reconnect_release_owner(const void *owner)
+{
+	hd_registry_lock();
+	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next) {
+		if (c->state == HD_CTRL_RECONNECTING && c->lease == owner) {
+			c->state = HD_CTRL_DISCONNECTED;
+			c->lease = NULL;
+		}
+	}
+	hd_registry_unlock();
+}
+
+struct install_args {
+	struct hd_ctrl *c;
+	struct hd_queue *queues;
+	uint32_t nqueues;
+	struct nvmf_association *na;
+	int rc;
+};
+
+/* Loop thread: the new queues replace the lost ones and held I/O goes. */
+static void
+install_on_loop(void *arg)
+{
+	struct install_args *a = arg;
+	struct hd_ctrl *c = a->c;
+	struct nvmf_association *old = c->na;
+
+	hd_loop_remove_queues(hd_loop, c);	/* nothing left, but be sure */
+	for (uint32_t i = 0; i < a->nqueues; i++) {
+		c->queues[i] = a->queues[i];
+		c->queues[i].registered = false;
+		c->queues[i].want_out = false;
+	}
+	c->nqueues = a->nqueues;
+	c->na = a->na;
+	nvmf_association_free(old);
+	for (uint32_t i = 0; i < c->nqueues; i++) {
+		a->rc = hd_loop_add_queue(hd_loop, c, (uint16_t)i);
+		if (a->rc != 0) {
+			/* Still disconnected: the held I/O stays held. */
+			hd_loop_remove_queues(hd_loop, c);
+			hd_registry_lock();
+			c->state = HD_CTRL_DISCONNECTED;
+			c->lease = NULL;
+			hd_registry_unlock();
+			return;
+		}
+	}
+	hd_registry_lock();
+	c->state = HD_CTRL_CONNECTED;
+	c->lease = NULL;
+	hd_registry_unlock();
+	c->fast_failed = false;
+	c->ka_outstanding = false;
+	c->ka_next_ms = hd_now_ms();
+	c->rr = 0;
+	hd_ctrl_start_loop_work(c);
+	hd_ctrl_replay_held(c);
+	hd_loop_timers_changed();
+}
+
+static void
+rescan_after_reconnect(void *arg)
+{
+	struct hd_ctrl *c = arg;
+	char err[256];
+
+	if (c->state == HD_CTRL_CONNECTED && hd_ns_scan(c, err, sizeof(err)) != 0)
+		daemon_log(LOG_WARNING, "%s: namespace rescan after reconnect: %s", c->name, err);
+	hd_ctrl_put(c);
+}
+
+int
+hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
+    int *fds, unsigned nfds, char *err, size_t errlen)
+{
+	struct hd_queue *queues = calloc(HOSTD_MAX_IO_QUEUES + 1, sizeof(*queues));
+	struct hd_ctrl_params kept = c->params, fresh;
+	struct install_args a = { .c = c, .queues = queues };
+	struct nvme_identify_controller *id = malloc(sizeof(*id));
+	struct json_object *jc;
+	uint16_t cntlid;
+	bool leased;
+
+	if (queues == NULL || id == NULL) {
+		free(queues);
+		free(id);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	hd_registry_lock();
+	leased = c->state == HD_CTRL_RECONNECTING && c->lease == owner;
+	hd_registry_unlock();
+	if (!leased) {
+		snprintf(err, errlen, "%s: no reconnect lease (begin the reconnect first)",
+		    c->name);
+		goto fail;
+	}
+	if (!json_object_object_get_ex(req, "controller", &jc) ||
+	    hd_parse_params(jc, &fresh, err, errlen) != 0)
+		goto fail;
+	if (strcmp(fresh.subnqn, kept.subnqn) != 0) {
+		snprintf(err, errlen, "SubNQN %s is not %s's (%s)", fresh.subnqn, c->name,
+		    kept.subnqn);
+		goto fail;
+	}
+	/* The command line's parameters become the kept ones. */
+	c->params = fresh;
+	if (hd_adopt_queues(c, req, &a.na, queues, &a.nqueues, id, &cntlid, fds, nfds, err,
+	    errlen) != 0) {
+		c->params = kept;
+		goto fail;
+	}
+	c->id = *id;
+	c->cntlid = cntlid;
+	c->max_transfer = id->mdts == 0 || id->mdts > 8 ? 1024 * 1024 : 4096u << id->mdts;
+	hd_loop_call(hd_loop, install_on_loop, &a);
+	if (a.rc != 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(-a.rc));
+		goto out;
+	}
+	daemon_log(LOG_INFO, "%s: reconnected to %s at %s:%s, controller %u, %u I/O queue%s",
+	    c->name, c->params.subnqn, c->params.traddr, c->params.trsvcid, c->cntlid,
+	    c->nqueues - 1, c->nqueues == 2 ? "" : "s");
+	hd_event_raise("RECONNECTED", c->name);
+	hd_registry_lock();
+	c->refs++;
+	hd_registry_unlock();
+	hd_task_queue(rescan_after_reconnect, c);
+	free(queues);
+	free(id);
+	return 0;
+fail:
+	hd_reconnect_abort(c, owner, err);
+out:
+	free(queues);
+	free(id);
+	return -1;
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void
+add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+struct json_object *
+hd_ctrl_params_json(const struct hd_ctrl *c)
+{
+	const struct hd_ctrl_params *p = &c->params;
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "transport", p->transport);
+	add_str(o, "traddr", p->traddr);
+	add_str(o, "trsvcid", p->trsvcid);
+	add_str(o, "subnqn", p->subnqn);
+	add_str(o, "hostnqn", p->hostnqn);
+	add_str(o, "hostid", p->hostid);
+	add_int(o, "kato_ms", p->kato_ms);
+	add_int(o, "reconnect_delay", p->reconnect_delay);
+	add_int(o, "ctrl_loss_tmo", p->ctrl_loss_tmo);
+	add_int(o, "fast_io_fail_tmo", p->fast_io_fail_tmo);
+	add_int(o, "nr_io_queues", p->nr_io_queues);
+	add_int(o, "queue_size", p->queue_size);
+	json_object_object_add(o, "hdr_digest", json_object_new_boolean(p->hdr_digest));
+	json_object_object_add(o, "data_digest", json_object_new_boolean(p->data_digest));
+	json_object_object_add(o, "sq_flow_control", json_object_new_boolean(p->sq_flow_control));
+	return o;
+}
