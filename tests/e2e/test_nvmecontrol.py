@@ -768,3 +768,21 @@ def test_json_outputs_parse(nvmfd, hostd):
         r = hostd.ctl(*argv)
         assert r.rc == 0, r
         json.loads(r.out)
+
+
+def test_cntlid_option(nvmfd, fake_hostd):
+    t = nvmfd.start()
+    captured = []
+    fake = fake_hostd(_fake_accepting(captured))
+    # static: the admin Connect asks for any static controller (0xFFFE); nvmfd,
+    # a dynamic-model target, hands out one of its own.
+    r = ctl("connect", "-c", "static", "%s:%d" % (ADDR, t.port), t.subnqn, rundir=fake.rundir)
+    assert r.rc == 0, r
+    assert fake.handoffs()[0][0]["controller"]["cntlid"] >= 1
+    fake.close_fds()
+    # A specific controller ID the target does not have.
+    r = ctl("connect", "--cntlid", "5", "%s:%d" % (ADDR, t.port), t.subnqn,
+            rundir=fake.rundir)
+    assert_one_line_error(r, "no such controller")
+    assert len(fake.handoffs()) == 1
+    assert target_forgets_us(t)
