@@ -193,7 +193,12 @@ handoff_json(const struct assoc_request *r, const char *adrfam, uint16_t cntlid,
 		json_object_array_add(queues, queue_json(&h[i]));
 
 	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("handoff"));
+	if (r->reconnect_name != NULL) {
+		json_object_object_add(req, "op", json_object_new_string("reconnect"));
+		json_object_object_add(req, "name", json_object_new_string(r->reconnect_name));
+	} else {
+		json_object_object_add(req, "op", json_object_new_string("handoff"));
+	}
 	json_object_object_add(req, "controller", ctrl);
 	json_object_object_add(req, "queues", queues);
 	return req;
@@ -344,7 +349,8 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 	adrfam = socket_adrfam(nvmf_qpair_fd(admin));
 	req = handoff_json(r, adrfam, cntlid, nio, qsize, &id, h);
 
-	ctl = control_open(err, errlen);
+	/* A reconnect goes over the connection that holds its lease. */
+	ctl = r->ctl != NULL ? r->ctl : control_open(err, errlen);
 	if (ctl == NULL)
 		goto fail;
 	nvmf_association_free(na);
@@ -357,7 +363,8 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 	}
 	reply = control_call(ctl, req, fds, nio + 1, HANDOFF_TIMEOUT_MS, NULL, 0, e,
 	    sizeof(e));
-	control_close(ctl);
+	if (ctl != r->ctl)
+		control_close(ctl);
 	json_object_put(req);
 	/* The message carried its own copies; hostd owns the queues now (or closed them). */
 	for (uint32_t i = 0; i <= nio; i++)

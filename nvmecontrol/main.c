@@ -35,6 +35,12 @@ static const struct command commands[] = {
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
 	  "                   [--timeout time] address[:port]",
 	  "Connect to every NVM subsystem a discovery controller lists" },
+	{ "reconnect", cmd_reconnect,
+	  "reconnect [-FgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
+	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
+	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
+	  "                   [--timeout time] nvmeX [address:port]",
+	  "Rebuild a lost association, from the kept parameters or these" },
 	{ "disconnect", cmd_disconnect,
 	  "disconnect nvmeX|nvmeXnsY|SubNQN",
 	  "Disconnect a controller, or every controller of a subsystem" },

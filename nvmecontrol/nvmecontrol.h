@@ -20,6 +20,8 @@ struct json_object;
 
 #define EXIT_ERROR		1
 #define EXIT_USAGE		2
+#define EXIT_CONNECTED		3	/* reconnect: the controller is connected */
+#define EXIT_BUSY		4	/* reconnect: another reconnect is under way */
 #define ERRLEN			512
 
 #define DEFAULT_RUNDIR		"/run/nvmf"
@@ -153,6 +155,9 @@ struct assoc_request {
 	const struct host_ids *ids;
 	const struct fabric_opts *opts;
 	uint16_t cntlid;		/* NVMF_CNTLID_DYNAMIC */
+	/* reconnect: the controller whose lease ctl holds, and that connection */
+	const char *reconnect_name;
+	struct control *ctl;
 };
 /*
  * Builds the association and hands it to nvmf-hostd. On success returns 0
@@ -174,6 +179,7 @@ struct nvmf_qpair *discovery_connect(const struct target_addr *addr,
 int cmd_discover(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_connect_all(int argc, char **argv);
+int cmd_reconnect(int argc, char **argv);
 int cmd_disconnect(int argc, char **argv);
 int cmd_disconnect_all(int argc, char **argv);
 int cmd_devlist(int argc, char **argv);

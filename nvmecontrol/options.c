@@ -227,8 +227,9 @@ fabric_opts_init(struct fabric_opts *o)
 #define F_DISCOVER	0x1
 #define F_CONNECT	0x2
 #define F_CONNECT_ALL	0x4
-#define F_ALL		(F_DISCOVER | F_CONNECT | F_CONNECT_ALL)
-#define F_CONNECTS	(F_CONNECT | F_CONNECT_ALL)
+#define F_RECONNECT	0x8
+#define F_ALL		(F_DISCOVER | F_CONNECT | F_CONNECT_ALL | F_RECONNECT)
+#define F_CONNECTS	(F_CONNECT | F_CONNECT_ALL | F_RECONNECT)
 
 enum {
 	OPT_FAST_IO_FAIL = 256,
@@ -281,6 +282,8 @@ command_flag(const char *cmd)
 		return F_DISCOVER;
 	if (strcmp(cmd, "connect") == 0)
 		return F_CONNECT;
+	if (strcmp(cmd, "reconnect") == 0)
+		return F_RECONNECT;
 	return F_CONNECT_ALL;
 }
 

@@ -165,7 +165,8 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (fi->flags & (O_TRUNC | O_APPEND)) {
+	/* As a block device: O_TRUNC changes nothing, appending makes no sense. */
+	if (fi->flags & O_APPEND) {
 		hd_ns_put(ns);
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -303,6 +304,9 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_background = 64;
 	if (conn->capable & FUSE_CAP_ASYNC_DIO)
 		conn->want |= FUSE_CAP_ASYNC_DIO;	/* O_DIRECT I/O in parallel */
+	/* O_TRUNC arrives with open, where it is ignored, not as a size change. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {

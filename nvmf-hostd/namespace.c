@@ -212,8 +212,14 @@ hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
 		ns->ino = next_ino++;
 		ns->refs = 1;		/* the controller's */
 		c->refs++;		/* the namespace keeps its controller */
-		ns->next = c->namespaces;
-		c->namespaces = ns;
+		{
+			struct hd_namespace **pp = &c->namespaces;
+
+			while (*pp != NULL && (*pp)->nsid < ns->nsid)	/* in NSID order */
+				pp = &(*pp)->next;
+			ns->next = *pp;
+			*pp = ns;
+		}
 		hd_registry_unlock();
 		daemon_log(LOG_INFO, "%s: %llu blocks of %u bytes", ns->name,
 		    (unsigned long long)ns->nlbas, 1u << ns->lba_shift);

@@ -146,7 +146,12 @@ nvmf_host_connect_queue(struct nvmf_association *na, int fd,
 	    !ap->sq_flow_control);
 	nvmf_connect_data_init(&data, cp->hostid, cp->cntlid, cp->subnqn, cp->hostnqn);
 	snprintf(what, sizeof(what), "Connect (queue %u)", qid);
+	/* Connect's data always travels in the capsule, before IOCCSZ is known. */
+	if (qp->icd_size < sizeof(data))
+		qp->icd_size = sizeof(data);
 	rc = nvmf_host_execute(qp, &sqe, &data, sizeof(data), true, &cqe, cp->timeout_ms);
+	if (qid != 0)
+		qp->icd_size = 0;	/* until the caller knows the controller's IOCCSZ */
 	if (rc != 0) {
 		exec_error(qp, rc, what, err, errlen);
 		goto fail;
