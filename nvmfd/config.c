@@ -434,8 +434,19 @@ nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
 	}
 	root = json_object_from_file(path);
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, "%s: not a JSON object: %s", path,
-		    json_util_get_last_err() ? json_util_get_last_err() : "parse error");
+		const char *why = root == NULL ? json_util_get_last_err() : NULL;
+		size_t len;
+
+		if (root == NULL)
+			snprintf(err, errlen, "%s: invalid JSON: %s", path,
+			    why != NULL ? why : "parse error");
+		else
+			snprintf(err, errlen, "%s: not a JSON object (the top level must be "
+			    "{...})", path);
+		/* json-c ends its message with a newline: the error stays one line. */
+		len = strlen(err);
+		while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
+			err[--len] = '\0';
 		if (root != NULL)
 			json_object_put(root);
 		return -1;

@@ -261,10 +261,19 @@ nvmfd_controller_property_set(struct nvmfd_controller *c, uint32_t ofst, bool ei
 	if (cc & NVME_CC_SHN_MASK)
 		c->csts = (c->csts & ~(3u << NVME_CSTS_SHST_SHIFT)) | NVME_CSTS_SHST_COMPLETE;
 	if (reset) {
-		/* A controller reset deletes the I/O queues. */
-		for (uint32_t i = 1; i < c->nqueues; i++)
-			if (c->queues[i] != NULL)
+		/*
+		 * A controller reset deletes the I/O queues, and the reset is over
+		 * once CSTS.RDY reads 0: free their slots now rather than when each
+		 * queue's thread gets round to leaving, so the host can set the queue
+		 * count and connect I/O queues again at once. The old threads' own
+		 * detach finds the slot no longer theirs and leaves it alone.
+		 */
+		for (uint32_t i = 1; i < c->nqueues; i++) {
+			if (c->queues[i] != NULL) {
 				shutdown(c->queues[i]->fd, SHUT_RDWR);
+				c->queues[i] = NULL;
+			}
+		}
 		c->num_io_queues = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
