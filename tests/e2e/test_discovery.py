@@ -1,0 +1,78 @@
+"""The discovery service: what a host sees in the discovery log page."""
+
+import nvme_tcp as nt
+from conftest import ADDR, free_port, new_nqn
+
+
+def test_discovery_log_lists_the_subsystem(nvmfd):
+    t = nvmfd.start("ramdisk:4M")
+    d = nt.Controller(ADDR, t.dport, nt.DISCOVERY_NQN)
+    try:
+        idc = d.identify_controller()
+        assert idc["cntrltype"] == 2, "the discovery port answers with a non-discovery controller"
+        assert idc["subnqn"] == nt.DISCOVERY_NQN
+    finally:
+        d.close()
+
+    log = nt.discover(ADDR, t.dport)
+    assert log["numrec"] == 1 and len(log["entries"]) == 1
+    e = log["entries"][0]
+    assert e["subnqn"] == t.subnqn
+    assert e["trtype"] == 3, "trtype %d is not TCP" % e["trtype"]
+    assert e["subtype"] == 2, "subtype %d is not an NVM subsystem" % e["subtype"]
+    assert e["adrfam"] == 1
+    assert e["traddr"] == ADDR
+    assert e["trsvcid"] == str(t.port)
+
+    # What the log says is dialable: connect to it.
+    c = nt.Controller(e["traddr"], int(e["trsvcid"]), e["subnqn"])
+    c.close()
+
+
+def test_discovery_with_two_subsystems_on_two_ports(nvmfd):
+    p1, p2, dp = free_port(), free_port(), free_port()
+    assert len({p1, p2, dp}) == 3
+    only_first, both = new_nqn("one"), new_nqn("both")
+    t = nvmfd.start_config({
+        "listen": [{"address": ADDR, "port": p1}, {"address": ADDR, "port": p2}],
+        "discovery": {"address": ADDR, "port": dp},
+        "subsystems": [
+            {"nqn": only_first, "ports": [1], "namespaces": [{"device": "ramdisk:1M"}]},
+            {"nqn": both, "ports": [1, 2], "namespaces": [{"device": "ramdisk:2M"}]},
+        ],
+    })
+    log = nt.discover(ADDR, dp)
+    seen = sorted((e["subnqn"], e["trsvcid"]) for e in log["entries"])
+    assert seen == sorted([(only_first, str(p1)), (both, str(p1)), (both, str(p2))]), seen
+    assert log["numrec"] == 3
+    for e in log["entries"]:
+        assert e["trtype"] == 3 and e["subtype"] == 2 and e["traddr"] == ADDR
+    # Each subsystem is reachable exactly where the log says.
+    for nqn, port in seen:
+        nt.Controller(ADDR, int(port), nqn).close()
+    q = t.queue(port=p2)
+    try:
+        cqe = q.connect(only_first, nt.host_nqn(), nt.new_hostid())
+        assert cqe.status == nt.SC_CONNECT_INVALID_PARAMETERS | nt.DNR, hex(cqe.status)
+    finally:
+        q.close()
+
+
+def test_discovery_hides_subsystems_a_host_may_not_use(nvmfd):
+    port, dp = free_port(), free_port()
+    allowed = nt.host_nqn()
+    stranger = nt.host_nqn()
+    private, public = new_nqn("private"), new_nqn("public")
+    nvmfd.start_config({
+        "listen": [{"address": ADDR, "port": port}],
+        "discovery": {"address": ADDR, "port": dp},
+        "subsystems": [
+            {"nqn": private, "allowed_hosts": [allowed],
+             "namespaces": [{"device": "ramdisk:1M"}]},
+            {"nqn": public, "namespaces": [{"device": "ramdisk:1M"}]},
+        ],
+    })
+    mine = {e["subnqn"] for e in nt.discover(ADDR, dp, hostnqn=allowed)["entries"]}
+    assert mine == {private, public}
+    theirs = {e["subnqn"] for e in nt.discover(ADDR, dp, hostnqn=stranger)["entries"]}
+    assert theirs == {public}, "a host outside allowed_hosts sees %s" % theirs
