@@ -37,9 +37,25 @@ print_controller(struct json_object *c)
 	    json_get_string(c, "model", ""), json_get_int(c, "cntlid", 0),
 	    strcmp(json_get_string(c, "transport", "tcp"), "tcp") == 0 ? "TCP" :
 	    json_get_string(c, "transport", "?"), where);
-	if (strcmp(state, "connected") != 0)
-		printf(", %s", state);
 	printf(")\n");
+	if (strcmp(state, "disconnected") == 0 || strcmp(state, "reconnecting") == 0) {
+		/* How the loss stands: since when, tries, what comes next. */
+		printf("        %s for %.1f s (%s), %" PRId64 " attempt%s, %" PRId64
+		    " held I/O%s", state, json_get_int(c, "disconnected_ms", 0) / 1000.0,
+		    json_get_string(c, "reason", "lost"), json_get_int(c, "reconnect_attempts", 0),
+		    json_get_int(c, "reconnect_attempts", 0) == 1 ? "" : "s",
+		    json_get_int(c, "held_io", 0),
+		    json_object_get_boolean(json_object_object_get(c, "io_failing")) ?
+		    ", I/O failing" : "");
+		if (json_object_object_get(c, "next_event_ms") != NULL)
+			printf(", next event in %.1f s",
+			    json_get_int(c, "next_event_ms", 0) / 1000.0);
+		if (json_object_object_get(c, "detach_in_ms") != NULL)
+			printf(", detach in %.1f s", json_get_int(c, "detach_in_ms", 0) / 1000.0);
+		printf("\n");
+	} else if (strcmp(state, "connected") != 0) {
+		printf("        %s\n", state);
+	}
 	if (!json_object_object_get_ex(c, "namespaces", &nss) ||
 	    !json_object_is_type(nss, json_type_array))
 		return;
