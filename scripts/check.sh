@@ -32,6 +32,7 @@ run_suite sanitize make --no-print-directory sanitize
 run_suite e2e make --no-print-directory e2e
 run_suite fuzz make --no-print-directory fuzz
 run_suite linux make --no-print-directory linux
+run_suite linux-target tests/linux/run-target.sh
 
 if [ ${#failed_suites[@]} -gt 0 ]; then
 	echo "failing suites: ${failed_suites[*]} (logs in $log_dir)"
