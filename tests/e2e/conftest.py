@@ -40,6 +40,7 @@ def free_port():
 
 
 def port_accepts(port, host=ADDR, timeout=0.2):
+    """Whether something accepts TCP connections on host:port."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
@@ -74,6 +75,7 @@ class Target:
         self.subnqn = subnqn        # the (first) subsystem NQN
         self.workdir = workdir
         self.ports = [port] if port else []
+        self.address = ADDR         # where to dial it
         self.stopped = False
 
     @property
@@ -105,10 +107,10 @@ class Target:
 
     def controller(self, **kw):
         kw.setdefault("subnqn", self.subnqn)
-        return nvme_tcp.Controller(ADDR, kw.pop("port", self.port), **kw)
+        return nvme_tcp.Controller(self.address, kw.pop("port", self.port), **kw)
 
     def queue(self, port=None, **kw):
-        return nvme_tcp.Queue(ADDR, port or self.port, **kw)
+        return nvme_tcp.Queue(self.address, port or self.port, **kw)
 
     def stop(self):
         """SIGTERM, then the verdict: a clean exit or a description of the failure."""
@@ -141,7 +143,7 @@ class Launcher:
         self.tmp = tmp_path
         self.targets = []
 
-    def _spawn(self, args, port, dport, subnqn, wait_ports):
+    def _spawn(self, args, port, dport, subnqn, wait_ports, host=ADDR):
         n = len(self.targets)
         log_path = str(self.tmp / ("nvmfd-%d.log" % n))
         with open(log_path, "wb") as log:
@@ -158,23 +160,27 @@ class Launcher:
             if time.monotonic() > deadline:
                 raise AssertionError("nvmfd never listened on ports %s within %d s:\n%s" %
                                      (pending, START_TIMEOUT, t.log()))
-            pending = [p for p in pending if not port_accepts(p)]
+            pending = [p for p in pending if not port_accepts(p, host)]
             if pending:
                 time.sleep(0.02)
         return t
 
-    def start(self, *devices, opts=(), subnqn=None, discovery=True):
-        """nvmfd -d -a 127.0.0.1 -p PORT -P DPORT|0 -n SUBNQN [opts] devices..."""
+    def start(self, *devices, opts=(), subnqn=None, discovery=True, address=ADDR):
+        """nvmfd -d -a ADDRESS -p PORT -P DPORT|0 -n SUBNQN [opts] devices...
+        address None: no -a, nvmfd listens on every address."""
         port = free_port()
         dport = free_port() if discovery else None
         while dport == port:
             dport = free_port()
         subnqn = subnqn or new_nqn()
         devices = devices or ("ramdisk:16M",)
-        args = ["-d", "-a", ADDR, "-p", str(port), "-P", str(dport or 0), "-n", subnqn]
+        args = ["-d"] + (["-a", address] if address else [])
+        args += ["-p", str(port), "-P", str(dport or 0), "-n", subnqn]
         args += list(opts) + list(devices)
-        return self._spawn(args, port, dport, subnqn,
-                           [port] + ([dport] if dport else []))
+        t = self._spawn(args, port, dport, subnqn, [port] + ([dport] if dport else []),
+                        host=address or ADDR)
+        t.address = address or ADDR
+        return t
 
     def start_config(self, cfg, opts=()):
         """nvmfd -d -c config.json; "listen"/"discovery" ports must be filled in."""

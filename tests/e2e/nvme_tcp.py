@@ -394,12 +394,6 @@ class Queue:
         return self
 
     # ------------------------------------------------------ PDU builders
-    def _pdo(self, hlen):
-        """Data offset: header (and its digest) rounded up to the CPDA alignment."""
-        align = (self.cpda + 1) * 4
-        end = hlen + (4 if self.hdgst else 0)
-        return (end + align - 1) // align * align
-
     def build_pdu(self, ptype, header_rest, data=b"", flags=0, hdgst=None, ddgst=None,
                   corrupt_hdgst=False, corrupt_ddgst=False):
         """A data-capable PDU (CapsuleCmd, H2CData): header, digests, padding, data."""
@@ -561,6 +555,10 @@ class Queue:
         self.free_cids.append(cid)
         if c.data_corrupt:
             raise NvmeTcpError("C2HData data digest mismatch for CID %d" % cid)
+        if (c.opc == IO_READ and self.qid and c.cqe.status == 0 and
+                c.c2h_got != len(c.read_buf)):
+            raise NvmeTcpError("Read CID %d succeeded with %d of %d bytes" %
+                               (cid, c.c2h_got, len(c.read_buf)))
         c.cqe.data = bytes(c.read_buf) if c.read_buf is not None else None
         return c.cqe
 

@@ -44,7 +44,7 @@ def test_identify_namespace_of_ramdisk_and_file(nvmfd, tmp_path):
     img = tmp_path / "ns2.img"
     img.write_bytes(b"")
     with open(img, "r+b") as f:
-        f.truncate(3 * 1024 * 1024 + 4096)
+        f.truncate(3 * 1024 * 1024 + 4096 + 100)    # a partial block at the end
     t = nvmfd.start("ramdisk:16M", str(img))
     c = t.controller()
     try:

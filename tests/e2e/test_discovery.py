@@ -76,3 +76,56 @@ def test_discovery_hides_subsystems_a_host_may_not_use(nvmfd):
     assert mine == {private, public}
     theirs = {e["subnqn"] for e in nt.discover(ADDR, dp, hostnqn=stranger)["entries"]}
     assert theirs == {public}, "a host outside allowed_hosts sees %s" % theirs
+
+
+def test_discovery_address_when_listening_everywhere(nvmfd):
+    """Without -a the log gives the address the host reached the target on."""
+    t = nvmfd.start("ramdisk:1M", address=None)
+    (e,) = nt.discover(ADDR, t.dport)["entries"]
+    assert e["traddr"] == ADDR and e["adrfam"] == 1, e
+    assert e["trsvcid"] == str(t.port)
+    nt.Controller(e["traddr"], int(e["trsvcid"]), e["subnqn"]).close()
+    (e6,) = nt.discover("::1", t.dport)["entries"]
+    assert e6["traddr"] == "::1" and e6["adrfam"] == 2, e6
+    nt.Controller("::1", int(e6["trsvcid"]), e6["subnqn"]).close()
+
+
+def test_discovery_on_ipv6_loopback(nvmfd):
+    t = nvmfd.start("ramdisk:1M", address="::1")
+    (e,) = nt.discover("::1", t.dport)["entries"]
+    assert e["traddr"] == "::1" and e["adrfam"] == 2 and e["trsvcid"] == str(t.port), e
+    c = nt.Controller("::1", t.port, t.subnqn)
+    try:
+        (q,) = c.connect_io(1)
+        q.write(1, 0, b"\x66" * 512)
+        assert q.read(1, 0, 1) == b"\x66" * 512
+    finally:
+        c.close()
+
+
+def test_discovery_log_read_in_pieces(nvmfd):
+    """Hosts read the header first, then the entries, possibly at an offset."""
+    port, dp = free_port(), free_port()
+    nqns = [new_nqn("s%d" % i) for i in range(3)]
+    nvmfd.start_config({
+        "listen": [{"address": ADDR, "port": port}],
+        "discovery": {"address": ADDR, "port": dp},
+        "subsystems": [{"nqn": n, "namespaces": [{"device": "ramdisk:1M"}]} for n in nqns],
+    })
+    d = nt.Controller(ADDR, dp, nt.DISCOVERY_NQN)
+    try:
+        whole = d.admin.get_log_page(nt.LOG_DISCOVERY, 4 * 1024, nsid=0, check=True).data
+        log = nt.parse_discovery_log(whole)
+        assert log["numrec"] == 3
+        assert sorted(e["subnqn"] for e in log["entries"]) == sorted(nqns)
+        second = d.admin.get_log_page(nt.LOG_DISCOVERY, 1024, offset=2048, nsid=0,
+                                      check=True).data
+        assert second == whole[2048:3072]
+        tail = d.admin.get_log_page(nt.LOG_DISCOVERY, 16, offset=4096 - 16, nsid=0,
+                                    check=True).data
+        assert tail == whole[-16:]
+        # Asking beyond the end of the log page: zeroes or an error, never garbage.
+        cqe = d.admin.get_log_page(nt.LOG_DISCOVERY, 1024, offset=4096, nsid=0)
+        assert cqe.status != 0 or not any(cqe.data)
+    finally:
+        d.close()

@@ -270,3 +270,38 @@ def test_4k_blocks_and_sparse_namespace_ids(nvmfd, tmp_path):
         roundtrip(q, 7, pattern(1024, 13))           # namespace 1 is 512-byte
     finally:
         c.close()
+
+
+def test_transfers_the_transport_refuses(nvmfd):
+    """Errors, not hangs: beyond MDTS, PRPs instead of an SGL, a bad SGL type."""
+    t = nvmfd.start("ramdisk:8M")
+    c = t.controller()
+    try:
+        mdts = c.identify_controller()["mdts"]
+        cap = c.admin.property_get(nt.REG_CAP, eight=True)
+        mps_min = 4096 << ((cap >> 48) & 0xF)
+        max_bytes = mps_min << mdts
+        (q,) = c.connect_io(1)
+        nlb = max_bytes // 512 + 1
+        if nlb <= 0x10000:
+            cqe = q.execute(q.read_cmd(1, 0, nlb), read_len=nlb * 512, timeout=3)
+            assert cqe.status != 0, "a read of %d bytes (MDTS %d) succeeded" % (nlb * 512,
+                                                                                mdts)
+            cqe = q.execute(q.write_cmd(1, 0, nlb), bytes(nlb * 512), in_capsule=False,
+                            timeout=3)
+            assert cqe.status != 0 and q.stats["r2t"] == 0, \
+                "a write beyond MDTS was accepted (status 0x%04x)" % cqe.status
+        # PSDT 00b (PRPs) is not for fabrics: Invalid Field.
+        cmd = q.read_cmd(1, 0, 1)
+        cmd[1] = 0
+        cqe = q.execute(cmd, read_len=512, timeout=3)
+        assert nt.sct(cqe.status) == 0 and nt.sc(cqe.status) == 0x02, hex(cqe.status)
+        # A second Connect on a connected queue: Command Sequence Error.
+        cqe = c.admin.connect(t.subnqn, c.hostnqn, c.hostid)
+        assert nt.sc(cqe.status) == 0x0C and nt.sct(cqe.status) == 0, hex(cqe.status)
+        # Everything still works.
+        data = pattern(4096, 77)
+        q.write(1, 0, data)
+        assert q.read(1, 0, 8) == data
+    finally:
+        c.close()
