@@ -10,7 +10,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev		# libFuzzer and sanitizers
 	tshark					# the nvme-tcp dissector as wire-format oracle
 	qemu-system-x86 nvme-cli cpio kmod xz-utils	# the Linux kernel as a peer
-	iproute2 procps
+	iproute2 procps nftables fio e2fsprogs valgrind	# failure and disk tests
 )
 
 missing=()
