@@ -136,8 +136,23 @@ static void
 rescan_task(void *arg)
 {
 	struct hd_ctrl *c = arg;
+	struct nvme_changed_ns_list *log = malloc(sizeof(*log));
+	struct nvme_completion cqe;
+	struct nvme_command sqe;
 	char err[256];
 
+	/*
+	 * Reading the Changed Namespace List clears the event: without it the
+	 * controller sends no further namespace notices.
+	 */
+	if (log != NULL && c->state == HD_CTRL_CONNECTED) {
+		nvmf_cmd_get_log_page(&sqe, NVME_LOG_CHANGED_NS, 0xffffffff, 0, sizeof(*log));
+		if (hd_admin_sync(hd_loop, c, &sqe, log, sizeof(*log), &cqe) != 0 ||
+		    NVME_CQE_STATUS(cqe.status) != 0)
+			daemon_log(LOG_WARNING, "%s: reading the changed namespace list failed",
+			    c->name);
+	}
+	free(log);
 	if (c->state == HD_CTRL_CONNECTED && hd_ns_scan(c, err, sizeof(err)) != 0)
 		daemon_log(LOG_WARNING, "%s: namespace rescan: %s", c->name, err);
 	hd_ctrl_put(c);

@@ -24,13 +24,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 HOSTD=${NVMF_HOSTD:-$ROOT/build/bin/nvmf-hostd}
 CTL_BIN=${NVMECONTROL:-$ROOT/build/bin/nvmecontrol}
+DEVD=${NVMF_DEVD:-$ROOT/build/bin/nvmf-devd}
 GUEST=$HERE/guest.sh
 NQN=nqn.2026-11.org.nvmf:linux-nvmet-target
 FIO_RUNTIME=${NVMF_TARGET_FIO_RUNTIME:-15}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-PASSED=0 FAILED=0 FAILS=() T0=$SECONDS RUN='' PORT='' QEMU_PID='' HOSTD_PID=''
+PASSED=0 FAILED=0 FAILS=() T0=$SECONDS RUN='' PORT='' QEMU_PID='' HOSTD_PID='' DEVD_PID=''
 
 pass() {
 	PASSED=$((PASSED + 1))
@@ -76,6 +77,7 @@ stop_hostd() { # SIGTERM, wait; sets HOSTD_RC
 }
 
 cleanup() {
+	[ -z "$DEVD_PID" ] || { kill "$DEVD_PID" 2> /dev/null; wait "$DEVD_PID" 2> /dev/null; DEVD_PID=''; }
 	stop_hostd
 	if [ -n "$QEMU_PID" ]; then
 		"$GUEST" stop "$PORT" > /dev/null 2>&1
@@ -204,7 +206,10 @@ sed 's/^/  | /' "$RUN/discover.out"
 item "discover (exit $rc)" test "$rc" -eq 0
 item discover-lists-subsystem grep -Eq "Sub NQN: +$NQN\$" "$RUN/discover.out"
 
-ctl connect -i 2 "127.0.0.1:$PORT" "$NQN" > "$RUN/connect.out" 2>&1
+# FreeBSD's rule runs the reconnects later on (the port is taken away and given back).
+"$DEVD" -d --rundir "$RUN/run" -f "$ROOT/etc/nvmf.conf" > "$RUN/devd.log" 2>&1 &
+DEVD_PID=$!
+ctl connect -i 2 -r 1 -l 60 "127.0.0.1:$PORT" "$NQN" > "$RUN/connect.out" 2>&1
 rc=$?
 sed 's/^/  | /' "$RUN/connect.out"
 if [ "$rc" -eq 0 ]; then pass connect; else fail connect "exit $rc: $(tr '\n' ' ' < "$RUN/connect.out")"; fi
@@ -282,6 +287,55 @@ fio_item fio-write-4k-1m-crc32c-verify "$RUN/fio-big.json" --name=big --rw=randw
 	--bsrange=4k-1m --iodepth=4 --ioengine=libaio --offset=32M --size=16M \
 	--runtime="$FIO_RUNTIME"
 
+# ------------------------------------------------------------------ namespace changes (AEN)
+# nvmet announces a namespace added or removed with an Asynchronous Event; nvmf-hostd rescans and
+# the file appears or goes.
+CFG=/sys/kernel/config/nvmet/subsystems/$NQN
+wait_for() { # SECONDS CMD...: true once CMD succeeds
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+gexec "dd if=/dev/zero of=/tmp/ns2.img bs=1M count=8 2>/dev/null && mkdir $CFG/namespaces/2 &&
+	echo /tmp/ns2.img > $CFG/namespaces/2/device_path && echo 1 > $CFG/namespaces/2/buffered_io &&
+	echo 1 > $CFG/namespaces/2/enable" \
+	> "$RUN/ns-add.out" 2>&1
+item "aen-namespace-added-file-appears" wait_for 15 test -f "$RUN/run/dev/nvme0ns2"
+v=$(stat -c %s "$RUN/run/dev/nvme0ns2" 2> /dev/null || echo none)
+item "aen-namespace-file-size ($v)" test "$v" = $((8 * 1048576))
+gexec "echo 0 > $CFG/namespaces/2/enable && rmdir $CFG/namespaces/2" > "$RUN/ns-del.out" 2>&1
+item "aen-namespace-removed-file-gone" wait_for 15 test ! -e "$RUN/run/dev/nvme0ns2"
+item "aen-namespace-1-stays" test -f "$NSFILE"
+
+# ------------------------------------------------------------------ the port goes and comes back
+# Issue 4 (f): the kernel target drops our association when its port loses the subsystem; the
+# rule's reconnects fail until it is back, then one succeeds; held I/O completes, data intact.
+state() { ctl devlist -o json 2> /dev/null | "$PY" -c 'import json,sys; c=json.load(sys.stdin)["controllers"]; print(c[0]["state"] if c else "none")'; }
+state_is() { [ "$(state)" = "$1" ]; }
+state_is_not() { [ "$(state)" != "$1" ]; }
+head -c 1048576 /dev/urandom > "$RUN/pattern"
+dd if="$RUN/pattern" of="$NSFILE" bs=1M seek=48 count=1 oflag=direct conv=notrunc status=none
+item port-pattern-written cmp -n 1048576 "$RUN/pattern" <(dd if="$NSFILE" bs=1M skip=48 count=1 iflag=direct status=none)
+gexec "rm /sys/kernel/config/nvmet/ports/1/subsystems/$NQN" > "$RUN/port-down.out" 2>&1
+item port-removed-association-lost wait_for 20 state_is_not connected
+T_DOWN=$SECONDS
+( dd if="$NSFILE" bs=1M skip=48 count=1 iflag=direct status=none > "$RUN/held-read" 2> "$RUN/held-read.err"; echo $? > "$RUN/held-read.rc" ) &
+HELD=$!
+sleep 3
+item "port-down-read-held (state $(state))" test ! -s "$RUN/held-read.rc"
+gexec "ln -s $CFG /sys/kernel/config/nvmet/ports/1/subsystems/$NQN" > "$RUN/port-up.out" 2>&1
+item port-readded-reconnected wait_for 20 state_is connected
+echo "  | reconnected $((SECONDS - T_DOWN)) s after the port went away"
+wait_for 20 test -s "$RUN/held-read.rc"
+item "port-held-read-completed (rc $(cat "$RUN/held-read.rc" 2> /dev/null))" test "$(cat "$RUN/held-read.rc" 2> /dev/null)" = 0
+item port-held-read-data-intact cmp "$RUN/pattern" "$RUN/held-read"
+item port-data-intact-after cmp -n 1048576 "$RUN/pattern" <(dd if="$NSFILE" bs=1M skip=48 count=1 iflag=direct status=none)
+item port-rule-ran-reconnect grep -q "action exited with status 0.*nvmecontrol reconnect 'nvme0'" "$RUN/devd.log"
+wait "$HELD" 2> /dev/null
+
 # ------------------------------------------------------------------ disconnect
 ctl disconnect nvme0 > "$RUN/disconnect.out" 2>&1
 rc=$?
@@ -291,6 +345,7 @@ ctl devlist -o json > "$RUN/devlist-after.json" 2>&1
 v=$(json_eval "$RUN/devlist-after.json" 'len(d["controllers"])')
 item "disconnect-devlist-empty ($v controllers)" test "$v" = 0
 
+[ -z "$DEVD_PID" ] || { kill "$DEVD_PID" 2> /dev/null; wait "$DEVD_PID" 2> /dev/null; DEVD_PID=''; }
 item hostd-survived kill -0 "$HOSTD_PID"
 stop_hostd
 item "hostd-clean-exit (status $HOSTD_RC)" test "$HOSTD_RC" = 0
