@@ -397,7 +397,11 @@ hd_ctrl_start_loop_work(struct hd_ctrl *c)
 static void
 stop_on_loop(void *arg)
 {
-	hd_loop_remove_queues(hd_loop, arg);
+	struct hd_ctrl *c = arg;
+
+	hd_loop_remove_queues(hd_loop, c);
+	/* I/O held for a reconnect that will not come now. */
+	hd_ctrl_fail_held(c, -ENODEV);
 }
 
 /* --------------------------------------------------------------- hand-off */
