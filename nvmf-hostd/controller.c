@@ -774,14 +774,14 @@ hd_ctrls_disconnect_all(void)
 
 /* ------------------------------------------------------------------ list */
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
+void
+hd_json_add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static void
-add_int(struct json_object *o, const char *k, int64_t v)
+void
+hd_json_add_int(struct json_object *o, const char *k, int64_t v)
 {
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
@@ -805,45 +805,45 @@ hd_ctrl_list_json(void)
 		struct json_object *o = json_object_new_object(), *nss;
 		char buf[64];
 
-		add_str(o, "name", c->name);
-		add_str(o, "state", state_name(c->state));
-		add_str(o, "subnqn", c->params.subnqn);
-		add_str(o, "transport", c->params.transport);
-		add_str(o, "traddr", c->params.traddr);
-		add_str(o, "trsvcid", c->params.trsvcid);
-		add_int(o, "cntlid", c->cntlid);
-		add_str(o, "hostnqn", c->params.hostnqn);
+		hd_json_add_str(o, "name", c->name);
+		hd_json_add_str(o, "state", state_name(c->state));
+		hd_json_add_str(o, "subnqn", c->params.subnqn);
+		hd_json_add_str(o, "transport", c->params.transport);
+		hd_json_add_str(o, "traddr", c->params.traddr);
+		hd_json_add_str(o, "trsvcid", c->params.trsvcid);
+		hd_json_add_int(o, "cntlid", c->cntlid);
+		hd_json_add_str(o, "hostnqn", c->params.hostnqn);
 		trimmed(buf, c->id.mn, sizeof(c->id.mn));
-		add_str(o, "model", buf);
+		hd_json_add_str(o, "model", buf);
 		trimmed(buf, c->id.sn, sizeof(c->id.sn));
-		add_str(o, "serial", buf);
+		hd_json_add_str(o, "serial", buf);
 		trimmed(buf, c->id.fr, sizeof(c->id.fr));
-		add_str(o, "firmware", buf);
-		add_int(o, "io_queues", c->params.nr_io_queues);
-		add_int(o, "queue_size", c->params.queue_size);
-		add_int(o, "kato_ms", c->params.kato_ms);
+		hd_json_add_str(o, "firmware", buf);
+		hd_json_add_int(o, "io_queues", c->params.nr_io_queues);
+		hd_json_add_int(o, "queue_size", c->params.queue_size);
+		hd_json_add_int(o, "kato_ms", c->params.kato_ms);
 		json_object_object_add(o, "hdr_digest", json_object_new_boolean(c->params.hdr_digest));
 		json_object_object_add(o, "data_digest",
 		    json_object_new_boolean(c->params.data_digest));
-		add_int(o, "reconnect_delay", c->params.reconnect_delay);
-		add_int(o, "ctrl_loss_tmo", c->params.ctrl_loss_tmo);
-		add_int(o, "fast_io_fail_tmo", c->params.fast_io_fail_tmo);
+		hd_json_add_int(o, "reconnect_delay", c->params.reconnect_delay);
+		hd_json_add_int(o, "ctrl_loss_tmo", c->params.ctrl_loss_tmo);
+		hd_json_add_int(o, "fast_io_fail_tmo", c->params.fast_io_fail_tmo);
 		if (c->state == HD_CTRL_DISCONNECTED || c->state == HD_CTRL_RECONNECTING) {
 			uint64_t now = hd_now_ms();
 			const struct hd_ctrl_params *p = &c->params;
 
-			add_str(o, "reason", c->lost_reason);
-			add_int(o, "disconnected_ms", (int64_t)(now - c->lost_at_ms));
-			add_int(o, "reconnect_events", c->events);
-			add_int(o, "reconnect_attempts", c->attempts);
-			add_int(o, "held_io", c->nheld);
+			hd_json_add_str(o, "reason", c->lost_reason);
+			hd_json_add_int(o, "disconnected_ms", (int64_t)(now - c->lost_at_ms));
+			hd_json_add_int(o, "reconnect_events", c->events);
+			hd_json_add_int(o, "reconnect_attempts", c->attempts);
+			hd_json_add_int(o, "held_io", c->nheld);
 			if (p->reconnect_delay > 0)
-				add_int(o, "next_event_ms", c->next_event_ms > now ?
+				hd_json_add_int(o, "next_event_ms", c->next_event_ms > now ?
 				    (int64_t)(c->next_event_ms - now) : 0);
 			if (p->ctrl_loss_tmo > 0) {
 				uint64_t due = c->lost_at_ms + (uint64_t)p->ctrl_loss_tmo * 1000;
 
-				add_int(o, "detach_in_ms", due > now ? (int64_t)(due - now) : 0);
+				hd_json_add_int(o, "detach_in_ms", due > now ? (int64_t)(due - now) : 0);
 			}
 			json_object_object_add(o, "io_failing",
 			    json_object_new_boolean(c->fast_failed));
@@ -856,11 +856,11 @@ hd_ctrl_list_json(void)
 			if (ns->gone)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", hd_rd.dev, ns->name);
-			add_str(n, "name", ns->name);
-			add_int(n, "nsid", ns->nsid);
-			add_str(n, "path", path);
-			add_int(n, "size", (int64_t)hd_ns_size(ns));
-			add_int(n, "lba_size", 1 << ns->lba_shift);
+			hd_json_add_str(n, "name", ns->name);
+			hd_json_add_int(n, "nsid", ns->nsid);
+			hd_json_add_str(n, "path", path);
+			hd_json_add_int(n, "size", (int64_t)hd_ns_size(ns));
+			hd_json_add_int(n, "lba_size", 1 << ns->lba_shift);
 			json_object_array_add(nss, n);
 		}
 		json_object_object_add(o, "namespaces", nss);

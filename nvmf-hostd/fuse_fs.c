@@ -350,6 +350,7 @@ hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 		return -1;
 	}
 	session = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), NULL);
+	fuse_opt_free_args(&args);	/* the session keeps copies of what it parsed */
 	if (session == NULL) {
 		snprintf(err, errlen, "cannot start FUSE (is /dev/fuse there?)");
 		return -1;

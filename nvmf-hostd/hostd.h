@@ -185,6 +185,8 @@ void hd_ctrl_put(struct hd_ctrl *c);
 /* Every controller matching target (nvmeX, nvmeXnsY or SubNQN), referenced. */
 unsigned hd_ctrl_match(const char *target, struct hd_ctrl **out, unsigned max);
 struct json_object *hd_ctrl_list_json(void);
+void hd_json_add_str(struct json_object *o, const char *k, const char *v);
+void hd_json_add_int(struct json_object *o, const char *k, int64_t v);
 void hd_registry_lock(void);
 void hd_registry_unlock(void);
 void hd_ctrls_disconnect_all(void);

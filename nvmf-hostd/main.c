@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "hostd.h"
 
 struct hd_loop *hd_loop;
@@ -28,47 +29,6 @@ usage(FILE *f)
 	    "  -d, --foreground  stay in the foreground and log to stderr\n"
 	    "  -v, --verbose     log more\n"
 	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n");
-}
-
-/* Detaches; start-up errors travel back through a pipe to the caller. */
-static int
-daemonize(void)
-{
-	int p[2];
-	pid_t pid;
-	char msg[512];
-	ssize_t n;
-
-	if (pipe(p) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "nvmf-hostd: cannot detach: %s\n", strerror(errno));
-		exit(1);
-	}
-	if (pid > 0) {
-		close(p[1]);
-		n = read(p[0], msg, sizeof(msg) - 1);
-		if (n > 0) {
-			msg[n] = '\0';
-			fprintf(stderr, "nvmf-hostd: %s\n", msg);
-			exit(1);
-		}
-		exit(0);
-	}
-	close(p[0]);
-	setsid();
-	return p[1];
-}
-
-static void
-fail(int report_fd, const char *err)
-{
-	if (report_fd >= 0) {
-		ssize_t rc = write(report_fd, err, strlen(err));
-
-		(void)rc;
-	} else {
-		fprintf(stderr, "nvmf-hostd: %s\n", err);
-	}
-	exit(1);
 }
 
 int
@@ -102,9 +62,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (hd_rundir_open(&hd_rd, rundir, err, sizeof(err)) != 0)
-		fail(-1, err);
+		daemon_fail("nvmf-hostd", -1, err);
 	if (!foreground)
-		report_fd = daemonize();
+		report_fd = daemon_detach("nvmf-hostd");
 	daemon_log_init("nvmf-hostd", foreground, verbose);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -117,22 +77,14 @@ main(int argc, char **argv)
 	if (hd_loop == NULL || hd_tasks_start(err, sizeof(err)) != 0 ||
 	    hd_events_start(hd_rd.devctl, err, sizeof(err)) != 0 ||
 	    hd_fuse_start(hd_rd.dev, err, sizeof(err)) != 0)
-		fail(report_fd, err);
+		daemon_fail("nvmf-hostd", report_fd, err);
 	if (hd_control_start(hd_rd.sock, err, sizeof(err)) != 0) {
 		hd_fuse_stop();
-		fail(report_fd, err);
+		daemon_fail("nvmf-hostd", report_fd, err);
 	}
 	hd_rundir_write_pid(&hd_rd);
 	daemon_log(LOG_INFO, "ready: %s (namespaces in %s)", hd_rd.sock, hd_rd.dev);
-	if (report_fd >= 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		dup2(devnull, STDERR_FILENO);
-		close(devnull);
-		close(report_fd);
-	}
+	daemon_ready(report_fd);
 
 	do {
 		if (sigwait(&sigs, &sig) != 0)

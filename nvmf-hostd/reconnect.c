@@ -254,36 +254,24 @@ out:
 	return -1;
 }
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v));
-}
-
-static void
-add_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
 struct json_object *
 hd_ctrl_params_json(const struct hd_ctrl *c)
 {
 	const struct hd_ctrl_params *p = &c->params;
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "transport", p->transport);
-	add_str(o, "traddr", p->traddr);
-	add_str(o, "trsvcid", p->trsvcid);
-	add_str(o, "subnqn", p->subnqn);
-	add_str(o, "hostnqn", p->hostnqn);
-	add_str(o, "hostid", p->hostid);
-	add_int(o, "kato_ms", p->kato_ms);
-	add_int(o, "reconnect_delay", p->reconnect_delay);
-	add_int(o, "ctrl_loss_tmo", p->ctrl_loss_tmo);
-	add_int(o, "fast_io_fail_tmo", p->fast_io_fail_tmo);
-	add_int(o, "nr_io_queues", p->nr_io_queues);
-	add_int(o, "queue_size", p->queue_size);
+	hd_json_add_str(o, "transport", p->transport);
+	hd_json_add_str(o, "traddr", p->traddr);
+	hd_json_add_str(o, "trsvcid", p->trsvcid);
+	hd_json_add_str(o, "subnqn", p->subnqn);
+	hd_json_add_str(o, "hostnqn", p->hostnqn);
+	hd_json_add_str(o, "hostid", p->hostid);
+	hd_json_add_int(o, "kato_ms", p->kato_ms);
+	hd_json_add_int(o, "reconnect_delay", p->reconnect_delay);
+	hd_json_add_int(o, "ctrl_loss_tmo", p->ctrl_loss_tmo);
+	hd_json_add_int(o, "fast_io_fail_tmo", p->fast_io_fail_tmo);
+	hd_json_add_int(o, "nr_io_queues", p->nr_io_queues);
+	hd_json_add_int(o, "queue_size", p->queue_size);
 	json_object_object_add(o, "hdr_digest", json_object_new_boolean(p->hdr_digest));
 	json_object_object_add(o, "data_digest", json_object_new_boolean(p->data_digest));
 	json_object_object_add(o, "sq_flow_control", json_object_new_boolean(p->sq_flow_control));

@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "nvmfd.h"
 
 static void
@@ -53,47 +54,6 @@ parse_port(const char *s, const char *what, bool zero_ok)
 		exit(2);
 	}
 	return (int)v;
-}
-
-/* Detaches, reporting start-up errors through a pipe so the caller sees them. */
-static int
-daemonize(void)
-{
-	int p[2];
-	pid_t pid;
-	char msg[512];
-	ssize_t n;
-
-	if (pipe(p) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "nvmfd: cannot detach: %s\n", strerror(errno));
-		exit(1);
-	}
-	if (pid > 0) {
-		close(p[1]);
-		n = read(p[0], msg, sizeof(msg) - 1);
-		if (n > 0) {
-			msg[n] = '\0';
-			fprintf(stderr, "nvmfd: %s\n", msg);
-			exit(1);
-		}
-		exit(0);
-	}
-	close(p[0]);
-	setsid();
-	return p[1];
-}
-
-static void
-fail(int report_fd, const char *err)
-{
-	if (report_fd >= 0) {
-		ssize_t rc = write(report_fd, err, strlen(err));
-
-		(void)rc;
-	} else {
-		fprintf(stderr, "nvmfd: %s\n", err);
-	}
-	exit(1);
 }
 
 int
@@ -157,7 +117,7 @@ main(int argc, char **argv)
 
 	if (o.config_file != NULL) {
 		if (nvmfd_config_load_json(&cfg, o.config_file, err, sizeof(err)) != 0)
-			fail(-1, err);
+			daemon_fail("nvmfd", -1, err);
 		cfg.header_digests |= o.header_digests;
 		cfg.data_digests |= o.data_digests;
 		cfg.allow_disable_sq_fc |= o.allow_disable_sq_fc;
@@ -166,11 +126,11 @@ main(int argc, char **argv)
 	} else if (nvmfd_config_from_options(&cfg, &o, err, sizeof(err)) != 0) {
 		if (o.ndevices == 0)
 			usage(stderr);
-		fail(-1, err);
+		daemon_fail("nvmfd", -1, err);
 	}
 
 	if (!o.foreground)
-		report_fd = daemonize();
+		report_fd = daemon_detach("nvmfd");
 	daemon_log_init("nvmfd", o.foreground, o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
@@ -180,7 +140,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (nvmfd_listeners_start(&cfg, &ls, &nls, err, sizeof(err)) != 0)
-		fail(report_fd, err);
+		daemon_fail("nvmfd", report_fd, err);
 	for (uint32_t i = 0; i < cfg.nsubsystems; i++) {
 		const struct nvmfd_subsystem *ss = cfg.subsystems[i];
 
@@ -190,15 +150,7 @@ main(int argc, char **argv)
 				    ss->nqn, ss->ns[n]->nsid, nvmfd_device_spec(ss->ns[n]->dev),
 				    (unsigned long long)ss->ns[n]->nlbas, 1u << ss->ns[n]->lba_shift);
 	}
-	if (report_fd >= 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		dup2(devnull, STDERR_FILENO);
-		close(devnull);
-		close(report_fd);
-	}
+	daemon_ready(report_fd);
 
 	do {
 		if (sigwait(&sigs, &sig) != 0)
