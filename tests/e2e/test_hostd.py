@@ -87,8 +87,10 @@ def test_sigterm_cleans_up_the_rundir():
     rundir = short_tempdir("hostd")
     h = Hostd(rundir)
     dev = os.path.join(rundir, "dev")
-    assert mounted(dev)
-    assert h.stop() is None
+    try:
+        assert mounted(dev)
+    finally:
+        assert h.stop() is None
     assert not mounted(dev)
     for name in ("nvmf.sock", "devctl", "nvmf-hostd.pid", "dev"):
         assert not os.path.exists(os.path.join(rundir, name)), name
@@ -100,11 +102,13 @@ def test_restart_after_kill_clears_the_dead_mount(nvmfd):  # noqa: F811
     rundir = short_tempdir("hostd")
     dev = os.path.join(rundir, "dev")
     h = Hostd(rundir)
-    r = h.ctl("connect", "127.0.0.1:%d" % target.port, target.subnqn)
-    assert r.rc == 0, r
-    assert os.path.exists(os.path.join(dev, "nvme0ns1"))
-    h.proc.send_signal(signal.SIGKILL)
-    h.proc.wait()
+    try:
+        r = h.ctl("connect", "127.0.0.1:%d" % target.port, target.subnqn)
+        assert r.rc == 0, r
+        assert os.path.exists(os.path.join(dev, "nvme0ns1"))
+    finally:
+        h.proc.send_signal(signal.SIGKILL)
+        h.proc.wait()
     # What a killed FUSE daemon leaves: a mount nobody serves.
     with pytest.raises(OSError):
         os.listdir(dev)
