@@ -209,6 +209,14 @@ hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
 		snprintf(ns->name, sizeof(ns->name), "%sns%u", c->name, ns->nsid);
 		pthread_mutex_init(&ns->rmw_lock, NULL);
 		hd_registry_lock();
+		if (c->disconnecting || c->state != HD_CTRL_CONNECTED) {
+			/* Removed while we asked: adding it now would outlive its controller. */
+			hd_registry_unlock();
+			pthread_mutex_destroy(&ns->rmw_lock);
+			free(ns);
+			snprintf(err, errlen, "%s is going away", c->name);
+			goto out;
+		}
 		ns->ino = next_ino++;
 		ns->refs = 1;		/* the controller's */
 		c->refs++;		/* the namespace keeps its controller */

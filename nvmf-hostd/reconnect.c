@@ -127,9 +127,12 @@ hd_reconnect_release_owner(const void *owner)
 
 struct install_args {
 	struct hd_ctrl *c;
+	const void *owner;
 	struct hd_queue *queues;
 	uint32_t nqueues;
 	struct nvmf_association *na;
+	const struct nvme_identify_controller *id;
+	uint16_t cntlid;
 	int rc;
 };
 
@@ -140,6 +143,24 @@ install_on_loop(void *arg)
 	struct install_args *a = arg;
 	struct hd_ctrl *c = a->c;
 	struct nvmf_association *old = c->na;
+	bool still_ours;
+
+	/*
+	 * The dial took time: a disconnect or the loss timer may have taken the
+	 * controller meanwhile. Then the new queues are not installed.
+	 */
+	hd_registry_lock();
+	still_ours = c->state == HD_CTRL_RECONNECTING && c->lease == a->owner &&
+	    !c->disconnecting;
+	hd_registry_unlock();
+	if (!still_ours) {
+		a->rc = -ECANCELED;
+		return;
+	}
+	c->id = *a->id;
+	c->cntlid = a->cntlid;
+	c->max_transfer = a->id->mdts == 0 || a->id->mdts > 8 ? 1024 * 1024 :
+	    4096u << a->id->mdts;
 
 	hd_loop_remove_queues(hd_loop, c);	/* nothing left, but be sure */
 	for (uint32_t i = 0; i < a->nqueues; i++) {
@@ -227,10 +248,20 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 		c->params = kept;
 		goto fail;
 	}
-	c->id = *id;
-	c->cntlid = cntlid;
-	c->max_transfer = id->mdts == 0 || id->mdts > 8 ? 1024 * 1024 : 4096u << id->mdts;
+	a.owner = owner;
+	a.id = id;
+	a.cntlid = cntlid;
 	hd_loop_call(hd_loop, install_on_loop, &a);
+	if (a.rc == -ECANCELED) {
+		/* Not installed: these queues were never the controller's. */
+		for (uint32_t i = 0; i < a.nqueues; i++)
+			nvmf_qpair_free(queues[i].qp);
+		nvmf_association_free(a.na);
+		c->params = kept;
+		snprintf(err, errlen, "%s was disconnected or detached during the reconnect",
+		    c->name);
+		goto out;
+	}
 	if (a.rc != 0) {
 		snprintf(err, errlen, "event loop: %s", strerror(-a.rc));
 		goto out;
