@@ -114,6 +114,7 @@ ka_done(struct hd_cmd *cmd)
 	struct hd_ctrl *c = cmd->ctrl;
 
 	c->ka_outstanding = false;
+	hd_loop_timers_changed();	/* the next one is due sooner than this deadline */
 	if (cmd->error == 0 && NVME_CQE_STATUS(cmd->cqe.status) != 0)
 		daemon_log(LOG_WARNING, "%s: Keep Alive failed: %s", c->name,
 		    nvmf_status_string(NVME_CQE_STATUS(cmd->cqe.status)));
@@ -190,7 +191,10 @@ aer_submit(struct hd_ctrl *c)
 	}
 }
 
-/* Keep Alive every KATO/2; no answer by the next one is a lost association. */
+/*
+ * Keep Alive every KATO/4, each answered within KATO/2: silence that starts
+ * at any moment is noticed within 3/4 of KATO, never later than KATO.
+ */
 static uint64_t
 keep_alive_timer(struct hd_ctrl *c, uint64_t now)
 {
@@ -213,15 +217,14 @@ keep_alive_timer(struct hd_ctrl *c, uint64_t now)
 	if (now >= c->ka_next_ms) {
 		nvmf_cmd_keep_alive(&sqe);
 		c->ka_cmd.ctrl = c;
+		c->ka_next_ms = now + kato / 4;
 		if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, ka_cmd_completed,
 		    &c->ka_cmd) == 0) {
 			c->ka_outstanding = true;
 			c->ka_sent_ms = now;
 			hd_loop_kick(&c->queues[0]);
-			c->ka_next_ms = now + kato / 2;
-			return now + kato / 2;
+			return now + kato / 2 < c->ka_next_ms ? now + kato / 2 : c->ka_next_ms;
 		}
-		c->ka_next_ms = now + kato / 2;
 	}
 	return c->ka_next_ms;
 }
