@@ -66,12 +66,7 @@ main(int argc, char **argv)
 	if (!foreground)
 		report_fd = daemon_detach("nvmf-hostd");
 	daemon_log_init("nvmf-hostd", foreground, verbose);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	daemon_block_signals(&sigs);
 
 	hd_loop = hd_loop_start(err, sizeof(err));
 	if (hd_loop == NULL || hd_tasks_start(err, sizeof(err)) != 0 ||
@@ -86,10 +81,7 @@ main(int argc, char **argv)
 	daemon_log(LOG_INFO, "ready: %s (namespaces in %s)", hd_rd.sock, hd_rd.dev);
 	daemon_ready(report_fd);
 
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: disconnecting and shutting down", sig);
 	hd_control_stop();
 	hd_ctrls_disconnect_all();

@@ -132,12 +132,7 @@ main(int argc, char **argv)
 	if (!o.foreground)
 		report_fd = daemon_detach("nvmfd");
 	daemon_log_init("nvmfd", o.foreground, o.verbose);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	daemon_block_signals(&sigs);
 
 	if (nvmfd_listeners_start(&cfg, &ls, &nls, err, sizeof(err)) != 0)
 		daemon_fail("nvmfd", report_fd, err);
@@ -152,10 +147,7 @@ main(int argc, char **argv)
 	}
 	daemon_ready(report_fd);
 
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: shutting down", sig);
 	nvmfd_listeners_stop(ls, nls);
 	/* Connections end with the process; file data is already written through. */

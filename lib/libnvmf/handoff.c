@@ -79,17 +79,6 @@ nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
 	qp->sqhd = h->sqhd;
 	qp->sqtail = h->sqtail;
 	qp->icd_size = h->icd_size;
-	qp->info = h->info;
-	qp->tx_pda = h->info.cpda;
-	qp->rules.connected = true;
-	qp->rules.hdgst = h->info.header_digests;
-	qp->rules.ddgst = h->info.data_digests;
-	qp->rules.rx_pda = h->info.hpda;
-	if (nvmf_host_slots_init(qp) != 0) {
-		qp->fd = -1;
-		nvmf_qpair_free(qp);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	return qp;
+	nvmf_qpair_settle(qp, &h->info);
+	return nvmf_host_qpair_ready(qp, err, errlen);
 }

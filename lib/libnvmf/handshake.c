@@ -188,25 +188,16 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 	qp->admin = admin;
 	qp->qsize = qsize;
 	qp->sq_fc = p->sq_flow_control;
-	qp->info.header_digests = (u.rsp.dgst & NVME_TCP_DGST_HDR) != 0;
-	qp->info.data_digests = (u.rsp.dgst & NVME_TCP_DGST_DATA) != 0;
-	qp->info.hpda = p->pda;
-	qp->info.cpda = u.rsp.cpda;
-	qp->info.max_h2c_data = u.rsp.maxh2cdata;
-	qp->info.maxr2t = p->maxr2t;
-	qp->tx_pda = u.rsp.cpda;
 	qp->icd_size = admin ? NVME_TCP_ADMIN_ICD_SIZE : 0;
-	qp->rules.connected = true;
-	qp->rules.hdgst = qp->info.header_digests;
-	qp->rules.ddgst = qp->info.data_digests;
-	qp->rules.rx_pda = p->pda;
-	if (nvmf_host_slots_init(qp) != 0) {
-		qp->fd = -1;
-		nvmf_qpair_free(qp);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	return qp;
+	nvmf_qpair_settle(qp, &(struct nvmf_qpair_info) {
+		.header_digests = (u.rsp.dgst & NVME_TCP_DGST_HDR) != 0,
+		.data_digests = (u.rsp.dgst & NVME_TCP_DGST_DATA) != 0,
+		.hpda = p->pda,
+		.cpda = u.rsp.cpda,
+		.max_h2c_data = u.rsp.maxh2cdata,
+		.maxr2t = p->maxr2t,
+	});
+	return nvmf_host_qpair_ready(qp, err, errlen);
 }
 
 struct nvmf_qpair *
@@ -260,20 +251,17 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	qp->info.header_digests = hdgst;
-	qp->info.data_digests = ddgst;
-	qp->info.hpda = u.req.hpda;
-	qp->info.cpda = p->pda;
-	qp->info.max_h2c_data = p->max_h2c_data;
-	qp->info.maxr2t = u.req.maxr2t;
-	qp->tx_pda = u.req.hpda;
+	nvmf_qpair_settle(qp, &(struct nvmf_qpair_info) {
+		.header_digests = hdgst,
+		.data_digests = ddgst,
+		.hpda = u.req.hpda,
+		.cpda = p->pda,
+		.max_h2c_data = p->max_h2c_data,
+		.maxr2t = u.req.maxr2t,
+	});
 	/* Until Connect says which queue this is, take the larger admin limit. */
 	qp->icd_size = p->io_icd_size > NVME_TCP_ADMIN_ICD_SIZE ? p->io_icd_size :
 	    NVME_TCP_ADMIN_ICD_SIZE;
 	qp->qsize = 32;
-	qp->rules.connected = true;
-	qp->rules.hdgst = hdgst;
-	qp->rules.ddgst = ddgst;
-	qp->rules.rx_pda = p->pda;
 	return qp;
 }

@@ -11,17 +11,21 @@
 
 #include "nvmf_qpair.h"
 
-int
-nvmf_host_slots_init(struct nvmf_qpair *qp)
+struct nvmf_qpair *
+nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen)
 {
 	qp->cmds = calloc(qp->qsize, sizeof(*qp->cmds));
-	if (qp->cmds == NULL)
-		return -1;
+	if (qp->cmds == NULL) {
+		qp->fd = -1;		/* the caller keeps its socket */
+		nvmf_qpair_free(qp);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	for (int i = qp->qsize - 1; i >= 0; i--) {
 		qp->cmds[i].next_free = qp->free_cmds;
 		qp->free_cmds = &qp->cmds[i];
 	}
-	return 0;
+	return qp;
 }
 
 void

@@ -124,6 +124,8 @@ struct nvmf_qpair {
 /* qpair.c: the engine. */
 struct nvmf_qpair *nvmf_qpair_alloc(struct nvmf_association *na, int fd,
     bool controller);
+/* Records what ICReq/ICResp (or a hand-off) settled: digests and alignments. */
+void nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info);
 void nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void nvmf_qpair_fault(struct nvmf_qpair *qp, const struct nvmf_pdu_fault *f);
@@ -136,7 +138,8 @@ int nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
     size_t errlen, int timeout_ms);
 
 /* host.c: what the engine hands to the host side. */
-int nvmf_host_slots_init(struct nvmf_qpair *qp);
+/* Gives a new host queue pair its command slots; frees it (not its fd) on failure. */
+struct nvmf_qpair *nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen);
 int nvmf_host_rx_header(struct nvmf_qpair *qp);
 void nvmf_host_rx_done(struct nvmf_qpair *qp);
 void nvmf_host_drop_all(struct nvmf_qpair *qp);

@@ -46,6 +46,18 @@ nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
 }
 
 void
+nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
+{
+	qp->info = *info;
+	/* Each side aligns the data it sends as the other asked. */
+	qp->tx_pda = qp->controller ? info->hpda : info->cpda;
+	qp->rules.rx_pda = qp->controller ? info->cpda : info->hpda;
+	qp->rules.connected = true;
+	qp->rules.hdgst = info->header_digests;
+	qp->rules.ddgst = info->data_digests;
+}
+
+void
 nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
 {
 	va_list ap;

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,4 +69,28 @@ daemon_ready(int report_fd)
 		close(devnull);
 	}
 	close(report_fd);	/* the parent reads end-of-file: success */
+}
+
+void
+daemon_block_signals(sigset_t *set)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+int
+daemon_wait_for_exit(const sigset_t *set)
+{
+	int sig = SIGTERM;
+
+	/* SIGHUP does not end a daemon (nothing to reload yet). */
+	do {
+		if (sigwait(set, &sig) != 0)
+			return SIGTERM;
+	} while (sig == SIGHUP);
+	return sig;
 }
