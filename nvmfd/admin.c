@@ -19,21 +19,21 @@ nvmfd_pad_copy(char *dst, size_t dstlen, const char *src)
 	memcpy(dst, src, n < dstlen ? n : dstlen);
 }
 
-void
-nvmfd_complete_data(struct nvmf_capsule *nc, const void *buf, uint32_t len)
+void *
+nvmfd_capsule_buffer(struct nvmf_capsule *nc, uint32_t len, bool exact)
 {
-	uint32_t room = nvmf_capsule_data_len(nc);
-	void *data = nvmf_capsule_data(nc);
+	uint32_t have = nvmf_capsule_data_len(nc);
+	void *buf;
 
-	if (len > room)
-		len = room;
-	if (len > 0 && data == NULL) {
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
-		return;
+	if (have < len || (exact && have != len)) {
+		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
+		    NVME_SC_DATA_SGL_LENGTH_INVALID));
+		return NULL;
 	}
-	if (buf != NULL && buf != data)
-		memcpy(data, buf, len);
-	nvmf_capsule_complete(nc, 0, 0, 0, room);
+	buf = nvmf_capsule_data(nc);
+	if (buf == NULL)
+		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+	return buf;
 }
 
 /* Copies the requested window (offset and length) of a log page. */
@@ -150,16 +150,9 @@ admin_identify(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	uint8_t cns = sqe->cdw10 & 0xff, csi = (uint8_t)(sqe->cdw11 >> 24);
 	uint8_t *buf;
 
-	if (nvmf_capsule_data_len(nc) < 4096) {
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-		    NVME_SC_DATA_SGL_LENGTH_INVALID));
+	buf = nvmfd_capsule_buffer(nc, 4096, false);
+	if (buf == NULL)
 		return;
-	}
-	buf = nvmf_capsule_data(nc);
-	if (buf == NULL) {
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
-		return;
-	}
 	switch (cns) {
 	case NVME_CNS_CONTROLLER:
 		identify_controller(conn, (void *)buf);

@@ -124,15 +124,12 @@ nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	}
 	switch (sqe->opc) {
 	case NVME_ADMIN_IDENTIFY:
-		if ((sqe->cdw10 & 0xff) != NVME_CNS_CONTROLLER ||
-		    nvmf_capsule_data_len(nc) < 4096) {
+		if ((sqe->cdw10 & 0xff) != NVME_CNS_CONTROLLER) {
 			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
 			return;
 		}
-		if (nvmf_capsule_data(nc) == NULL) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+		if (nvmfd_capsule_buffer(nc, 4096, false) == NULL)
 			return;
-		}
 		nvmfd_identify_discovery_controller(c, nvmf_capsule_data(nc));
 		nvmf_capsule_complete(nc, 0, 0, 0, 4096);
 		return;

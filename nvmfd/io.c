@@ -45,16 +45,9 @@ io_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
 		nvmfd_complete(nc, status);
 		return;
 	}
-	if (bytes != nvmf_capsule_data_len(nc)) {
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-		    NVME_SC_DATA_SGL_LENGTH_INVALID));
+	buf = nvmfd_capsule_buffer(nc, (uint32_t)bytes, true);
+	if (buf == NULL)
 		return;
-	}
-	buf = nvmf_capsule_data(nc);
-	if (buf == NULL) {
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
-		return;
-	}
 	if (write)
 		rc = nvmfd_device_write(ns->dev, buf, slba << ns->lba_shift, (uint32_t)bytes,
 		    (sqe->cdw12 & NVME_RW_FUA) != 0);

@@ -205,7 +205,12 @@ void nvmfd_identify_discovery_controller(const struct nvmfd_controller *c,
 
 /* Helpers shared by the command handlers. */
 void nvmfd_complete(struct nvmf_capsule *nc, uint16_t status);
-void nvmfd_complete_data(struct nvmf_capsule *nc, const void *buf, uint32_t len);
+/*
+ * The command's data buffer when its SGL describes len bytes (at least, or
+ * exactly); otherwise the command is completed with the error and NULL
+ * returned.
+ */
+void *nvmfd_capsule_buffer(struct nvmf_capsule *nc, uint32_t len, bool exact);
 uint16_t nvmfd_get_log_common(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
     const void *log, uint64_t loglen);
 void nvmfd_pad_copy(char *dst, size_t dstlen, const char *src);
