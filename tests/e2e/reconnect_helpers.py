@@ -31,6 +31,8 @@ import threading
 import time
 import uuid
 
+from conftest import describe_exit  # noqa: E402  (one description of an exit status)
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(REPO, "build", "bin")
 NVMFD = os.environ.get("NVMFD", os.path.join(BIN, "nvmfd"))
@@ -88,17 +90,6 @@ def listening(pid, port):
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             pass
     return False
-
-
-def describe_exit(rc):
-    if rc is None:
-        return "still running"
-    if rc < 0:
-        try:
-            return "killed by %s" % signal.Signals(-rc).name
-        except ValueError:
-            return "killed by signal %d" % -rc
-    return "exit status %d" % rc
 
 
 def read_text(path):
