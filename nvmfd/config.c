@@ -58,6 +58,7 @@ nvmfd_subsystem_new(const char *nqn)
 	snprintf(ss->model, sizeof(ss->model), "nvmf nvmfd");
 	pthread_mutex_init(&ss->lock, NULL);
 	ss->next_cntlid = 1;
+	ss->strict = -1;
 	return ss;
 }
 
@@ -186,6 +187,35 @@ config_defaults(struct nvmfd_config *cfg)
 	cfg->io_icd_size = 8192;
 	cfg->max_io_queues = NVMFD_MAX_IO_QUEUES;
 	cfg->genctr = 1;
+	cfg->header_digests_key = cfg->data_digests_key = cfg->disable_sq_fc_key = -1;
+}
+
+void
+nvmfd_config_resolve(struct nvmfd_config *cfg, const struct nvmfd_options *o)
+{
+	cfg->strict |= o->strict;
+	/* ICReq comes before Connect names a subsystem: the global mode decides. */
+	cfg->header_digests = o->header_digests || cfg->header_digests_key == 1 ||
+	    (cfg->header_digests_key < 0 && !cfg->strict);
+	cfg->data_digests = o->data_digests || cfg->data_digests_key == 1 ||
+	    (cfg->data_digests_key < 0 && !cfg->strict);
+	cfg->allow_disable_sq_fc = o->allow_disable_sq_fc || cfg->disable_sq_fc_key == 1;
+	if (o->max_h2c_data != 0)
+		cfg->max_h2c_data = o->max_h2c_data;
+}
+
+bool
+nvmfd_strict(const struct nvmfd_config *cfg, const struct nvmfd_subsystem *ss)
+{
+	return ss != NULL && ss->strict >= 0 ? ss->strict != 0 : cfg->strict;
+}
+
+bool
+nvmfd_sq_fc_disable_permitted(const struct nvmfd_config *cfg,
+    const struct nvmfd_subsystem *ss)
+{
+	return cfg->allow_disable_sq_fc ||
+	    (cfg->disable_sq_fc_key < 0 && !nvmfd_strict(cfg, ss));
 }
 
 static void
@@ -217,11 +247,6 @@ nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *
 	char nqn[NVMF_NQN_MAX_LEN + 1];
 
 	config_defaults(cfg);
-	cfg->header_digests = o->header_digests;
-	cfg->data_digests = o->data_digests;
-	cfg->allow_disable_sq_fc = o->allow_disable_sq_fc;
-	if (o->max_h2c_data != 0)
-		cfg->max_h2c_data = o->max_h2c_data;
 	if (o->ndevices == 0) {
 		snprintf(err, errlen, "no device given (a file path or ramdisk:SIZE)");
 		return -1;
@@ -270,6 +295,40 @@ get_bool(struct json_object *o, const char *key, bool *out, const char *path,
 	return 0;
 }
 
+/* A boolean key that may be absent: *out is then left at -1. */
+static int
+get_tristate(struct json_object *o, const char *key, int8_t *out, const char *path,
+    char *err, size_t errlen)
+{
+	bool v;
+
+	if (!json_object_object_get_ex(o, key, NULL))
+		return 0;
+	if (get_bool(o, key, &v, path, err, errlen) != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A key not in known is a mistake worth an error, not a silent default. */
+static int
+check_keys(struct json_object *o, const char *const *known, const char *path,
+    char *err, size_t errlen)
+{
+	json_object_object_foreach(o, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; known[i] != NULL && strcmp(known[i], key) != 0; i++)
+			;
+		if (known[i] == NULL) {
+			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 get_uint(struct json_object *o, const char *key, uint64_t max, uint64_t *out,
     const char *path, char *err, size_t errlen)
@@ -304,6 +363,7 @@ static int
 json_address(struct nvmfd_config *cfg, struct json_object *o, bool discovery_only,
     const char *path, char *err, size_t errlen)
 {
+	static const char *const known[] = { "address", "port", NULL };
 	uint64_t port = discovery_only ? DEFAULT_DISCOVERY_PORT : DEFAULT_IO_PORT;
 	const char *addr = get_str(o, "address");
 
@@ -312,6 +372,8 @@ json_address(struct nvmfd_config *cfg, struct json_object *o, bool discovery_onl
 		    "{\"address\": ..., \"port\": ...}", path);
 		return -1;
 	}
+	if (check_keys(o, known, path, err, errlen) != 0)
+		return -1;
 	if (get_uint(o, "port", 65535, &port, path, err, errlen) != 0)
 		return -1;
 	return add_port(cfg, addr, (int)port, discovery_only, err, errlen);
@@ -321,9 +383,19 @@ static int
 json_subsystem(struct nvmfd_config *cfg, struct json_object *o, const char *path,
     char *err, size_t errlen)
 {
+	static const char *const known[] = { "nqn", "serial", "model", "allowed_hosts",
+		"ports", "namespaces", "strict", NULL };
+	static const char *const ns_known[] = { "device", "nsid", "block_size", NULL };
 	const char *nqn = get_str(o, "nqn"), *s;
 	struct json_object *arr;
 	struct nvmfd_subsystem *ss;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "%s: a subsystem must be an object {\"nqn\": ...}", path);
+		return -1;
+	}
+	if (check_keys(o, known, path, err, errlen) != 0)
+		return -1;
 
 	if (nqn == NULL || strlen(nqn) > NVMF_NQN_MAX_LEN || strncmp(nqn, "nqn.", 4) != 0) {
 		snprintf(err, errlen, "%s: a subsystem needs \"nqn\": \"nqn....\" "
@@ -344,6 +416,8 @@ json_subsystem(struct nvmfd_config *cfg, struct json_object *o, const char *path
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (get_tristate(o, "strict", &ss->strict, path, err, errlen) != 0)
+		return -1;
 	if ((s = get_str(o, "serial")) != NULL)
 		snprintf(ss->serial, sizeof(ss->serial), "%s", s);
 	if ((s = get_str(o, "model")) != NULL)
@@ -405,6 +479,12 @@ json_subsystem(struct nvmfd_config *cfg, struct json_object *o, const char *path
 		char npath[128];
 
 		snprintf(npath, sizeof(npath), "%s.namespaces[%zu]", path, i);
+		if (!json_object_is_type(n, json_type_object)) {
+			snprintf(err, errlen, "%s: must be an object {\"device\": ...}", npath);
+			return -1;
+		}
+		if (check_keys(n, ns_known, npath, err, errlen) != 0)
+			return -1;
 		if (dev == NULL) {
 			snprintf(err, errlen, "%s: needs \"device\" (a path or ramdisk:SIZE)", npath);
 			return -1;
@@ -423,6 +503,9 @@ int
 nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
     size_t errlen)
 {
+	static const char *const known[] = { "listen", "discovery", "subsystems",
+		"strict", "header_digests", "data_digests", "allow_disable_sq_flow_control",
+		"max_h2c_data", NULL };
 	struct json_object *root, *v;
 	uint64_t n;
 	int rc = -1;
@@ -451,9 +534,12 @@ nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
 			json_object_put(root);
 		return -1;
 	}
-	if (get_bool(root, "header_digests", &cfg->header_digests, path, err, errlen) ||
-	    get_bool(root, "data_digests", &cfg->data_digests, path, err, errlen) ||
-	    get_bool(root, "allow_disable_sq_flow_control", &cfg->allow_disable_sq_fc,
+	if (check_keys(root, known, path, err, errlen) ||
+	    get_bool(root, "strict", &cfg->strict, path, err, errlen) ||
+	    get_tristate(root, "header_digests", &cfg->header_digests_key, path, err,
+	    errlen) ||
+	    get_tristate(root, "data_digests", &cfg->data_digests_key, path, err, errlen) ||
+	    get_tristate(root, "allow_disable_sq_flow_control", &cfg->disable_sq_fc_key,
 	    path, err, errlen))
 		goto out;
 	n = cfg->max_h2c_data;

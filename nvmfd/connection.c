@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,68 @@ nvmfd_complete(struct nvmf_capsule *nc, uint16_t status)
 	nvmf_capsule_complete(nc, status, 0, 0, 0);
 }
 
-static void
-complete_connect_error(struct nvmf_capsule *nc, uint16_t sc, uint32_t cdw0)
+/* A host NQN as the log shows it: quoted when empty. */
+static const char *
+shown_nqn(const char *nqn)
 {
-	nvmf_capsule_complete(nc, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC, sc) |
-	    NVME_STATUS_DNR, cdw0, 0, 0);
+	return *nqn != '\0' ? nqn : "\"\"";
+}
+
+/*
+ * Refuses a Connect: one log line naming the peer, the host, the field and
+ * its value, and the status sent. sc is a Fabrics command-specific status;
+ * for Connect Invalid Parameters the field's place goes into cdw0.
+ */
+static void __attribute__((format(printf, 7, 8)))
+refuse_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc, const char *hostnqn,
+    uint16_t status, int iattr, uint16_t ipo, const char *fmt, ...)
+{
+	char what[384], where[40] = "";
+	uint32_t cdw0 = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (iattr >= 0) {
+		cdw0 = NVMF_CONNECT_INVALID_PARAM(iattr, ipo);
+		snprintf(where, sizeof(where), ", IATTR %d IPO %u", iattr, ipo);
+	}
+	daemon_log(LOG_WARNING, "%s: host %s: Connect refused: %s; sent %s (SCT %u SC 0x%02x%s)",
+	    conn->peer, shown_nqn(hostnqn), what, nvmf_status_string(status),
+	    NVME_STATUS_SCT(status), status & 0xff, where);
+	nvmf_capsule_complete(nc, status | NVME_STATUS_DNR, cdw0, 0, 0);
+}
+
+#define INVALID_PARAMETERS \
+	NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_CONNECT_INVALID_PARAMETERS)
+#define IN_DATA(field)	1, offsetof(struct nvmf_connect_data, field)
+#define IN_SQE(field)	0, offsetof(struct nvmf_connect_cmd, field)
+
+/*
+ * A deviation Linux nvmet serves: in strict mode refused (the caller sends
+ * the status), otherwise logged once per association and served.
+ */
+static bool __attribute__((format(printf, 6, 7)))
+serve_deviation(struct nvmfd_conn *conn, const struct nvmfd_subsystem *ss,
+    struct nvmfd_controller *ctrl, enum nvmfd_deviation d, const char *hostnqn,
+    const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+
+	if (nvmfd_strict(conn->cfg, ss))
+		return false;
+	if (ctrl != NULL ? !nvmfd_controller_first_deviation(ctrl, d) :
+	    (conn->deviations_logged & d) != 0)
+		return true;
+	conn->deviations_logged |= d;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	daemon_log(LOG_WARNING, "%s: host %s: deviation served as Linux nvmet does "
+	    "(--strict refuses it): %s", conn->peer, shown_nqn(hostnqn), what);
+	return true;
 }
 
 static struct nvmfd_subsystem *
@@ -76,16 +134,121 @@ find_subsystem(const struct nvmfd_conn *conn, const char *nqn)
 	return NULL;
 }
 
-static bool
+/*
+ * An NQN field as nvmet reads it: up to the first NUL, at most 255 bytes.
+ * The specification's form: "nqn." and at most 223 bytes.
+ */
+static void
 nqn_field(char *dst, const char *src)
 {
-	size_t n = strnlen(src, 256);
+	size_t n = strnlen(src, NVMF_NQN_FIELD_LEN - 1);
 
-	if (n == 0 || n > NVMF_NQN_MAX_LEN)
-		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-	return true;
+}
+
+static bool
+nqn_conforms(const char *nqn)
+{
+	return strlen(nqn) <= NVMF_NQN_MAX_LEN && strncmp(nqn, "nqn.", 4) == 0;
+}
+
+static void
+hex16(char out[33], const uint8_t id[16])
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+/* Connect on the admin queue: a new controller (or the discovery one). */
+static struct nvmfd_controller *
+connect_admin(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_subsystem *ss,
+    const char *hostnqn, bool hostnqn_deviates)
+{
+	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
+	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
+	struct nvmfd_controller *ctrl;
+
+	if (d->cntlid != NVMF_CNTLID_DYNAMIC && d->cntlid != NVMF_CNTLID_STATIC_ANY) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(cntlid),
+		    "CNTLID 0x%04x on an admin queue (0xffff or 0xfffe)", d->cntlid);
+		return NULL;
+	}
+	ctrl = nvmfd_controller_create(ss, conn->cfg, hostnqn, d->hostid, cmd->kato);
+	if (ctrl == NULL) {
+		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_GENERIC,
+		    NVME_SC_INTERNAL), -1, 0, "out of memory for a controller");
+		return NULL;
+	}
+	if (hostnqn_deviates)
+		(void)nvmfd_controller_first_deviation(ctrl, NVMFD_DEV_HOSTNQN);
+	return ctrl;
+}
+
+/* Connect on an I/O queue: joins the controller the host named. */
+static struct nvmfd_controller *
+connect_io(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_subsystem *ss,
+    const char *hostnqn)
+{
+	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
+	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
+	struct nvmfd_controller *ctrl;
+	char want[33], got[33];
+
+	if (ss == NULL) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid),
+		    "QID %u: a discovery controller has no I/O queues", cmd->qid);
+		return NULL;
+	}
+	if (cmd->qid > conn->cfg->max_io_queues) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid),
+		    "QID %u beyond the %u I/O queues nvmfd serves", cmd->qid,
+		    conn->cfg->max_io_queues);
+		return NULL;
+	}
+	ctrl = nvmfd_controller_find(ss, d->cntlid);
+	if (ctrl == NULL) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(cntlid),
+		    "CNTLID %u: no such controller of %s", d->cntlid, ss->nqn);
+		return NULL;
+	}
+	if (strcmp(ctrl->hostnqn, hostnqn) != 0) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(hostnqn),
+		    "HOSTNQN %s differs from controller %u's %s", shown_nqn(hostnqn),
+		    ctrl->cntlid, shown_nqn(ctrl->hostnqn));
+		goto fail;
+	}
+	if (memcmp(ctrl->hostid, d->hostid, sizeof(d->hostid)) != 0) {
+		hex16(want, ctrl->hostid);
+		hex16(got, d->hostid);
+		if (!serve_deviation(conn, ss, ctrl, NVMFD_DEV_HOSTID, hostnqn,
+		    "HOSTID %s on I/O queue %u differs from the admin queue's %s",
+		    got, cmd->qid, want)) {
+			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS,
+			    IN_DATA(hostid), "HOSTID %s on I/O queue %u differs from the "
+			    "admin queue's %s", got, cmd->qid, want);
+			goto fail;
+		}
+	}
+	if (!(ctrl->csts & NVME_CSTS_RDY)) {
+		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_GENERIC,
+		    NVME_SC_COMMAND_SEQUENCE_ERROR), -1, 0,
+		    "QID %u: controller %u is not enabled (CC.EN 0)", cmd->qid, ctrl->cntlid);
+		goto fail;
+	}
+	if (cmd->qid > ctrl->num_io_queues &&
+	    !serve_deviation(conn, ss, ctrl, NVMFD_DEV_QID, hostnqn,
+	    "QID %u beyond the %u I/O queues granted by Set Features Number of Queues",
+	    cmd->qid, ctrl->num_io_queues)) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid),
+		    "QID %u beyond the %u I/O queues granted by Set Features Number of "
+		    "Queues", cmd->qid, ctrl->num_io_queues);
+		goto fail;
+	}
+	return ctrl;
+fail:
+	nvmfd_controller_release(ctrl);
+	return NULL;
 }
 
 void
@@ -93,112 +256,79 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 {
 	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
 	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
-	char subnqn[NVMF_NQN_MAX_LEN + 1], hostnqn[NVMF_NQN_MAX_LEN + 1];
+	char subnqn[NVMF_NQN_FIELD_LEN], hostnqn[NVMF_NQN_FIELD_LEN];
 	struct nvmfd_subsystem *ss = NULL;
 	struct nvmfd_controller *ctrl;
 	bool disable_fc = (cmd->cattr & NVMF_CONNECT_ATTR_DISABLE_SQ_FC) != 0;
+	bool hostnqn_deviates = false;
 
 	if (cmd->opc != NVME_ADMIN_FABRICS || cmd->fctype != NVMF_FCTYPE_CONNECT) {
-		daemon_log(LOG_WARNING, "%s: command 0x%02x before Connect", conn->peer,
-		    cmd->opc);
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-		    NVME_SC_COMMAND_SEQUENCE_ERROR));
+		refuse_connect(conn, nc, "", NVME_STATUS(NVME_SCT_GENERIC,
+		    NVME_SC_COMMAND_SEQUENCE_ERROR), -1, 0,
+		    "opcode 0x%02x before Connect", cmd->opc);
 		return;
 	}
 	if (d == NULL || nvmf_capsule_data_len(nc) != sizeof(*d)) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-		    NVMF_CONNECT_INVALID_PARAM(0, offsetof(struct nvmf_connect_cmd, sgl)));
+		refuse_connect(conn, nc, "", INVALID_PARAMETERS, IN_SQE(sgl),
+		    "Connect data of %u bytes (must be %zu)", nvmf_capsule_data_len(nc),
+		    sizeof(*d));
 		return;
 	}
+	nqn_field(subnqn, d->subnqn);
+	nqn_field(hostnqn, d->hostnqn);
 	if (cmd->recfmt != 0) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INCOMPATIBLE_FORMAT, 0);
-		return;
-	}
-	if (!nqn_field(subnqn, d->subnqn)) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-		    NVMF_CONNECT_INVALID_PARAM(1, offsetof(struct nvmf_connect_data, subnqn)));
-		return;
-	}
-	if (!nqn_field(hostnqn, d->hostnqn)) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-		    NVMF_CONNECT_INVALID_PARAM(1, offsetof(struct nvmf_connect_data, hostnqn)));
+		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC,
+		    NVME_SC_CONNECT_INCOMPATIBLE_FORMAT), -1, 0, "RECFMT %u (must be 0)",
+		    cmd->recfmt);
 		return;
 	}
 	if (strcmp(subnqn, NVMF_DISCOVERY_NQN) != 0) {
 		ss = find_subsystem(conn, subnqn);
 		if (ss == NULL) {
-			daemon_log(LOG_NOTICE, "%s: host %s asked for unknown subsystem %s",
-			    conn->peer, hostnqn, subnqn);
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-			    NVMF_CONNECT_INVALID_PARAM(1,
-			    offsetof(struct nvmf_connect_data, subnqn)));
+			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(subnqn),
+			    "SUBNQN %s: no such subsystem on this port", shown_nqn(subnqn));
 			return;
 		}
 		if (!nvmfd_subsystem_allows(ss, hostnqn)) {
-			daemon_log(LOG_WARNING, "%s: host %s is not allowed into %s: refused "
-			    "(Connect Invalid Host)", conn->peer, hostnqn, subnqn);
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_HOST, 0);
+			refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC,
+			    NVME_SC_CONNECT_INVALID_HOST), -1, 0,
+			    "HOSTNQN %s is not allowed into %s", shown_nqn(hostnqn), ss->nqn);
 			return;
 		}
 	}
+	/* Only the admin Connect can deviate first: I/O queues must match it. */
+	if (!nqn_conforms(hostnqn) && cmd->qid == 0) {
+		if (!serve_deviation(conn, ss, NULL, NVMFD_DEV_HOSTNQN, hostnqn,
+		    "HOSTNQN %s is not an NQN (\"nqn.\", at most %d bytes)",
+		    shown_nqn(hostnqn), NVMF_NQN_MAX_LEN)) {
+			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(hostnqn),
+			    "HOSTNQN %s is not an NQN (\"nqn.\", at most %d bytes)",
+			    shown_nqn(hostnqn), NVMF_NQN_MAX_LEN);
+			return;
+		}
+		hostnqn_deviates = true;
+	}
 	if (cmd->sqsize == 0 || cmd->sqsize > NVMFD_QUEUE_SIZE - 1) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-		    NVMF_CONNECT_INVALID_PARAM(0, offsetof(struct nvmf_connect_cmd, sqsize)));
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(sqsize),
+		    "SQSIZE %u (1 to %u, zero-based)", cmd->sqsize, NVMFD_QUEUE_SIZE - 1);
 		return;
 	}
-	if (disable_fc && !conn->cfg->allow_disable_sq_fc) {
-		complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-		    NVMF_CONNECT_INVALID_PARAM(0, offsetof(struct nvmf_connect_cmd, cattr)));
+	if (disable_fc && !nvmfd_sq_fc_disable_permitted(conn->cfg, ss)) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(cattr),
+		    "CATTR 0x%02x asks to disable SQ flow control (permitted by -F)",
+		    cmd->cattr);
 		return;
 	}
 
-	if (cmd->qid == 0) {
-		if (d->cntlid != NVMF_CNTLID_DYNAMIC && d->cntlid != NVMF_CNTLID_STATIC_ANY) {
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-			    NVMF_CONNECT_INVALID_PARAM(1,
-			    offsetof(struct nvmf_connect_data, cntlid)));
-			return;
-		}
-		ctrl = nvmfd_controller_create(ss, conn->cfg, hostnqn, d->hostid, cmd->kato);
-		if (ctrl == NULL) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
-			return;
-		}
-	} else {
-		if (ss == NULL) {	/* discovery controllers have no I/O queues */
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-			    NVMF_CONNECT_INVALID_PARAM(0,
-			    offsetof(struct nvmf_connect_cmd, qid)));
-			return;
-		}
-		ctrl = nvmfd_controller_find(ss, d->cntlid);
-		if (ctrl == NULL || strcmp(ctrl->hostnqn, hostnqn) != 0 ||
-		    memcmp(ctrl->hostid, d->hostid, sizeof(d->hostid)) != 0) {
-			if (ctrl != NULL)
-				nvmfd_controller_release(ctrl);
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-			    NVMF_CONNECT_INVALID_PARAM(1,
-			    offsetof(struct nvmf_connect_data, cntlid)));
-			return;
-		}
-		if (!(ctrl->csts & NVME_CSTS_RDY)) {
-			nvmfd_controller_release(ctrl);
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-			    NVME_SC_COMMAND_SEQUENCE_ERROR));
-			return;
-		}
-		if (cmd->qid > ctrl->num_io_queues) {
-			nvmfd_controller_release(ctrl);
-			complete_connect_error(nc, NVME_SC_CONNECT_INVALID_PARAMETERS,
-			    NVMF_CONNECT_INVALID_PARAM(0,
-			    offsetof(struct nvmf_connect_cmd, qid)));
-			return;
-		}
-	}
+	ctrl = cmd->qid == 0 ? connect_admin(conn, nc, ss, hostnqn, hostnqn_deviates) :
+	    connect_io(conn, nc, ss, hostnqn);
+	if (ctrl == NULL)
+		return;
 	if (nvmfd_controller_attach_queue(ctrl, cmd->qid, conn) != 0) {
 		nvmfd_controller_release(ctrl);
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-		    NVME_SC_COMMAND_SEQUENCE_ERROR));
+		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_GENERIC,
+		    NVME_SC_COMMAND_SEQUENCE_ERROR), -1, 0,
+		    "QID %u: already connected, or the controller is going away", cmd->qid);
 		return;
 	}
 	conn->ctrl = ctrl;
@@ -207,11 +337,12 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	nvmf_controller_qpair_setup(conn->qp, cmd->qid, (uint16_t)(cmd->sqsize + 1),
 	    !disable_fc);
 	daemon_log(cmd->qid == 0 ? LOG_INFO : LOG_DEBUG,
-	    "%s: host %s connected to %s, controller %u queue %u (size %u, KATO %u ms%s%s)",
-	    conn->peer, hostnqn, nvmfd_controller_name(ctrl), ctrl->cntlid, cmd->qid,
-	    cmd->sqsize + 1, cmd->qid == 0 ? cmd->kato : ctrl->kato_ms,
+	    "%s: host %s connected to %s, controller %u queue %u (size %u, KATO %u ms%s%s%s)",
+	    conn->peer, shown_nqn(hostnqn), nvmfd_controller_name(ctrl), ctrl->cntlid,
+	    cmd->qid, cmd->sqsize + 1, cmd->qid == 0 ? cmd->kato : ctrl->kato_ms,
 	    nvmf_qpair_info(conn->qp)->header_digests ? ", header digest" : "",
-	    nvmf_qpair_info(conn->qp)->data_digests ? ", data digest" : "");
+	    nvmf_qpair_info(conn->qp)->data_digests ? ", data digest" : "",
+	    disable_fc ? ", SQ flow control off" : "");
 	nvmf_capsule_complete(nc, 0, ctrl->cntlid, 0, 0);
 }
 
@@ -233,6 +364,38 @@ on_command(void *arg, struct nvmf_capsule *nc)
 		nvmfd_discovery_command(conn, nc);
 	else
 		nvmfd_admin_command(conn, nc);
+}
+
+/* A PDU breaking a rule nvmet does not enforce (libnvmf asks). */
+static bool
+on_pdu_deviation(void *arg, const char *what, uint16_t fes, uint32_t fei)
+{
+	struct nvmfd_conn *conn = arg;
+	struct nvmfd_controller *c = conn->ctrl;
+
+	(void)fes;
+	(void)fei;
+	if (serve_deviation(conn, c != NULL ? c->ss : NULL, c, NVMFD_DEV_PDO,
+	    c != NULL ? c->hostnqn : "", "%s", what))
+		return true;
+	conn->strict_refusal = true;	/* conn_main logs the termination request */
+	return false;
+}
+
+/* Digests a host asked for in ICReq and did not get: worth a line. */
+static void
+log_digests_withheld(const struct nvmfd_conn *conn)
+{
+	const struct nvmf_qpair_info *qi = nvmf_qpair_info(conn->qp);
+	bool hd = (qi->icreq_dgst & NVME_TCP_DGST_HDR) && !qi->header_digests;
+	bool dd = (qi->icreq_dgst & NVME_TCP_DGST_DATA) && !qi->data_digests;
+
+	if (!hd && !dd)
+		return;
+	daemon_log(LOG_WARNING, "%s: ICReq DGST 0x%02x asks for %s%s%s digests: not granted "
+	    "(%s)", conn->peer, qi->icreq_dgst, hd ? "header" : "", hd && dd ? " and " : "",
+	    dd ? "data" : "", conn->cfg->strict ? "--strict grants digests only with -g/-G" :
+	    "forbidden by the configuration");
 }
 
 /* Why the loop ended, or NULL to go on. */
@@ -279,18 +442,23 @@ conn_main(void *arg)
 	conn->qp = nvmf_controller_qpair_accept(conn->listener->na, conn->fd,
 	    HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
 	if (conn->qp == NULL) {
-		daemon_log(strstr(err, "C2HTermReq") ? LOG_WARNING : LOG_DEBUG, "%s: %s",
-		    conn->peer, err);
+		daemon_log(strstr(err, "C2HTermReq") ? LOG_WARNING : LOG_DEBUG, "%s: %s%s",
+		    conn->peer, strstr(err, "C2HTermReq") ? "refused: " : "", err);
 		close(conn->fd);
 		free(conn);
 		return NULL;
 	}
 	nvmf_controller_set_handler(conn->qp, on_command, conn);
+	nvmf_qpair_set_deviation_handler(conn->qp, on_pdu_deviation, conn);
+	log_digests_withheld(conn);
 	while ((why = conn_step(conn, started)) == NULL)
 		;
 
 	if (strstr(why, "TermReq") != NULL)
-		daemon_log(LOG_WARNING, "%s: %s", conn->peer, why);
+		daemon_log(LOG_WARNING, "%s: host %s%s: PDU refused%s: %s", conn->peer,
+		    conn->ctrl != NULL ? shown_nqn(conn->ctrl->hostnqn) : "(before Connect)",
+		    conn->ctrl != NULL && conn->qid != 0 ? ", I/O queue" : "",
+		    conn->strict_refusal ? " (--strict)" : "", why);
 	else if (conn->ctrl != NULL)
 		daemon_log(conn->qid == 0 ? LOG_INFO : LOG_DEBUG,
 		    "%s: controller %u queue %u closed: %s", conn->peer,

@@ -152,6 +152,18 @@ nvmfd_controller_touch(struct nvmfd_controller *c)
 }
 
 bool
+nvmfd_controller_first_deviation(struct nvmfd_controller *c, enum nvmfd_deviation d)
+{
+	bool first;
+
+	pthread_mutex_lock(&c->lock);
+	first = !(c->deviations_logged & d);
+	c->deviations_logged |= d;
+	pthread_mutex_unlock(&c->lock);
+	return first;
+}
+
+bool
 nvmfd_controller_kato_expired(struct nvmfd_controller *c)
 {
 	uint32_t kato = c->kato_ms;

@@ -93,7 +93,7 @@ nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out)
 			e[n].trtype = NVMF_TRTYPE_TCP;
 			e[n].subtype = NVMF_SUBTYPE_NVME;
 			e[n].treq = NVMF_TREQ_SECURE_NOT_REQUIRED |
-			    (cfg->allow_disable_sq_fc ? NVMF_TREQ_DISABLE_SQFLOW : 0);
+			    (nvmfd_sq_fc_disable_permitted(cfg, ss) ? NVMF_TREQ_DISABLE_SQFLOW : 0);
 			e[n].portid = p->id;
 			e[n].cntlid = NVMF_CNTLID_DYNAMIC;
 			e[n].asqsz = 32;

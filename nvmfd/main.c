@@ -25,13 +25,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: nvmfd [-dFGgv] [-H maxh2cdata] [-P discovery-port] [-p port]\n"
+	    "usage: nvmfd [-dFGgv] [--strict] [-H maxh2cdata] [-P discovery-port] [-p port]\n"
 	    "             [-n SubNQN] [-a address] device ...\n"
-	    "       nvmfd [-dv] -c config.json\n"
+	    "       nvmfd [-dFGgv] [--strict] -c config.json\n"
 	    "  device       a file or block device path, or ramdisk:SIZE (e.g. ramdisk:64M)\n"
 	    "  -d           stay in the foreground and log to stderr\n"
-	    "  -F           permit hosts to disable SQ flow control\n"
-	    "  -G / -g      permit hosts to enable data / header digests\n"
+	    "  -F           permit hosts to disable SQ flow control (granted anyway\n"
+	    "               unless --strict, as Linux nvmet does)\n"
+	    "  -G / -g      permit hosts to enable data / header digests (likewise)\n"
+	    "  --strict     refuse hosts' deviations from the specification that\n"
+	    "               are served by default (see nvmfd(8), DEVIATIONS)\n"
 	    "  -H bytes     MAXH2CDATA offered to hosts (default 262144)\n"
 	    "  -P port      discovery service port (default 8009, 0: none)\n"
 	    "  -p port      NVMe/TCP port (default 4420)\n"
@@ -61,6 +64,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvmfd_options o = { .discovery_port = -1 };
@@ -92,6 +96,7 @@ main(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return 0;
+		case 'S': o.strict = true; break;
 		case 'n':
 			if (strlen(optarg) > NVMF_NQN_MAX_LEN || strncmp(optarg, "nqn.", 4) != 0) {
 				fprintf(stderr, "nvmfd: invalid SubNQN '%s' (nqn...., at most %d "
@@ -118,16 +123,12 @@ main(int argc, char **argv)
 	if (o.config_file != NULL) {
 		if (nvmfd_config_load_json(&cfg, o.config_file, err, sizeof(err)) != 0)
 			daemon_fail("nvmfd", -1, err);
-		cfg.header_digests |= o.header_digests;
-		cfg.data_digests |= o.data_digests;
-		cfg.allow_disable_sq_fc |= o.allow_disable_sq_fc;
-		if (o.max_h2c_data)
-			cfg.max_h2c_data = o.max_h2c_data;
 	} else if (nvmfd_config_from_options(&cfg, &o, err, sizeof(err)) != 0) {
 		if (o.ndevices == 0)
 			usage(stderr);
 		daemon_fail("nvmfd", -1, err);
 	}
+	nvmfd_config_resolve(&cfg, &o);
 
 	if (!o.foreground)
 		report_fd = daemon_detach("nvmfd");

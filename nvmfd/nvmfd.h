@@ -69,6 +69,7 @@ struct nvmfd_subsystem {
 	uint32_t nhosts;
 	uint16_t *ports;		/* port ids this subsystem is reachable on */
 	uint32_t nports;
+	int8_t strict;			/* -1: as the configuration's "strict" */
 	pthread_mutex_t lock;
 	uint16_t next_cntlid;
 	struct nvmfd_controller *controllers;
@@ -79,10 +80,22 @@ struct nvmfd_config {
 	uint32_t nports;
 	struct nvmfd_subsystem **subsystems;
 	uint32_t nsubsystems;
-	/* Transport permissions (FreeBSD's -g -G -F -H) and sizes. */
+	/*
+	 * Conformance mode: refuse the deviations served by default (nvmfd.8,
+	 * DEVIATIONS); a subsystem's own "strict" overrides it.
+	 */
+	bool strict;
+	/*
+	 * Transport permissions: granted when a host asks, as Linux nvmet does,
+	 * unless the configuration forbids them; in strict mode only with
+	 * FreeBSD's -g -G -F (or the configuration key set to true).
+	 */
 	bool header_digests;
 	bool data_digests;
-	bool allow_disable_sq_fc;
+	int8_t header_digests_key;	/* -1 absent, else the key's value */
+	int8_t data_digests_key;
+	int8_t disable_sq_fc_key;
+	bool allow_disable_sq_fc;	/* -F */
 	uint32_t max_h2c_data;
 	uint32_t io_icd_size;
 	uint32_t max_io_queues;
@@ -92,6 +105,7 @@ struct nvmfd_config {
 /* From the command line (FreeBSD's options): returns 0 or -1 with err. */
 struct nvmfd_options {
 	bool foreground;
+	bool strict;
 	int verbose;
 	bool header_digests, data_digests, allow_disable_sq_fc;
 	uint32_t max_h2c_data;
@@ -108,7 +122,14 @@ int nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_optio
     char *err, size_t errlen);
 int nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
     size_t errlen);
+/* Settles the permissions once the command line and the file are read. */
+void nvmfd_config_resolve(struct nvmfd_config *cfg, const struct nvmfd_options *o);
 void nvmfd_config_free(struct nvmfd_config *cfg);
+/* Whether deviations are refused for hosts of ss (NULL: discovery). */
+bool nvmfd_strict(const struct nvmfd_config *cfg, const struct nvmfd_subsystem *ss);
+/* Whether a host may disable SQ flow control on queues of ss. */
+bool nvmfd_sq_fc_disable_permitted(const struct nvmfd_config *cfg,
+    const struct nvmfd_subsystem *ss);
 /* Adds a namespace from a device spec; nsid 0 picks the next free one. */
 int nvmfd_subsystem_add_namespace(struct nvmfd_subsystem *ss, uint32_t nsid,
     const char *spec, uint32_t block_size, char *err, size_t errlen);
@@ -126,7 +147,7 @@ struct nvmfd_controller {
 	struct nvmfd_subsystem *ss;	/* NULL: the discovery controller */
 	const struct nvmfd_config *cfg;
 	uint16_t cntlid;
-	char hostnqn[NVMF_NQN_MAX_LEN + 1];
+	char hostnqn[NVMF_NQN_FIELD_LEN];	/* as nvmet reads it: up to 255 bytes */
 	uint8_t hostid[16];
 	pthread_mutex_t lock;
 	int refs;			/* connections attached */
@@ -143,6 +164,15 @@ struct nvmfd_controller {
 	struct nvmf_capsule *aer[NVMFD_MAX_AER];
 	uint32_t naer;
 	uint64_t data_units_read, data_units_written, host_reads, host_writes;
+	uint32_t deviations_logged;	/* NVMFD_DEV_* bits: one line each */
+};
+
+/* Host deviations nvmfd serves as nvmet does (and refuses with --strict). */
+enum nvmfd_deviation {
+	NVMFD_DEV_PDO = 1u << 0,	/* PDO set in a capsule without data */
+	NVMFD_DEV_HOSTNQN = 1u << 1,	/* empty or not an NQN */
+	NVMFD_DEV_QID = 1u << 2,	/* I/O queue beyond Number of Queues */
+	NVMFD_DEV_HOSTID = 1u << 3,	/* another Host Identifier on an I/O queue */
 };
 
 struct nvmfd_controller *nvmfd_controller_create(struct nvmfd_subsystem *ss,
@@ -154,6 +184,9 @@ struct nvmfd_controller *nvmfd_controller_find(struct nvmfd_subsystem *ss,
 /* Ends the association: every queue of the controller is shut down. */
 void nvmfd_controller_kill(struct nvmfd_controller *c, const char *why);
 void nvmfd_controller_touch(struct nvmfd_controller *c);
+/* True the first time a deviation is seen on the association. */
+bool nvmfd_controller_first_deviation(struct nvmfd_controller *c,
+    enum nvmfd_deviation d);
 bool nvmfd_controller_kato_expired(struct nvmfd_controller *c);
 int nvmfd_controller_attach_queue(struct nvmfd_controller *c, uint16_t qid,
     struct nvmfd_conn *conn);
@@ -183,6 +216,8 @@ struct nvmfd_conn {
 	struct nvmfd_controller *ctrl;
 	uint16_t qid;
 	bool connected;			/* Connect succeeded */
+	bool strict_refusal;		/* a deviation ended it in strict mode */
+	uint32_t deviations_logged;	/* NVMFD_DEV_* seen before a controller */
 	bool close_after_flush;		/* Disconnect command */
 };
 

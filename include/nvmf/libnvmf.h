@@ -67,6 +67,7 @@ const struct nvmf_association_params *nvmf_association_params(
 struct nvmf_qpair_info {
 	bool header_digests;
 	bool data_digests;
+	uint8_t icreq_dgst;		/* controller: the digests ICReq asked for */
 	uint8_t hpda;			/* alignment of C2H data */
 	uint8_t cpda;			/* alignment of H2C data */
 	uint32_t max_h2c_data;
@@ -173,6 +174,19 @@ int nvmf_host_execute(struct nvmf_qpair *qp, const struct nvme_command *sqe,
  */
 typedef void (*nvmf_command_cb)(void *arg, struct nvmf_capsule *nc);
 void nvmf_controller_set_handler(struct nvmf_qpair *qp, nvmf_command_cb cb,
+    void *arg);
+
+/*
+ * A received PDU that breaks a rule of the specification which Linux nvmet
+ * does not enforce (today: a command capsule with PDO set but no data).
+ * what describes it in one line; fes and fei are what a termination request
+ * refusing it carries. Return true to serve the PDU, false to refuse it: the
+ * queue pair then sends the termination request and fails. Without a
+ * handler every such PDU is served.
+ */
+typedef bool (*nvmf_deviation_cb)(void *arg, const char *what, uint16_t fes,
+    uint32_t fei);
+void nvmf_qpair_set_deviation_handler(struct nvmf_qpair *qp, nvmf_deviation_cb cb,
     void *arg);
 
 /*

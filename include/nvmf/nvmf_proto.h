@@ -24,6 +24,7 @@
 
 /* ------------------------------------------------------------------ NQNs */
 #define NVMF_NQN_MAX_LEN        223	/* without the terminating NUL */
+#define NVMF_NQN_FIELD_LEN      256	/* an NQN field in Connect data */
 #define NVMF_DISCOVERY_NQN      "nqn.2014-08.org.nvmexpress.discovery"
 
 /* ------------------------------------------------------- Submission entry */
@@ -232,8 +233,13 @@ NVMF_STATIC_OFFSET(struct nvmf_connect_data, hostnqn, 512);
 
 /* Connect response, cdw0 */
 #define NVMF_CONNECT_RSP_CNTLID(cdw0)	((uint16_t)((cdw0) & 0xffff))
-/* Connect Invalid Parameters, cdw0: IATTR (0 = command, 1 = data) and IPO. */
-#define NVMF_CONNECT_INVALID_PARAM(iattr, ipo)	((uint32_t)(iattr) | ((uint32_t)(ipo) << 16))
+/*
+ * Connect Invalid Parameters, cdw0: IPO (the byte offset of the field) in
+ * bits 15:0, IATTR (0 = in the command, 1 = in the Connect data) in 23:16.
+ */
+#define NVMF_CONNECT_INVALID_PARAM(iattr, ipo)	((uint32_t)(ipo) | ((uint32_t)(iattr) << 16))
+#define NVMF_CONNECT_IPO(cdw0)		((uint16_t)((cdw0) & 0xffff))
+#define NVMF_CONNECT_IATTR(cdw0)	((uint8_t)(((cdw0) >> 16) & 0xff))
 
 struct nvmf_property_set_cmd {
 	uint8_t opc;

@@ -106,7 +106,7 @@ read_handshake_pdu(int fd, void *buf, const struct nvmf_pdu_rules *rules,
 		    rules->controller ? "ICReq" : "ICResp", io_error(rc));
 		return -1;
 	}
-	if (nvmf_pdu_check_common(ch, rules, fault) != 0) {
+	if (nvmf_pdu_check_common(ch, rules, fault) < 0) {
 		snprintf(err, errlen, "%s", fault->what);
 		return -2;
 	}
@@ -254,6 +254,7 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 	nvmf_qpair_settle(qp, &(struct nvmf_qpair_info) {
 		.header_digests = hdgst,
 		.data_digests = ddgst,
+		.icreq_dgst = u.req.dgst,
 		.hpda = u.req.hpda,
 		.cpda = p->pda,
 		.max_h2c_data = p->max_h2c_data,

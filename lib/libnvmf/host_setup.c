@@ -165,13 +165,25 @@ nvmf_host_connect_queue(struct nvmf_association *na, int fd,
 		if ((st & 0xff) == NVME_SC_CONNECT_INVALID_PARAMETERS &&
 		    NVME_STATUS_SCT(st) == NVME_SCT_COMMAND_SPECIFIC) {
 			size_t n = strlen(err);
-			uint32_t ipo = cqe.cdw0 >> 16;
+			uint16_t ipo = NVMF_CONNECT_IPO(cqe.cdw0);
+			bool in_data = NVMF_CONNECT_IATTR(cqe.cdw0) == 1;
 
 			snprintf(err + n, errlen - n, ": %s",
-			    (cqe.cdw0 & 0xffff) == 1 && ipo == offsetof(struct nvmf_connect_data,
-			    subnqn) ? "the target has no such subsystem here" :
-			    (cqe.cdw0 & 0xffff) == 1 && ipo == offsetof(struct nvmf_connect_data,
-			    cntlid) ? "no such controller" : "a parameter was refused");
+			    in_data && ipo == offsetof(struct nvmf_connect_data, subnqn) ?
+			    "the target has no such subsystem here" :
+			    in_data && ipo == offsetof(struct nvmf_connect_data, cntlid) ?
+			    "no such controller" :
+			    in_data && ipo == offsetof(struct nvmf_connect_data, hostnqn) ?
+			    "the target refused the host NQN" :
+			    in_data && ipo == offsetof(struct nvmf_connect_data, hostid) ?
+			    "the target refused the host ID" :
+			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, qid) ?
+			    "the target refused the queue ID" :
+			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, sqsize) ?
+			    "the target refused the queue size" :
+			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, cattr) ?
+			    "the target refused to disable SQ flow control" :
+			    "a parameter was refused");
 		}
 		goto fail;
 	}

@@ -42,8 +42,11 @@ bool nvmf_pdu_may_carry_data(uint8_t pdu_type);
 
 /*
  * Checks the common header of a received PDU against the negotiated rules.
- * Returns 0, or -1 with *fault filled.
+ * Returns 0; -1 with *fault filled; or NVMF_PDU_DEVIATION when the header
+ * breaks a rule that Linux nvmet does not enforce: *fault then says what
+ * and, should the receiver refuse it, the FES and FEI to send.
  */
+#define NVMF_PDU_DEVIATION	1
 int nvmf_pdu_check_common(const struct nvme_tcp_common_hdr *ch,
     const struct nvmf_pdu_rules *rules, struct nvmf_pdu_fault *fault);
 

@@ -113,6 +113,9 @@ struct nvmf_qpair {
 	unsigned outstanding;
 	uint16_t sqtail, sqhd;
 
+	nvmf_deviation_cb deviation;
+	void *deviation_arg;
+
 	/* controller */
 	nvmf_command_cb handler;
 	void *handler_arg;

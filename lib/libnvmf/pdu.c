@@ -94,11 +94,15 @@ nvmf_pdu_header_len(const struct nvme_tcp_common_hdr *ch)
 uint32_t
 nvmf_pdu_data_len(const struct nvme_tcp_common_hdr *ch)
 {
-	uint32_t dd;
+	uint32_t dd, hend;
 
 	if (!nvmf_pdu_may_carry_data(ch->pdu_type) || ch->pdo == 0)
 		return 0;
 	dd = (ch->flags & NVME_TCP_F_DDGST) ? NVME_TCP_DIGEST_LEN : 0;
+	/* A PDO with no data after it (a deviation the checks let through). */
+	hend = nvmf_pdu_header_len(ch);
+	if (ch->pdo < hend || ch->plen <= (uint32_t)ch->pdo + dd)
+		return 0;
 	return ch->plen - ch->pdo - dd;
 }
 
@@ -201,6 +205,18 @@ nvmf_pdu_check_common(const struct nvme_tcp_common_hdr *ch,
 		}
 		return 0;
 	}
+	/*
+	 * A command capsule with PDO set but nothing after the header (some
+	 * hosts set PDO in every capsule): Linux nvmet ignores PDO there and
+	 * FreeBSD takes a PDO up to PLEN. Served, but the caller hears of it.
+	 */
+	if (t == NVME_TCP_PDU_CAPSULE_CMD && !(ch->flags & NVME_TCP_F_DDGST) &&
+	    ch->plen == (ch->pdo > hlen + hd ? ch->pdo : hlen + hd)) {
+		nvmf_pdu_fault_set(f, NVME_TCP_FES_INVALID_HEADER_FIELD,
+		    offsetof(struct nvme_tcp_common_hdr, pdo),
+		    "CapsuleCmd PDO %u with no data (PLEN %u)", ch->pdo, ch->plen);
+		return NVMF_PDU_DEVIATION;
+	}
 	align = ((uint32_t)r->rx_pda + 1) * 4;
 	if (ch->pdo < hlen + hd || ch->pdo % align != 0) {
 		nvmf_pdu_fault_set(f, NVME_TCP_FES_INVALID_HEADER_FIELD,
@@ -219,7 +235,7 @@ nvmf_pdu_check_common(const struct nvme_tcp_common_hdr *ch,
 	dd = r->ddgst ? NVME_TCP_DIGEST_LEN : 0;
 	if (ch->plen <= (uint32_t)ch->pdo + dd) {
 		nvmf_pdu_fault_set(f, NVME_TCP_FES_INVALID_HEADER_FIELD,
-		    offsetof(struct nvme_tcp_common_hdr, plen),
+		    offsetof(struct nvme_tcp_common_hdr, pdo),
 		    "%s with PDO %u but PLEN %u leaves no data",
 		    nvmf_pdu_type_name(t), ch->pdo, ch->plen);
 		return -1;

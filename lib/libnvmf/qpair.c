@@ -154,6 +154,13 @@ nvmf_qpair_terminate(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 	nvmf_qpair_fail(qp, "%s", why);
 }
 
+void
+nvmf_qpair_set_deviation_handler(struct nvmf_qpair *qp, nvmf_deviation_cb cb, void *arg)
+{
+	qp->deviation = cb;
+	qp->deviation_arg = arg;
+}
+
 /* -------------------------------------------------------------------- send */
 
 struct tx_pdu *
@@ -363,7 +370,11 @@ rx_consume(struct nvmf_qpair *qp)
 			if (qp->hdr_got < qp->hdr_need)
 				return 0;
 			if (qp->rx_state == RX_COMMON) {
-				if (nvmf_pdu_check_common(ch, &qp->rules, &fault) != 0) {
+				int rc = nvmf_pdu_check_common(ch, &qp->rules, &fault);
+
+				if (rc < 0 || (rc == NVMF_PDU_DEVIATION &&
+				    qp->deviation != NULL && !qp->deviation(qp->deviation_arg,
+				    fault.what, fault.fes, fault.fei))) {
 					nvmf_qpair_fault(qp, &fault);
 					return -1;
 				}

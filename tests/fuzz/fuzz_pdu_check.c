@@ -153,6 +153,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nvmf_pdu_rules r;
 	struct nvmf_pdu_fault f;
 	size_t n;
+	int rc;
 
 	if (size < 6)
 		return 0;
@@ -169,10 +170,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(hdr, data + 6, n);
 
 	memset(&f, 0, sizeof(f));
-	if (nvmf_pdu_check_common(ch, &r, &f) == 0)
+	rc = nvmf_pdu_check_common(ch, &r, &f);
+	if (rc == 0) {
 		check_accepted(ch, &r);
-	else
+	} else {
 		check_fault(&f, sizeof(struct nvme_tcp_common_hdr));
+		/* A deviation served as nvmet does is a capsule with no data. */
+		if (rc == NVMF_PDU_DEVIATION)
+			CHECK(ch->pdu_type == NVME_TCP_PDU_CAPSULE_CMD &&
+			    nvmf_pdu_data_len(ch) == 0 && ch->pdo <= ch->plen &&
+			    f.fei == offsetof(struct nvme_tcp_common_hdr, pdo));
+		else
+			CHECK(rc == -1);
+	}
 	(void)nvmf_pdu_hdgst_ok(hdr, hdr[2] < 128 ? hdr[2] : 128);
 
 	memset(&f, 0, sizeof(f));

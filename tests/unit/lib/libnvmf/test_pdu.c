@@ -1076,17 +1076,62 @@ test_plen_with_no_data_after_pdo_refused(void **state)
 
 	(void)state;
 	nvmf_pdu_encode_capsule_cmd(buf, &sqe, false, false, 0, 64);
-	put_le32(buf + 4, 72);			/* PDO 72, PLEN 72 */
-	expect_fault(buf, CTRL_RULES, 0x01, FEI_PLEN);
 	put_le32(buf + 4, 40);			/* PLEN before PDO */
 	expect_fault(buf, CTRL_RULES, 0x01, FEI_PLEN);
-	/* With a data digest, PDO + 4 leaves no data either. */
+	/* Data PDUs exist to carry data: PDO at PLEN names PDO. */
 	nvmf_pdu_encode_h2c_data(buf, 1, 1, 0, 8, true, false, true, 0);
-	put_le32(buf + 4, 24 + 4);
-	expect_fault(buf, rules_for(true, false, true, 0), 0x01, FEI_PLEN);
+	put_le32(buf + 4, 24 + 4);		/* with a data digest, PDO + 4 */
+	expect_fault(buf, rules_for(true, false, true, 0), 0x01, FEI_PDO);
 	nvmf_pdu_encode_c2h_data(buf, 1, 0, 8, true, false, false, false, 0);
 	put_le32(buf + 4, 24);
-	expect_fault(buf, HOST_RULES, 0x01, FEI_PLEN);
+	expect_fault(buf, HOST_RULES, 0x01, FEI_PDO);
+	/* A capsule whose PDO lies beyond its PLEN is malformed, not a deviation. */
+	nvmf_pdu_encode_capsule_cmd(buf, &sqe, true, false, 0, 64);
+	buf[3] = 80;
+	put_le32(buf + 4, 76);
+	expect_fault(buf, rules_for(true, true, false, 0), 0x01, FEI_PDO);
+	/* Nor is a data digest flag on a capsule with no data. */
+	nvmf_pdu_encode_capsule_cmd(buf, &sqe, false, true, 0, 64);
+	put_le32(buf + 4, 72);
+	expect_fault(buf, rules_for(true, false, true, 0), 0x01, FEI_PDO);
+}
+
+/* PDO set in a capsule without data: served as nvmet does, reported, no data. */
+static void
+expect_deviation(const void *hdr, struct nvmf_pdu_rules r)
+{
+	struct nvmf_pdu_fault f;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(nvmf_pdu_check_common(hdr, &r, &f), NVMF_PDU_DEVIATION);
+	assert_int_equal(f.fes, 0x01);
+	assert_int_equal(f.fei, FEI_PDO);
+	assert_non_null(strstr(f.what, "PDO"));
+	assert_int_equal(nvmf_pdu_data_len(hdr), 0);
+}
+
+static void
+test_capsule_pdo_without_data_is_a_deviation(void **state)
+{
+	uint8_t buf[NVMF_PDU_MAX_PREFIX];
+	struct nvme_command sqe = sample_sqe();
+
+	(void)state;
+	nvmf_pdu_encode_capsule_cmd(buf, &sqe, false, false, 0, 0);
+	buf[3] = 72;				/* PDO = HLEN = PLEN */
+	expect_deviation(buf, CTRL_RULES);
+	/* With a header digest: PDO = PLEN = 76, or PDO = HLEN inside it. */
+	nvmf_pdu_encode_capsule_cmd(buf, &sqe, true, false, 0, 0);
+	buf[3] = 76;
+	expect_deviation(buf, rules_for(true, true, false, 0));
+	buf[3] = 72;
+	expect_deviation(buf, rules_for(true, true, false, 0));
+	/* Padding up to a PDO that equals PLEN, nothing after it. */
+	nvmf_pdu_encode_capsule_cmd(buf, &sqe, false, false, 0, 0);
+	buf[3] = 80;
+	put_le32(buf + 4, 80);
+	expect_deviation(buf, CTRL_RULES);
+	assert_int_equal(nvmf_pdu_header_len((const void *)buf), 72);
 }
 
 static void
@@ -1215,6 +1260,7 @@ main(void)
 		cmocka_unit_test(test_plen_shorter_than_header_refused),
 		cmocka_unit_test(test_plen_too_long_refused),
 		cmocka_unit_test(test_plen_with_no_data_after_pdo_refused),
+		cmocka_unit_test(test_capsule_pdo_without_data_is_a_deviation),
 		cmocka_unit_test(test_header_digest_flag_mismatch_refused),
 		cmocka_unit_test(test_data_digest_flag_mismatch_refused),
 		cmocka_unit_test(test_success_without_last_refused),
