@@ -1263,6 +1263,82 @@ test_controller_uses_success_flag_without_sq_flow_control(void **state)
 	assert_int_equal(le16(pdu + 20), 6);
 }
 
+/* What a receiver told of a deviation, and whether it serves it. */
+struct deviation_seen {
+	bool serve;
+	int calls;
+	uint16_t fes;
+	uint32_t fei;
+	char what[128];
+};
+
+static bool
+deviation_handler(void *arg, const char *what, uint16_t fes, uint32_t fei)
+{
+	struct deviation_seen *d = arg;
+
+	d->calls++;
+	d->fes = fes;
+	d->fei = fei;
+	snprintf(d->what, sizeof(d->what), "%s", what);
+	return d->serve;
+}
+
+/* A Keep Alive capsule with PDO = PLEN = HLEN, as some hosts send every capsule. */
+static void
+raw_send_capsule_pdo_without_data(int fd, uint16_t cid)
+{
+	uint8_t buf[NVMF_PDU_MAX_PREFIX];
+	struct nvme_command sqe = make_sqe(NVME_ADMIN_KEEP_ALIVE, cid, 0, 0, 0);
+	uint32_t n = nvmf_pdu_encode_capsule_cmd(buf, &sqe, false, false, 0, 0);
+
+	assert_int_equal(n, 72);
+	buf[3] = 72;
+	raw_write(fd, buf, n);
+}
+
+static void
+test_capsule_pdo_without_data_served_and_reported(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params cp = ctrl_params();
+	struct deviation_seen d = { .serve = true };
+	uint8_t pdu[64];
+
+	raw_host_connect(p, &cp, false, false, 32, false);
+	nvmf_qpair_set_deviation_handler(p->ctrl, deviation_handler, &d);
+	raw_send_capsule_pdo_without_data(p->raw, 7);
+	raw_send_capsule_pdo_without_data(p->raw, 8);
+	assert_int_equal(process_ok(p->ctrl), 0);
+	assert_int_equal(raw_read_resp(p->raw, pdu), 0);
+	assert_int_equal(le16(pdu + 20), 7);
+	assert_int_equal(raw_read_resp(p->raw, pdu), 0);
+	assert_int_equal(le16(pdu + 20), 8);
+	assert_int_equal(p->tgt.commands, 2);
+	assert_int_equal(p->tgt.last_len, 0);
+	assert_int_equal(d.calls, 2);
+	assert_int_equal(d.fes, 0x01);
+	assert_int_equal(d.fei, 3);
+	assert_non_null(strstr(d.what, "PDO 72"));
+}
+
+static void
+test_capsule_pdo_without_data_refused_by_handler(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params cp = ctrl_params();
+	struct deviation_seen d = { .serve = false };
+
+	raw_host_connect(p, &cp, false, false, 32, false);
+	nvmf_qpair_set_deviation_handler(p->ctrl, deviation_handler, &d);
+	raw_send_capsule_pdo_without_data(p->raw, 9);
+	assert_int_equal(nvmf_qpair_process(p->ctrl), -1);
+	assert_int_equal(p->tgt.commands, 0);
+	assert_int_equal(d.calls, 1);
+	expect_c2h_term_req(p->raw, 0x01, 3);
+	assert_non_null(strstr(nvmf_qpair_error(p->ctrl), "PDO"));
+}
+
 static void
 test_controller_sends_c2h_data_then_response_with_sq_flow_control(void **state)
 {
@@ -2616,6 +2692,8 @@ main(void)
 		T(test_large_read_and_write_over_tcp_loopback_with_digests),
 		T(test_read_without_sq_flow_control_completes),
 		T(test_controller_uses_success_flag_without_sq_flow_control),
+		T(test_capsule_pdo_without_data_served_and_reported),
+		T(test_capsule_pdo_without_data_refused_by_handler),
 		T(test_controller_sends_c2h_data_then_response_with_sq_flow_control),
 		T(test_controller_r2t_on_the_wire),
 		T(test_many_commands_in_flight),
