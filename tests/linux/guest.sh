@@ -3,7 +3,8 @@
 # qemu (TCG) with a busybox initramfs, as a kernel nvme-tcp HOST or a kernel nvmet-tcp TARGET.
 #
 #   guest.sh build               fetch the kernel, build the initramfs (every mode does this first)
-#   guest.sh check               exit 0 if qemu can start here, 77 if it cannot (reason printed)
+#   guest.sh check               exit 0 if qemu can start here, 77 if it cannot (the reason is the
+#                                last line on stderr: "guest.sh: ...")
 #   guest.sh host PORT SCRIPT    boot a host guest that runs SCRIPT with busybox sh; SCRIPT sees
 #                                PORT, ADDR (10.0.2.2, this machine's 127.0.0.1), NQN, HOSTNQN and
 #                                HOSTID and prints "RESULT <name> rc=<n>" lines.  Console goes to
@@ -28,6 +29,8 @@
 #   NVMF_GUEST_NS_MB=64      target: size of the namespace in MiB
 #   NVMF_GUEST_MEM=512 NVMF_GUEST_SMP=2   guest memory (MiB) and vCPUs
 #   NVMF_GUEST_ACCEL=tcg     tcg | kvm
+#   QEMU=qemu-system-x86_64  the qemu binary (a name on PATH or a path); when set, nothing is
+#                            installed for it (QEMU=/nonexistent: what a machine without qemu does)
 #   NVMF_KERNEL_DEB=         a linux-image .deb to use instead of Debian's current one
 #   NVMF_GUEST_REBUILD=1     rebuild the initramfs even if nothing changed
 set -euo pipefail
@@ -39,6 +42,7 @@ HOSTID=${NVMF_GUEST_HOSTID:-6e766d66-0000-4000-8000-000000000001}
 HOSTNQN=${NVMF_GUEST_HOSTNQN:-nqn.2014-08.org.nvmexpress:uuid:$HOSTID}
 NQN=${NVMF_GUEST_NQN:-nqn.2026-11.org.nvmf:linux-nvmet}
 INIT=$HERE/guest-init.sh
+QEMU_BIN=${QEMU:-qemu-system-x86_64}
 # Everything either mode loads, with dependencies resolved from modules.dep at build time.
 MODULES="crc32c_generic crct10dif_generic virtio_pci virtio_net nvme-tcp configfs nvmet nvmet-tcp brd"
 
@@ -55,29 +59,32 @@ apt_install() {
 # Commands this script runs on this machine, and the Debian package providing each.
 ensure_tools() {
 	local pair missing=()
-	for pair in qemu-system-x86_64:qemu-system-x86 nvme:nvme-cli cpio:cpio depmod:kmod \
+	local qemu=qemu-system-x86_64:qemu-system-x86
+	[ -z "${QEMU:-}" ] || qemu='' # given by the caller: not ours to install
+	for pair in $qemu nvme:nvme-cli cpio:cpio depmod:kmod \
 		xz:xz-utils gzip:gzip flock:util-linux "$@"; do
 		command -v "${pair%%:*}" > /dev/null || missing+=("${pair#*:}")
 	done
 	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}" || die "cannot install ${missing[*]}"
 }
 
-# A .deb in $CACHE/debs, downloaded (not installed) on first use.
+# A .deb in $CACHE/debs, downloaded (not installed) on first use; fails if it cannot be had.
 fetch_deb() {
 	local pkg=$1 f
 	mkdir -p "$CACHE/debs"
 	f=$(find "$CACHE/debs" -name "${pkg}_*.deb" | head -n1)
 	if [ -z "$f" ]; then
 		(cd "$CACHE/debs" && { apt-get download "$pkg" >&2 ||
-			{ apt-get update >&2 && apt-get download "$pkg" >&2; }; }) || die "apt-get download $pkg failed"
+			{ apt-get update >&2 && apt-get download "$pkg" >&2; }; }) || return 1
 		f=$(find "$CACHE/debs" -name "${pkg}_*.deb" | head -n1)
 	fi
-	echo "$f"
+	[ -n "$f" ] && echo "$f"
 }
 
 kernel_deb() {
 	local pkg
 	if [ -n "${NVMF_KERNEL_DEB:-}" ]; then
+		[ -f "$NVMF_KERNEL_DEB" ] || die "kernel .deb not obtainable: NVMF_KERNEL_DEB=$NVMF_KERNEL_DEB is no file"
 		readlink -f "$NVMF_KERNEL_DEB"
 		return
 	fi
@@ -87,8 +94,8 @@ kernel_deb() {
 		apt-get update >&2
 		pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 	fi
-	[ -n "$pkg" ] || die "cannot resolve the kernel package linux-image-amd64 depends on"
-	fetch_deb "$pkg"
+	[ -n "$pkg" ] || die "kernel .deb not obtainable: apt-cache finds no kernel package linux-image-amd64 depends on"
+	fetch_deb "$pkg" || die "kernel .deb not obtainable: apt-get download $pkg failed"
 	# Debian moved on: the previous kernel's 70 MB need not stay in the cache.
 	find "$CACHE/debs" -name 'linux-image-*.deb' ! -name "${pkg}_*" -delete
 }
@@ -102,7 +109,8 @@ build() {
 	flock 9
 	local kdeb bdeb stamp
 	kdeb=$(kernel_deb)
-	bdeb=$(fetch_deb busybox-static) # the busybox package itself is dynamic; -static conflicts
+	# the busybox package itself is dynamic; -static conflicts
+	bdeb=$(fetch_deb busybox-static) || die "busybox-static .deb not obtainable: apt-get download failed"
 	[ -f "$kdeb" ] || die "kernel package $kdeb not found"
 	VMLINUZ=$CACHE/vmlinuz
 	INITRD=$CACHE/initrd.gz
@@ -182,23 +190,30 @@ run_initrd() {
 	rm -rf "$dir/extra"
 }
 
-qemu_cmd() { # INITRD: prints nothing, sets QEMU
+qemu_cmd() { # INITRD: prints nothing, sets QEMU_CMD
 	# shellcheck disable=SC2054 # the commas belong to qemu's option value
 	local accel=(-accel tcg,thread=multi -cpu qemu64)
 	[ "${NVMF_GUEST_ACCEL:-tcg}" != kvm ] || accel=(-accel kvm -cpu host)
-	QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
+	QEMU_CMD=("$QEMU_BIN" -nodefaults -no-user-config -display none -no-reboot
 		"${accel[@]}" -m "${NVMF_GUEST_MEM:-512}" -smp "${NVMF_GUEST_SMP:-2}"
 		-kernel "$VMLINUZ" -initrd "$1" -append "console=ttyS0 quiet panic=-1")
 }
 
 cmd_check() {
 	local err
-	command -v qemu-system-x86_64 > /dev/null || apt_install qemu-system-x86 ||
-		{ log "qemu-system-x86_64 is not installed and cannot be installed"; exit 77; }
+	if ! command -v "$QEMU_BIN" > /dev/null; then
+		if [ -n "${QEMU:-}" ]; then
+			log "qemu missing: QEMU=$QEMU is not an executable"
+			exit 77
+		fi
+		apt_install qemu-system-x86 || true
+		command -v "$QEMU_BIN" > /dev/null ||
+			{ log "qemu missing: no $QEMU_BIN on PATH, even after apt-get install qemu-system-x86"; exit 77; }
+	fi
 	# Start a machine paused and quit it at once through the monitor: proves qemu runs here.
-	if ! err=$(echo quit | timeout 60 qemu-system-x86_64 -nodefaults -no-user-config -display none \
+	if ! err=$(echo quit | timeout 60 "$QEMU_BIN" -nodefaults -no-user-config -display none \
 		-accel tcg -m 64 -S -monitor stdio 2>&1 > /dev/null); then
-		log "qemu cannot start here: ${err:-no message}"
+		log "qemu cannot start here: $(echo "${err:-no message}" | tr '\n' ' ')"
 		exit 77
 	fi
 }
@@ -216,7 +231,7 @@ cmd_host() {
 	log "booting the kernel host guest (timeout ${TIMEOUT}s), console: $out/console.log"
 	local t0=$SECONDS
 	set +e
-	timeout -k 10 "$TIMEOUT" "${QEMU[@]}" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
+	timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
 		-serial stdio -serial "file:$out/results.raw" < /dev/null 2>&1 |
 		sed -u 's/\r//g' | tee "$out/console.log"
 	rc=${PIPESTATUS[0]}
@@ -274,7 +289,7 @@ cmd_target() {
 	run_initrd "$d" "" MODE=target PORT="$port" NQN="$NQN" NS_MB="${NVMF_GUEST_NS_MB:-64}" \
 		ALLOW_HOST="${NVMF_GUEST_ALLOW_HOST:-}"
 	qemu_cmd "$d/initrd"
-	"${QEMU[@]}" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:$port" \
+	"${QEMU_CMD[@]}" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:$port" \
 		-device virtio-net-pci,netdev=n0,romfile= -serial "file:$d/console.log" \
 		-chardev "socket,id=agent,path=$d/agent.sock,server=on,wait=off" -serial chardev:agent \
 		-pidfile "$d/qemu.pid" -daemonize > "$d/qemu.log" 2>&1 || { cat "$d/qemu.log" >&2; die "qemu failed"; }

@@ -1,9 +1,10 @@
 # tests/linux/host-scenario.sh - what the kernel nvme-tcp host guest does against our nvmfd.
 # Runs inside the guest (busybox sh).  run.sh puts assignments of DISC_PORT IO_PORT IO_NQN
-# DGST_PORT DGST_NQN ACL_PORT ACL_NQN ACL_HOSTNQN ACL_HOSTID above this text; guest.sh exports
-# ADDR (10.0.2.2: the test machine's 127.0.0.1).  Every check prints "RESULT <name> rc=<n>";
-# run.sh expects each name and counts it as one pass/fail item, so a check must never be
-# skipped silently: a step whose prerequisite failed still prints its (failing) RESULT.
+# DGST_PORT DGST_NQN ACL_PORT ACL_NQN ACL_HOSTNQN ACL_HOSTID STRICT_PORT STRICT_NQN above this
+# text; guest.sh exports ADDR (10.0.2.2: the test machine's 127.0.0.1).  Every check prints
+# "RESULT <name> rc=<n>"; run.sh expects each name and counts it as one pass/fail item, so a
+# check must never be skipped silently: a step whose prerequisite failed still prints its
+# (failing) RESULT.
 
 result() { echo "RESULT $1 rc=$2"; }
 
@@ -96,6 +97,7 @@ data_checks io "$dev"
 check disconnect disconnect "$IO_NQN"
 check disconnect-gone gone "$IO_NQN"
 
+# nvmfd grants the digests a host asks for by default, as nvmet and SPDK do: no -g -G there.
 echo "=== c. header and data digests, $ADDR:$DGST_PORT $DGST_NQN"
 check dgst-connect nvme connect -t tcp -a "$ADDR" -s "$DGST_PORT" -n "$DGST_NQN" --nr-io-queues=2 \
 	--hdr-digest --data-digest
@@ -127,3 +129,12 @@ check acl-allowed-connect nvme connect -t tcp -a "$ADDR" -s "$ACL_PORT" -n "$ACL
 dev=$(bdev_of "$ACL_NQN")
 write_read_cmp acl-4k "$dev" 4096 9
 check acl-disconnect disconnect "$ACL_NQN"
+
+# A conforming host must pass nvmfd --strict: plain connect (no digests), 4 KiB through it.
+echo "=== e. nvmfd --strict at $ADDR:$STRICT_PORT $STRICT_NQN"
+check strict-connect nvme connect -t tcp -a "$ADDR" -s "$STRICT_PORT" -n "$STRICT_NQN" --nr-io-queues=2
+dev=$(bdev_of "$STRICT_NQN")
+check strict-namespace test -b "$dev"
+write_read_cmp strict-4k "$dev" 4096 7
+check strict-disconnect disconnect "$STRICT_NQN"
+check strict-disconnect-gone gone "$STRICT_NQN"
