@@ -63,13 +63,25 @@ def test_write_read_back_every_path(nvmfd, case):
         c.close()
 
 
-def test_digests_not_permitted_are_not_granted(nvmfd):
+def test_digests_granted_as_nvmet_does_withheld_in_strict_mode(nvmfd):
+    # Without -g/-G: granted when asked, as Linux nvmet and SPDK do.
     t = nvmfd.start("ramdisk:1M")
+    c = t.controller(hdgst=True, ddgst=True)
+    try:
+        assert c.admin.hdgst and c.admin.ddgst, "digests asked for were not granted"
+        (q,) = c.connect_io(1)
+        assert q.hdgst and q.ddgst
+        roundtrip(q, 0, pattern(8192, 4))
+    finally:
+        c.close()
+    # --strict without -g/-G: FreeBSD's rule, not granted, and the log says so.
+    t = nvmfd.start("ramdisk:1M", opts=("--strict",))
     c = t.controller(hdgst=True, ddgst=True)
     try:
         assert not c.admin.hdgst and not c.admin.ddgst, "digests granted without -g/-G"
         (q,) = c.connect_io(1)
         roundtrip(q, 0, pattern(8192, 4))
+        t.wait_log(r"DGST 0x03 asks for header and data digests: not granted")
     finally:
         c.close()
 
@@ -198,7 +210,7 @@ def test_sq_flow_control_disabled_with_permission(nvmfd):
     finally:
         c.close()
 
-    t2 = nvmfd.start("ramdisk:4M")                # without -F: refused
+    t2 = nvmfd.start("ramdisk:4M", opts=("--strict",))     # strict without -F: refused
     c2 = t2.controller()
     try:
         c2.identify_controller()

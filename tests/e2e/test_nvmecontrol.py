@@ -536,7 +536,7 @@ def test_queue_size_beyond_mqes(nvmfd, hostd):
 
 
 def test_digests_refused_by_target(nvmfd, hostd):
-    t = nvmfd.start()                     # no -g: header digests not permitted
+    t = nvmfd.start(opts=("--strict",))   # strict without -g: digests not granted
     r = hostd.ctl("connect", "-g", "%s:%d" % (ADDR, t.port), t.subnqn)
     assert_one_line_error(r, "header digest")
     r = hostd.ctl("connect", "-F", "%s:%d" % (ADDR, t.port), t.subnqn)
@@ -677,7 +677,7 @@ def test_disconnect_by_subnqn_namespace_and_all(nvmfd, hostd):
 
 
 # ================================================================ connect-all
-def _two_subsystem_target(nvmfd, allowed=None):
+def _two_subsystem_target(nvmfd, allowed=None, opts=()):
     p1, p2, dp = free_port(), free_port(), free_port()
     a, b = new_nqn("a"), new_nqn("b")
     sb = {"nqn": b, "ports": [1, 2], "namespaces": [{"device": "ramdisk:2M"}]}
@@ -688,7 +688,7 @@ def _two_subsystem_target(nvmfd, allowed=None):
         "discovery": {"address": ADDR, "port": dp},
         "subsystems": [{"nqn": a, "ports": [1], "namespaces": [{"device": "ramdisk:1M"}]},
                        sb],
-    })
+    }, opts=opts)
     return t, a, b, p1, p2, dp
 
 
@@ -739,9 +739,9 @@ def test_connect_all_with_a_host_the_target_filters(nvmfd, hostd):
 
 
 def test_connect_all_reports_failures_and_goes_on(nvmfd, hostd):
-    # Every entry refuses header digests (nvmfd without -g): each failure is
-    # one line, every entry is still tried, and the status is non-zero.
-    t, a, b, p1, p2, dp = _two_subsystem_target(nvmfd)
+    # Every entry refuses header digests (nvmfd --strict without -g): each failure
+    # is one line, every entry is still tried, and the status is non-zero.
+    t, a, b, p1, p2, dp = _two_subsystem_target(nvmfd, opts=("--strict",))
     r = hostd.ctl("connect-all", "-g", "%s:%d" % (ADDR, dp))
     assert r.rc == 1, r
     assert len(r.err_lines) == 3 and all("digest" in x for x in r.err_lines), r
