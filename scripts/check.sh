@@ -27,6 +27,7 @@ run_suite() { # name, command...
 	echo "=== $name: exit $rc, $p passed, $f failed, $((SECONDS - t0)) s"
 }
 
+run_suite deps tests/deps/check-deps.py
 run_suite unit make --no-print-directory unit
 run_suite sanitize make --no-print-directory sanitize
 run_suite e2e make --no-print-directory e2e

@@ -4,11 +4,13 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential pkg-config		# the build
+	build-essential pkg-config		# the build (gcc, libc6-dev, make; pkgconf)
 	libisal-dev libjson-c-dev		# CRC32C digests, JSON configuration
-	libcmocka-dev python3-pytest		# unit and end-to-end tests
+	libfuse3-dev fuse3			# nvmf-hostd's namespace files: libfuse3, fusermount3
+	libcmocka-dev				# unit tests
+	python3 python3-pytest			# end-to-end tests, the demo, guest.sh's agent client
 	clang libclang-rt-14-dev		# libFuzzer and sanitizers
-	tshark					# the nvme-tcp dissector as wire-format oracle
+	tshark wireshark-common			# the nvme-tcp dissector as wire-format oracle; dumpcap
 	qemu-system-x86 nvme-cli cpio kmod xz-utils	# the Linux kernel as a peer
 	iproute2 procps nftables fio e2fsprogs valgrind	# failure and disk tests
 )
