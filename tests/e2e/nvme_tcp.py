@@ -395,10 +395,13 @@ class Queue:
 
     # ------------------------------------------------------ PDU builders
     def build_pdu(self, ptype, header_rest, data=b"", flags=0, hdgst=None, ddgst=None,
-                  corrupt_hdgst=False, corrupt_ddgst=False):
-        """A data-capable PDU (CapsuleCmd, H2CData): header, digests, padding, data."""
+                  corrupt_hdgst=False, corrupt_ddgst=False, pdo=None, plen=None):
+        """A data-capable PDU (CapsuleCmd, H2CData): header, digests, padding, data.
+        pdo/plen: values written into the header as they are (rule breaking), the
+        bytes sent stay the same."""
         hdgst = self.hdgst if hdgst is None else hdgst
         ddgst = self.ddgst if ddgst is None else ddgst
+        forced_pdo, forced_plen = pdo, plen
         hlen = 8 + len(header_rest)
         if hdgst:
             flags |= F_HDGST
@@ -412,7 +415,9 @@ class Queue:
         else:
             pdo = 0
             plen = hend
-        hdr = struct.pack("<BBBBI", ptype, flags, hlen, pdo, plen) + bytes(header_rest)
+        hdr = struct.pack("<BBBBI", ptype, flags, hlen,
+                          pdo if forced_pdo is None else forced_pdo,
+                          plen if forced_plen is None else forced_plen) + bytes(header_rest)
         out = bytearray(hdr)
         if hdgst:
             d = crc32c(hdr)
@@ -438,9 +443,11 @@ class Queue:
                               flags=F_DATA_LAST if last else 0, **kw)
 
     # ------------------------------------------------------ submission
-    def submit(self, cmd, data_out=None, read_len=0, in_capsule=None, corrupt_ddgst=False):
+    def submit(self, cmd, data_out=None, read_len=0, in_capsule=None, corrupt_ddgst=False,
+               pdo=None):
         """Sends a command. data_out: bytes to the controller, in the capsule when
         they fit in_capsule/icd_size, else through R2T. read_len: bytes expected back.
+        pdo: the CapsuleCmd header's PDO field forced to this value.
         Returns the CID."""
         if not self.free_cids:
             raise NvmeTcpError("no free command identifier")
@@ -462,7 +469,7 @@ class Queue:
         else:
             struct.pack_into("<QI3xB", cmd, 24, 0, read_len, SGL_TRANSPORT)
         self.cmds[cid] = _Cmd(cid, data_out, read_len, opc)
-        self.send_raw(self.capsule_bytes(cmd, data, corrupt_ddgst=corrupt_ddgst))
+        self.send_raw(self.capsule_bytes(cmd, data, corrupt_ddgst=corrupt_ddgst, pdo=pdo))
         return cid
 
     def _send_h2c(self, c, ttag, r2to, r2tl):
@@ -714,7 +721,7 @@ class Controller:
         self.host, self.port, self.subnqn = host, port, subnqn
         self.hpda = hpda
         self.hostid = hostid or new_hostid()
-        self.hostnqn = hostnqn or host_nqn(self.hostid)
+        self.hostnqn = host_nqn(self.hostid) if hostnqn is None else hostnqn
         self.hdgst, self.ddgst, self.timeout = hdgst, ddgst, timeout
         self.io = []
         self.admin = Queue(host, port, hdgst, ddgst, timeout, hpda=hpda)

@@ -43,8 +43,9 @@ def test_unknown_subnqn_is_invalid_parameters(nvmfd):
                         nt.new_hostid())
         assert nt.sct(cqe.status) == 1 and nt.sc(cqe.status) == 0x82, hex(cqe.status)
         assert nt.dnr(cqe.status)
-        # Connect Invalid Parameters points at the offending field: data, SUBNQN.
-        assert cqe.cdw0 & 0xFFFF == 1 and cqe.cdw0 >> 16 == 256, hex(cqe.cdw0)
+        # Connect Invalid Parameters points at the offending field: IPO (bits 15:0)
+        # 256, SUBNQN, IATTR (bits 23:16) 1, in the Connect data.
+        assert cqe.cdw0 & 0xFFFF == 256 and (cqe.cdw0 >> 16) & 0xFF == 1, hex(cqe.cdw0)
     finally:
         q.close()
     # The discovery port serves only the discovery subsystem.
@@ -56,8 +57,14 @@ def test_unknown_subnqn_is_invalid_parameters(nvmfd):
         q.close()
 
 
+def _ipo_iattr(cqe):
+    return cqe.cdw0 & 0xFFFF, (cqe.cdw0 >> 16) & 0xFF
+
+
 def test_io_connect_with_wrong_cntlid_or_host(nvmfd):
-    t = nvmfd.start("ramdisk:1M")
+    # --strict: by default another Host Identifier and a QID beyond the granted
+    # count are served as nvmet does (test_interop.py covers both modes).
+    t = nvmfd.start("ramdisk:1M", opts=("--strict",))
     c = t.controller()
     try:
         c.identify_controller()
@@ -65,19 +72,23 @@ def test_io_connect_with_wrong_cntlid_or_host(nvmfd):
         q = t.queue()
         cqe = q.connect(t.subnqn, c.hostnqn, c.hostid, qid=1, cntlid=(c.cntlid + 5) & 0xFFEF)
         assert cqe.status == 0x4182, "I/O Connect to a wrong CNTLID: 0x%04x" % cqe.status
+        assert _ipo_iattr(cqe) == (16, 1), hex(cqe.cdw0)
         q.close()
         q = t.queue()
         cqe = q.connect(t.subnqn, nt.host_nqn(), c.hostid, qid=1, cntlid=c.cntlid)
         assert cqe.status == 0x4182, "I/O Connect from another host NQN: 0x%04x" % cqe.status
+        assert _ipo_iattr(cqe) == (512, 1), hex(cqe.cdw0)
         q.close()
         q = t.queue()
         cqe = q.connect(t.subnqn, c.hostnqn, nt.new_hostid(), qid=1, cntlid=c.cntlid)
         assert cqe.status == 0x4182, "I/O Connect with another host ID: 0x%04x" % cqe.status
+        assert _ipo_iattr(cqe) == (0, 1), hex(cqe.cdw0)
         q.close()
         # Beyond the granted queue count.
         q = t.queue()
         cqe = q.connect(t.subnqn, c.hostnqn, c.hostid, qid=3, cntlid=c.cntlid)
         assert nt.sct(cqe.status) == 1 and nt.sc(cqe.status) == 0x82, hex(cqe.status)
+        assert _ipo_iattr(cqe) == (42, 0), hex(cqe.cdw0)
         q.close()
         # The right one works, once.
         q = t.queue()
