@@ -96,23 +96,17 @@ refuse_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc, const char *hos
  * A deviation Linux nvmet serves: in strict mode refused (the caller sends
  * the status), otherwise logged once per association and served.
  */
-static bool __attribute__((format(printf, 6, 7)))
+static bool
 serve_deviation(struct nvmfd_conn *conn, const struct nvmfd_subsystem *ss,
     struct nvmfd_controller *ctrl, enum nvmfd_deviation d, const char *hostnqn,
-    const char *fmt, ...)
+    const char *what)
 {
-	char what[384];
-	va_list ap;
-
 	if (nvmfd_strict(conn->cfg, ss))
 		return false;
 	if (ctrl != NULL ? !nvmfd_controller_first_deviation(ctrl, d) :
 	    (conn->deviations_logged & d) != 0)
 		return true;
 	conn->deviations_logged |= d;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	daemon_log(LOG_WARNING, "%s: host %s: deviation served as Linux nvmet does "
 	    "(--strict refuses it): %s", conn->peer, shown_nqn(hostnqn), what);
 	return true;
@@ -193,7 +187,7 @@ connect_io(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_subsys
 	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
 	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
 	struct nvmfd_controller *ctrl;
-	char want[33], got[33];
+	char want[33], got[33], what[160];
 
 	if (ss == NULL) {
 		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid),
@@ -221,12 +215,11 @@ connect_io(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_subsys
 	if (memcmp(ctrl->hostid, d->hostid, sizeof(d->hostid)) != 0) {
 		hex16(want, ctrl->hostid);
 		hex16(got, d->hostid);
-		if (!serve_deviation(conn, ss, ctrl, NVMFD_DEV_HOSTID, hostnqn,
-		    "HOSTID %s on I/O queue %u differs from the admin queue's %s",
-		    got, cmd->qid, want)) {
+		snprintf(what, sizeof(what), "HOSTID %s on I/O queue %u differs from the "
+		    "admin queue's %s", got, cmd->qid, want);
+		if (!serve_deviation(conn, ss, ctrl, NVMFD_DEV_HOSTID, hostnqn, what)) {
 			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS,
-			    IN_DATA(hostid), "HOSTID %s on I/O queue %u differs from the "
-			    "admin queue's %s", got, cmd->qid, want);
+			    IN_DATA(hostid), "%s", what);
 			goto fail;
 		}
 	}
@@ -236,13 +229,11 @@ connect_io(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_subsys
 		    "QID %u: controller %u is not enabled (CC.EN 0)", cmd->qid, ctrl->cntlid);
 		goto fail;
 	}
+	snprintf(what, sizeof(what), "QID %u beyond the %u I/O queues granted by Set "
+	    "Features Number of Queues", cmd->qid, ctrl->num_io_queues);
 	if (cmd->qid > ctrl->num_io_queues &&
-	    !serve_deviation(conn, ss, ctrl, NVMFD_DEV_QID, hostnqn,
-	    "QID %u beyond the %u I/O queues granted by Set Features Number of Queues",
-	    cmd->qid, ctrl->num_io_queues)) {
-		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid),
-		    "QID %u beyond the %u I/O queues granted by Set Features Number of "
-		    "Queues", cmd->qid, ctrl->num_io_queues);
+	    !serve_deviation(conn, ss, ctrl, NVMFD_DEV_QID, hostnqn, what)) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(qid), "%s", what);
 		goto fail;
 	}
 	return ctrl;
@@ -256,7 +247,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 {
 	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
 	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
-	char subnqn[NVMF_NQN_FIELD_LEN], hostnqn[NVMF_NQN_FIELD_LEN];
+	char subnqn[NVMF_NQN_FIELD_LEN], hostnqn[NVMF_NQN_FIELD_LEN], what[320];
 	struct nvmfd_subsystem *ss = NULL;
 	struct nvmfd_controller *ctrl;
 	bool disable_fc = (cmd->cattr & NVMF_CONNECT_ATTR_DISABLE_SQ_FC) != 0;
@@ -298,12 +289,11 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	}
 	/* Only the admin Connect can deviate first: I/O queues must match it. */
 	if (!nqn_conforms(hostnqn) && cmd->qid == 0) {
-		if (!serve_deviation(conn, ss, NULL, NVMFD_DEV_HOSTNQN, hostnqn,
-		    "HOSTNQN %s is not an NQN (\"nqn.\", at most %d bytes)",
-		    shown_nqn(hostnqn), NVMF_NQN_MAX_LEN)) {
+		snprintf(what, sizeof(what), "HOSTNQN %s is not an NQN (\"nqn.\", at most "
+		    "%d bytes)", shown_nqn(hostnqn), NVMF_NQN_MAX_LEN);
+		if (!serve_deviation(conn, ss, NULL, NVMFD_DEV_HOSTNQN, hostnqn, what)) {
 			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(hostnqn),
-			    "HOSTNQN %s is not an NQN (\"nqn.\", at most %d bytes)",
-			    shown_nqn(hostnqn), NVMF_NQN_MAX_LEN);
+			    "%s", what);
 			return;
 		}
 		hostnqn_deviates = true;
@@ -376,7 +366,7 @@ on_pdu_deviation(void *arg, const char *what, uint16_t fes, uint32_t fei)
 	(void)fes;
 	(void)fei;
 	if (serve_deviation(conn, c != NULL ? c->ss : NULL, c, NVMFD_DEV_PDO,
-	    c != NULL ? c->hostnqn : "", "%s", what))
+	    c != NULL ? c->hostnqn : "", what))
 		return true;
 	conn->strict_refusal = true;	/* conn_main logs the termination request */
 	return false;
