@@ -30,6 +30,10 @@ static int
 lex_error(struct lexer *lx, const char *what)
 {
 	snprintf(lx->err, lx->errlen, "%s:%u: %s", lx->where, lx->line, what);
+	/* Quoted rule text may hold control characters: the error stays one line. */
+	for (char *p = lx->err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	lx->kind = T_ERROR;
 	return -1;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run-fuzz.sh [tests/fuzz/fuzz_NAME.c ...] - builds each libFuzzer target with
-# every lib/libnvmf/*.c compiled in (clang, -fsanitize=fuzzer,address,undefined)
-# into build-fuzz/, then runs it for FUZZ_SECONDS (default 20; 0 runs only the
+# every lib/libnvmf/*.c compiled in (clang, -fsanitize=fuzzer,address,undefined),
+# plus the program sources its header names ("fuzz-sources:"),
+# into build-fuzz/, then runs it for FUZZ_SECONDS (default 10; 0 runs only the
 # seed corpus) starting from tests/fuzz/corpus/NAME/. New inputs go to
 # build-fuzz/corpus/NAME/, crashes to build-fuzz/artifacts/. Ends with one
 # line: "fuzz: N passed, M failed" (N/M = fuzzers); non-zero exit on failure.
@@ -9,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 CLANG=${CLANG:-clang}
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-10}
 out=build-fuzz
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib/libnvmf -pthread"
@@ -46,10 +47,16 @@ done
 for src in "$@"; do
 	name=$(basename "${src%.c}")
 	bin="$out/$name"
+	# A target names the program sources, flags and libraries it needs in its
+	# header: "fuzz-sources: a.c b.c", "fuzz-cflags: -Idir", "fuzz-libs: -lx".
+	header() { sed -n -E "s/^ \* $1: *//p" "$src" | head -n 1; }
+	read -r -a extra_src <<<"$(header fuzz-sources)"
+	read -r -a extra_cflags <<<"$(header fuzz-cflags)"
+	read -r -a extra_libs <<<"$(header fuzz-libs)"
 	echo "=== $name: build"
 	# shellcheck disable=SC2086
-	if [ "$lib_ok" -ne 1 ] || ! $CLANG $cflags $san -Wall -Wextra -Werror "$src" \
-	    "${lib_objs[@]}" -o "$bin" -lisal; then
+	if [ "$lib_ok" -ne 1 ] || ! $CLANG $cflags "${extra_cflags[@]}" $san -Wall -Wextra -Werror \
+	    "$src" "${extra_src[@]}" "${lib_objs[@]}" -o "$bin" "${extra_libs[@]}" -lisal; then
 		echo "=== $name: build failed"
 		failed=$((failed + 1))
 		broken+=("$name")
