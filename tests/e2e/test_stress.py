@@ -103,27 +103,39 @@ def test_sigterm_under_load_exits_cleanly(nvmfd):
         t = nvmfd.start("ramdisk:16M", opts=("-g", "-G"))
         stop = threading.Event()
         errors = []
+        done = [0] * 4                              # I/O pairs completed per worker
 
         def load(k):
             try:
                 c = t.controller(hdgst=bool(k % 2), ddgst=bool(k % 2))
                 (q,) = c.connect_io(1)
+                data = nt.random_bytes(128 * KIB, round_ * 10 + k)
                 while not stop.is_set():
-                    cids = [q.submit(q.write_cmd(1, k * 256, 256), bytes(128 * KIB)),
-                            q.submit(q.read_cmd(1, k * 256, 256), read_len=128 * KIB)]
-                    q.wait_all(cids)
-            except (nt.NvmeTcpError, OSError):
-                pass                               # the target went away: expected
+                    # The write completes before the read is sent: NVMe orders neither.
+                    w = q.wait(q.submit(q.write_cmd(1, k * 256, 256), data))
+                    r = q.wait(q.submit(q.read_cmd(1, k * 256, 256), read_len=128 * KIB))
+                    if w.status != 0 or r.status != 0 or r.data != data:
+                        errors.append("worker %d: status 0x%x/0x%x or data differs" %
+                                      (k, w.status, r.status))
+                        return
+                    done[k] += 1
+            except (nt.ConnectionClosed, ConnectionError):
+                pass                                # the target went away: expected
             except Exception as e:  # noqa: BLE001
-                errors.append(repr(e))
+                errors.append("worker %d: %r" % (k, e))
 
         ths = [threading.Thread(target=load, args=(k,)) for k in range(4)]
         for th in ths:
             th.start()
-        time.sleep(0.3)
-        verdict = t.stop()                         # SIGTERM mid-I/O
+        deadline = time.monotonic() + 10
+        while min(done) < 3 and not errors and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not errors, errors
+        assert min(done) >= 3, "round %d: no load before SIGTERM: %s" % (round_, done)
+        verdict = t.stop()                          # SIGTERM mid-I/O
         stop.set()
         for th in ths:
             th.join(10)
+        assert not any(th.is_alive() for th in ths), "a worker hung after SIGTERM"
         assert verdict is None, "round %d: %s\n%s" % (round_, verdict, t.log()[-2000:])
         assert not errors, errors
