@@ -260,6 +260,7 @@ class FakeHostd:
         self.thread.join(timeout=2)
         self.srv.close()
         self.close_fds()
+        assert not self.thread.is_alive(), "the fake nvmf-hostd's thread did not stop"
 
 
 @pytest.fixture

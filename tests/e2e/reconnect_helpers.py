@@ -377,6 +377,7 @@ class EventReader:
             pass
         self.thread.join(timeout=2)
         self.sock.close()
+        assert not self.thread.is_alive(), "the devd.pipe reader's thread did not stop"
 
 
 # ------------------------------------------------------------------ the stack

@@ -1,7 +1,9 @@
-"""The discovery service: what a host sees in the discovery log page."""
+"""The discovery service: what a host sees in the discovery log page, read raw and
+through nvmecontrol discover (one target, both views)."""
 
 import nvme_tcp as nt
 from conftest import ADDR, free_port, new_nqn
+from ctl_helpers import ctl
 
 
 def test_discovery_log_lists_the_subsystem(nvmfd):
@@ -47,6 +49,18 @@ def test_discovery_with_two_subsystems_on_two_ports(nvmfd):
     assert log["numrec"] == 3
     for e in log["entries"]:
         assert e["trtype"] == 3 and e["subtype"] == 2 and e["traddr"] == ADDR
+    # nvmecontrol's JSON says the same, under either spelling of the option.
+    for argv in (["-o", "json", "%s:%d" % (ADDR, dp)],
+                 ["--output-format=json", "--traddr", ADDR, "--trsvcid", str(dp)]):
+        r = ctl("discover", *argv)
+        assert r.rc == 0, r
+        js = r.json()
+        assert js["numrec"] == 3 and len(js["records"]) == 3, js
+        assert sorted((e["subnqn"], e["trsvcid"]) for e in js["records"]) == seen
+        for e in js["records"]:
+            assert e["trtype"] == "tcp" and e["adrfam"] == "ipv4", e
+            assert e["subtype"] == "nvme subsystem" and e["traddr"] == ADDR, e
+            assert e["sectype"] == "none", e
     # Each subsystem is reachable exactly where the log says.
     for nqn, port in seen:
         nt.Controller(ADDR, int(port), nqn).close()
@@ -94,6 +108,11 @@ def test_discovery_on_ipv6_loopback(nvmfd):
     t = nvmfd.start("ramdisk:1M", address="::1")
     (e,) = nt.discover("::1", t.dport)["entries"]
     assert e["traddr"] == "::1" and e["adrfam"] == 2 and e["trsvcid"] == str(t.port), e
+    r = ctl("discover", "-o", "json", "[::1]:%d" % t.dport)
+    assert r.rc == 0, r
+    (rec,) = r.json()["records"]
+    assert rec["adrfam"] == "ipv6" and rec["traddr"] == "::1", rec
+    assert rec["subnqn"] == t.subnqn and rec["trsvcid"] == str(t.port), rec
     c = nt.Controller("::1", t.port, t.subnqn)
     try:
         (q,) = c.connect_io(1)

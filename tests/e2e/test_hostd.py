@@ -5,6 +5,7 @@ directory, a name that is no controller, a user who is not allowed, a hostd
 killed with its FUSE mount still there.
 """
 
+import errno
 import os
 import signal
 import socket
@@ -109,9 +110,11 @@ def test_restart_after_kill_clears_the_dead_mount(nvmfd):  # noqa: F811
     finally:
         h.proc.send_signal(signal.SIGKILL)
         h.proc.wait()
-    # What a killed FUSE daemon leaves: a mount nobody serves.
-    with pytest.raises(OSError):
+    # What a killed FUSE daemon leaves: a mount nobody serves (ENOTCONN, not a
+    # missing directory).
+    with pytest.raises(OSError) as ei:
         os.listdir(dev)
+    assert ei.value.errno == errno.ENOTCONN, ei.value
     h2 = Hostd(rundir)
     try:
         assert os.listdir(dev) == []

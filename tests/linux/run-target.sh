@@ -326,11 +326,18 @@ item "aen-namespace-1-stays" test -f "$NSFILE"
 # ------------------------------------------------------------------ the port goes and comes back
 # Issue 4 (f): the kernel target drops our association when its port loses the subsystem; the
 # rule's reconnects fail until it is back, then one succeeds; held I/O completes, data intact.
-state() { ctl devlist -o json 2> /dev/null | "$PY" -c 'import json,sys; c=json.load(sys.stdin)["controllers"]; print(c[0]["state"] if c else "none")'; }
+# state: nvme0's state, "none" without controllers, "devlist-failed" when devlist or its JSON
+# fails (which no check below may take for the state it waits for or away from).
+state() {
+	local out
+	out=$(ctl devlist -o json 2> /dev/null) || { echo devlist-failed; return; }
+	"$PY" -c 'import json,sys; c=json.load(sys.stdin)["controllers"]; print(c[0]["state"] if c else "none")' \
+		<<< "$out" 2> /dev/null || echo devlist-failed
+}
 # shellcheck disable=SC2317 # called through wait_for
 state_is() { [ "$(state)" = "$1" ]; }
 # shellcheck disable=SC2317 # called through wait_for
-state_is_not() { [ "$(state)" != "$1" ]; }
+state_is_not() { local s; s=$(state); [ "$s" != "$1" ] && [ "$s" != devlist-failed ]; }
 head -c 1048576 /dev/urandom > "$RUN/pattern"
 dd if="$RUN/pattern" of="$NSFILE" bs=1M seek=48 count=1 oflag=direct conv=notrunc status=none
 item port-pattern-written cmp -n 1048576 "$RUN/pattern" <(dd if="$NSFILE" bs=1M skip=48 count=1 iflag=direct status=none)
