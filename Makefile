@@ -37,7 +37,7 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize demo install clean
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install clean
 all: $(LIBNVMF) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -91,11 +91,30 @@ linux: all
 fuzz:
 	@scripts/run-fuzz.sh $(FUZZ_SRCS)
 
-# The library and the unit tests once more under AddressSanitizer and UBSan.
-sanitize:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+# The library, the programs and the unit tests once more under AddressSanitizer
+# and UBSan (build-asan/); sanitize-e2e runs the end-to-end suite against those
+# daemons, leaks reported when each exits; tsan-churn runs the reconnect churn
+# against an nvmf-hostd built with ThreadSanitizer (build-tsan/).
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDLIBS="-lisal -pthread -fsanitize=address,undefined" unit
+	    LDLIBS="-lisal -pthread -fsanitize=address,undefined"
+sanitize:
+	@$(ASAN_MAKE) all unit
+
+sanitize-e2e:
+	@$(ASAN_MAKE) all
+	@NVMF_E2E_NAME=e2e-asan NVMFD=build-asan/bin/nvmfd NVMF_HOSTD=build-asan/bin/nvmf-hostd \
+	    NVMF_DEVD=build-asan/bin/nvmf-devd NVMECONTROL=build-asan/bin/nvmecontrol \
+	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    E2E_TIMEOUT=1500 scripts/run-e2e.sh
+
+tsan-churn:
+	@$(MAKE) --no-print-directory BUILD=build-tsan \
+	    OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+	    LDLIBS="-lisal -pthread -fsanitize=thread" all
+	@NVMF_E2E_NAME=tsan-churn NVMF_HOSTD=build-tsan/bin/nvmf-hostd NVMF_CHURN_VALGRIND=0 \
+	    TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" \
+	    scripts/run-e2e.sh tests/e2e/test_reconnect.py -k churn
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -117,6 +136,6 @@ install: all
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -26,8 +26,13 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 # -p no:cacheprovider: no .pytest_cache in a tree others build in.
+# Arguments that name tests replace the default, the whole of tests/e2e.
+paths=(tests/e2e)
+for a in "$@"; do
+	case $a in tests/*) paths=() ;; esac
+done
 timeout --kill-after=10 "$timeout_s" "$python" -m pytest -q -rfEXx -p no:cacheprovider \
-	tests/e2e "$@" 2>&1 | tee "$out"
+	"${paths[@]}" "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
 summary=$(grep -E '^=*\s*[0-9]+ (passed|failed|error)|^=*\s*no tests ran|[0-9]+ (passed|failed|errors?|xfailed|skipped).* in [0-9.]+s' "$out" | tail -n 1)
@@ -41,5 +46,5 @@ case $rc in
 124|137) echo "run-e2e: timed out after ${timeout_s} s"; failed=$((failed + 1)) ;;
 *) [ "$failed" -gt 0 ] || failed=1 ;;
 esac
-echo "e2e: $passed passed, $failed failed"
+echo "${NVMF_E2E_NAME:-e2e}: $passed passed, $failed failed"
 exit "$rc"

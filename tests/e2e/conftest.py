@@ -28,6 +28,8 @@ ADDR = "127.0.0.1"
 # Generous: sanitizer builds on a loaded machine start and stop slowly.
 START_TIMEOUT = 10
 STOP_TIMEOUT = 10
+# What a sanitizer build writes when it finds something (make sanitize-e2e, tsan-churn).
+SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer")
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
                  signal.SIGILL, signal.SIGTRAP}
 
@@ -205,7 +207,7 @@ class Launcher:
                     " ".join(t.args), verdict, t.log()[-4000:]))
             else:
                 text = t.log()
-                for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+                for marker in SANITIZER_MARKERS:
                     if marker in text:
                         problems.append("%s: sanitizer report in the log:\n%s" %
                                         (" ".join(t.args), text[-4000:]))

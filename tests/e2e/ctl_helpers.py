@@ -25,6 +25,7 @@ CTL = os.environ.get("NVMECONTROL", os.path.join(BIN, "nvmecontrol"))
 HOSTD = os.environ.get("NVMF_HOSTD", os.path.join(BIN, "nvmf-hostd"))
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
                  signal.SIGILL, signal.SIGTRAP}
+SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer")
 
 
 # ------------------------------------------------------------------ nvmecontrol
@@ -153,6 +154,8 @@ class Hostd:
             return "nvmf-hostd crashed on shutdown (signal %d)" % -rc
         if rc != 0:
             return "nvmf-hostd exited with status %d on SIGTERM" % rc
+        if any(m in self.log() for m in SANITIZER_MARKERS):
+            return "sanitizer report in the nvmf-hostd log"
         return None
 
 

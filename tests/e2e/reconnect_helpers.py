@@ -45,7 +45,8 @@ BLOCK = 4096
 MIB = 1024 * 1024
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
                  signal.SIGILL, signal.SIGTRAP}
-SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
+SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer",
+                     "ThreadSanitizer")
 
 EXIT_OK, EXIT_ERROR, EXIT_CONNECTED, EXIT_BUSY = 0, 1, 3, 4
 

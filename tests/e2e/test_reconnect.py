@@ -819,9 +819,13 @@ def test_churn_detach_reconnect_disconnect_races(stack, timing):
     (a watchdog bounds it all; devlist answers within 1 s after), nothing leaks
     (valgrind: no errors, no definite leak; no more descriptors than before), and
     SIGTERM ends nvmf-hostd with status 0 within a few seconds."""
-    need("valgrind")
+    # make tsan-churn runs it on a ThreadSanitizer build instead, which valgrind
+    # cannot host: the Stack's teardown then fails on any sanitizer report.
+    use_valgrind = os.environ.get("NVMF_CHURN_VALGRIND", "1") == "1"
+    if use_valgrind:
+        need("valgrind")
     s = stack("churn")
-    s.start(valgrind=True)
+    s.start(valgrind=use_valgrind)
     pid = s.hostd.pid
     fds0, threads0 = fd_count(pid), thread_count(pid)
     fd_list0 = fd_targets(pid)
@@ -856,7 +860,8 @@ def test_churn_detach_reconnect_disconnect_races(stack, timing):
         s.hostd_exit = (s.hostd.returncode, 0.0, False)
         pytest.fail("nvmf-hostd died during the churn (%s):\n%s" % (
             rh.describe_exit(s.hostd.returncode),
-            rh.valgrind_report(rh.read_text(s.valgrind_log))), pytrace=False)
+            rh.valgrind_report(rh.read_text(s.valgrind_log)) if use_valgrind else
+            rh.read_text(s.hostd_log)[-4000:]), pytrace=False)
     problems = [p for lane in lanes for p in lane.problems]
     assert not problems, "\n".join(problems[:20])
     assert counter["done"] == CHURN_CYCLES, "only %d of %d cycles in %.0f s" % (
@@ -886,6 +891,10 @@ def test_churn_detach_reconnect_disconnect_races(stack, timing):
     rh.stop_process(s.devd, 5)
     rc, secs, hung = s.stop_hostd(30)
     timing.add("hostd_sigterm_exit", secs)
+    if not use_valgrind:
+        assert not hung, "nvmf-hostd did not exit within 30 s of SIGTERM"
+        assert rc == 0, "nvmf-hostd exited with %s" % rh.describe_exit(rc)
+        return
     vg = rh.read_text(s.valgrind_log)
     m = re.search(r"ERROR SUMMARY: (\d+) errors", vg)
     timing.add("valgrind_errors", m.group(1) if m else "?")
