@@ -1,10 +1,17 @@
 /*
- * broadcast.c - devd.pipe: every event line, as read, to any number of
- * readers. A reader that cannot keep up is dropped, never waited for.
+ * broadcast.c - devd.pipe: every event line, as read, to a bounded number
+ * of readers. Events name the host's controllers, so the socket is root's,
+ * or root's and one group's. A reader that cannot keep up is dropped, never
+ * waited for; a reader beyond the limit is turned away, and the readers
+ * already there keep their places. Some places are kept for root, so that
+ * the group's members cannot take them all.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,17 +21,42 @@
 #include "daemon_log.h"
 #include "devd.h"
 
-#define MAX_READERS	64
-
 static int listen_fd = -1;
-static int readers[MAX_READERS];
+static int readers[BROADCAST_MAX_READERS];
 static unsigned nreaders;
 static char sock_path[108];
 
 int
-broadcast_open(const char *path, char *err, size_t errlen)
+broadcast_parse_group(const char *arg, gid_t *gid, char *err, size_t errlen)
+{
+	struct group *gr = arg[0] != '\0' ? getgrnam(arg) : NULL;
+	unsigned long long v;
+	char *end;
+
+	if (gr != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	/* Digits only, read as decimal: no sign, no blanks, no 0x, no octal. */
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (errno == 0 && *end == '\0' && v < (unsigned long long)BROADCAST_NO_GROUP) {
+			*gid = (gid_t)v;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--group: no group named '%s' (a group name or a decimal GID)",
+	    arg);
+	return -1;
+}
+
+int
+broadcast_open(const char *path, gid_t group, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: path too long for a socket", path);
@@ -38,15 +70,26 @@ broadcast_open(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(path);
-	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(listen_fd, 16) != 0) {
+	/* Born 0600: never open to others, not even until the chmod below. */
+	old = umask(0177);
+	rc = bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || listen(listen_fd, 16) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(listen_fd);
-		listen_fd = -1;
-		return -1;
+		goto fail;
 	}
-	chmod(path, 0666);	/* events are for anyone who wants to read them */
+	if (group != BROADCAST_NO_GROUP &&
+	    (chown(path, (uid_t)-1, group) != 0 || chmod(path, 0660) != 0)) {
+		snprintf(err, errlen, "%s: cannot open to group %u: %s", path, (unsigned)group,
+		    strerror(errno));
+		unlink(path);
+		goto fail;
+	}
 	return 0;
+fail:
+	close(listen_fd);
+	listen_fd = -1;
+	return -1;
 }
 
 int
@@ -55,19 +98,66 @@ broadcast_fd(void)
 	return listen_fd;
 }
 
-void
-broadcast_accept(void)
+static void
+drop_reader(unsigned i)
 {
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	close(readers[i]);
+	readers[i] = readers[--nreaders];
+}
 
-	if (fd < 0)
+/* Readers that hung up free their places before anyone is refused one. */
+static void
+drop_gone_readers(void)
+{
+	struct pollfd pfd[BROADCAST_MAX_READERS];
+
+	for (unsigned i = 0; i < nreaders; i++)
+		pfd[i] = (struct pollfd){ .fd = readers[i], .events = 0 };
+	if (poll(pfd, nreaders, 0) <= 0)
 		return;
-	if (nreaders == MAX_READERS) {
+	for (unsigned i = nreaders; i-- > 0;)
+		if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+			drop_reader(i);
+}
+
+static void
+admit(int fd)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+	unsigned limit;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		cred.uid = (uid_t)-1;
+	limit = cred.uid == 0 ? BROADCAST_MAX_READERS :
+	    BROADCAST_MAX_READERS - BROADCAST_ROOT_RESERVED;
+	if (nreaders >= limit)
+		drop_gone_readers();
+	if (nreaders >= limit) {
+		daemon_log(LOG_WARNING, "%s: refused a reader (pid %d, uid %d): %u readers "
+		    "already, at most %u %s", sock_path, (int)cred.pid, (int)cred.uid, nreaders,
+		    limit, cred.uid == 0 ? "in all" : "for users other than root");
 		close(fd);
 		return;
 	}
+	/* Readers only listen: anything they send is refused, never buffered. */
 	shutdown(fd, SHUT_RD);
 	readers[nreaders++] = fd;
+}
+
+void
+broadcast_accept(void)
+{
+	for (;;) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		admit(fd);
+	}
 }
 
 void
@@ -83,17 +173,15 @@ broadcast_line(const char *line)
 			continue;
 		}
 		/* Gone, or so far behind that its buffer is full: let it go. */
-		close(readers[i]);
-		readers[i] = readers[--nreaders];
+		drop_reader(i);
 	}
 }
 
 void
 broadcast_close(void)
 {
-	for (unsigned i = 0; i < nreaders; i++)
-		close(readers[i]);
-	nreaders = 0;
+	while (nreaders > 0)
+		drop_reader(nreaders - 1);
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		unlink(sock_path);

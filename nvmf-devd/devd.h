@@ -7,9 +7,12 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* --------------------------------------------------------------- events */
 #define EVENT_MAX_VARS	16
+/* The longest event line, its newline aside: FreeBSD's devctl buffer less one. */
+#define EVENT_LINE_MAX	1023
 
 /* "!system=nvme subsystem=controller type=RECONNECT name=\"nvme0\"" */
 struct event {
@@ -17,10 +20,13 @@ struct event {
 	unsigned nvars;
 	char *keys[EVENT_MAX_VARS];
 	char *values[EVENT_MAX_VARS];
-	char buf[1024];			/* keys and values point in here */
+	char buf[EVENT_LINE_MAX + 1];	/* keys and values point in here */
 };
 
-/* Parses one line (without its newline); 0 or -1 when it is not an event. */
+/*
+ * Parses one line (without its newline); 0 or -1 when it is not an event,
+ * a line longer than EVENT_LINE_MAX included (never parsed cut short).
+ */
 int event_parse(const char *line, struct event *ev);
 /* The value of key, or NULL. */
 const char *event_get(const struct event *ev, const char *key);
@@ -30,6 +36,32 @@ const char *event_get(const struct event *ev, const char *key);
  * becomes ''. Returns 0, or -1 when out is too small.
  */
 int event_expand(const struct event *ev, const char *cmd, char *out, size_t outlen);
+
+/* -------------------------------------------------------------- framing */
+/*
+ * The devctl stream cut into lines at newlines, and nothing else: a line
+ * holding a NUL byte or longer than EVENT_LINE_MAX is refused whole, so no
+ * part of it is ever taken for an event, and the next line starts clean.
+ */
+enum frame_kind {
+	FRAME_LINE,			/* a line to handle: NUL-terminated, len bytes */
+	FRAME_NUL,			/* refused: it holds a NUL byte (line NULL) */
+	FRAME_TOO_LONG,			/* refused: len > EVENT_LINE_MAX (line NULL) */
+};
+
+struct framer {
+	size_t len;			/* the current line's bytes so far */
+	bool nul;			/* it holds a NUL byte */
+	char buf[EVENT_LINE_MAX + 1];	/* its first EVENT_LINE_MAX bytes */
+};
+
+typedef void frame_fn(void *arg, enum frame_kind kind, const char *line, size_t len);
+
+void framer_reset(struct framer *f);
+/* Calls fn for each line data completes; empty lines are skipped. */
+void framer_feed(struct framer *f, const char *data, size_t n, frame_fn *fn, void *arg);
+/* Bytes of a line not finished yet (what a closed stream cuts off). */
+size_t framer_pending(const struct framer *f);
 
 /* ---------------------------------------------------------------- rules */
 struct rule_match {
@@ -74,7 +106,17 @@ void action_reap(void);
 unsigned action_running(void);
 
 /* ----------------------------------------------------------- devd.pipe */
-int broadcast_open(const char *path, char *err, size_t errlen);
+#define BROADCAST_NO_GROUP	((gid_t)-1)
+#define BROADCAST_MAX_READERS	64
+#define BROADCAST_ROOT_RESERVED	8	/* of those, only root's readers may take */
+
+/* --group: a group name, else a decimal GID. 0, or -1 with err. */
+int broadcast_parse_group(const char *arg, gid_t *gid, char *err, size_t errlen);
+/*
+ * Listens on path, readable by root only (0600) or by root and group
+ * (0660, group-owned) when group is not BROADCAST_NO_GROUP.
+ */
+int broadcast_open(const char *path, gid_t group, char *err, size_t errlen);
 int broadcast_fd(void);
 void broadcast_accept(void);
 void broadcast_line(const char *line);

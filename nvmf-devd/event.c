@@ -16,8 +16,11 @@ event_parse(const char *line, struct event *ev)
 	memset(ev, 0, sizeof(*ev));
 	if (strchr("!+-?", line[0]) == NULL || line[0] == '\0')
 		return -1;
+	/* Cut short, a value could read as another (name="nvme12" as "nvme1"). */
+	if (strlen(line) > EVENT_LINE_MAX)
+		return -1;
 	ev->kind = line[0];
-	snprintf(ev->buf, sizeof(ev->buf), "%s", line + 1);
+	memcpy(ev->buf, line + 1, strlen(line));
 	p = ev->buf;
 	while (*p != '\0') {
 		char *key, *val;

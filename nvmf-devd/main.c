@@ -3,7 +3,7 @@
  * the actions of the rules they match (devd.conf syntax) and re-broadcasts
  * every event on $rundir/devd.pipe.
  *
- *   nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR]
+ *   nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +34,12 @@ static const char *rules_path = DEFAULT_RULES;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR]\n"
-	    "  -d           stay in the foreground and log to stderr\n"
-	    "  -f FILE|DIR  rules in devd.conf syntax (default %s)\n"
-	    "  --rundir DIR nvmf-hostd's run directory (default $NVMF_RUNDIR, else /run/nvmf)\n",
+	fprintf(f, "usage: nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP]\n"
+	    "  -d            stay in the foreground and log to stderr\n"
+	    "  -f FILE|DIR   rules in devd.conf syntax (default %s)\n"
+	    "  --group GROUP who besides root may read devd.pipe, a name or GID\n"
+	    "                (default: root only)\n"
+	    "  --rundir DIR  nvmf-hostd's run directory (default $NVMF_RUNDIR, else /run/nvmf)\n",
 	    DEFAULT_RULES);
 }
 
@@ -74,24 +76,33 @@ devctl_connect(const char *path)
 	return fd;
 }
 
+/* A line as a log can show it: control characters would forge lines or colours. */
 static void
-handle_line(char *line)
+printable(const char *line, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; line[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = (unsigned char)line[i] < 0x20 || line[i] == 0x7f ? '?' : line[i];
+	out[i] = '\0';
+}
+
+static void
+handle_line(const char *line, size_t len)
 {
 	struct event ev;
 	const struct rule *r;
-	char with_nl[8200];
-	size_t len = strlen(line);
+	char with_nl[EVENT_LINE_MAX + 2], shown[EVENT_LINE_MAX + 1];
 
-	if (len + 2 > sizeof(with_nl))
-		return;
 	memcpy(with_nl, line, len);
 	memcpy(with_nl + len, "\n", 2);
 	broadcast_line(with_nl);
+	printable(line, shown, sizeof(shown));
 	if (event_parse(line, &ev) != 0) {
-		daemon_log(LOG_WARNING, "not an event line: %s", line);
+		daemon_log(LOG_WARNING, "not an event line: %s", shown);
 		return;
 	}
-	daemon_log(LOG_DEBUG, "event: %s", line);
+	daemon_log(LOG_DEBUG, "event: %s", shown);
 	r = ruleset_match(&rules, &ev);
 	if (r == NULL)
 		return;
@@ -103,6 +114,27 @@ handle_line(char *line)
 			continue;
 		}
 		action_start(cmd, r->where);
+	}
+}
+
+/* Each line the framer completes: handled, or refused whole with one log line. */
+static void
+on_frame(void *arg, enum frame_kind kind, const char *line, size_t len)
+{
+	const char *devctl = arg;
+
+	switch (kind) {
+	case FRAME_LINE:
+		handle_line(line, len);
+		break;
+	case FRAME_NUL:
+		daemon_log(LOG_WARNING, "%s: refused a line of %zu bytes holding a NUL byte",
+		    devctl, len);
+		break;
+	case FRAME_TOO_LONG:
+		daemon_log(LOG_WARNING, "%s: refused a line of %zu bytes (longer than %d)",
+		    devctl, len, EVENT_LINE_MAX);
+		break;
 	}
 }
 
@@ -131,14 +163,16 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "rundir", required_argument, NULL, 'R' },
+		{ "group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = getenv("NVMF_RUNDIR");
+	static struct framer framer;
 	char devctl[4200], pipe_path[4200], err[512], buf[8192];
 	bool foreground = false;
 	int verbose = 0, ch, sfd, dfd = -1;
-	size_t have = 0;
+	gid_t group = BROADCAST_NO_GROUP;
 	sigset_t sigs;
 
 	if (rundir == NULL || *rundir == '\0')
@@ -149,6 +183,12 @@ main(int argc, char **argv)
 		case 'f': rules_path = optarg; break;
 		case 'v': verbose++; break;
 		case 'R': rundir = optarg; break;
+		case 'G':
+			if (broadcast_parse_group(optarg, &group, err, sizeof(err)) != 0) {
+				fprintf(stderr, "nvmf-devd: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,7 +203,7 @@ main(int argc, char **argv)
 	}
 	snprintf(devctl, sizeof(devctl), "%s/devctl", rundir);
 	snprintf(pipe_path, sizeof(pipe_path), "%s/devd.pipe", rundir);
-	if (broadcast_open(pipe_path, err, sizeof(err)) != 0) {
+	if (broadcast_open(pipe_path, group, err, sizeof(err)) != 0) {
 		fprintf(stderr, "nvmf-devd: %s\n", err);
 		return 1;
 	}
@@ -199,7 +239,7 @@ main(int argc, char **argv)
 		if (dfd < 0 && (dfd = devctl_connect(devctl)) >= 0) {
 			daemon_log(LOG_INFO, "reading events from %s", devctl);
 			pfd[2].fd = dfd;
-			have = 0;
+			framer_reset(&framer);
 		}
 		if (poll(pfd, 3, dfd < 0 ? RETRY_MS : -1) < 0 && errno != EINTR)
 			break;
@@ -220,26 +260,20 @@ main(int argc, char **argv)
 		if (pfd[1].revents & POLLIN)
 			broadcast_accept();
 		if (dfd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(dfd, buf + have, sizeof(buf) - 1 - have);
-			char *start, *nl;
+			ssize_t n = read(dfd, buf, sizeof(buf));
 
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
 			if (n <= 0) {
+				if (framer_pending(&framer) > 0)
+					daemon_log(LOG_WARNING, "%s: dropped %zu bytes of an unfinished "
+					    "line", devctl, framer_pending(&framer));
 				daemon_log(LOG_WARNING, "%s closed: waiting for nvmf-hostd", devctl);
 				close(dfd);
 				dfd = -1;
 				continue;
 			}
-			have += (size_t)n;
-			buf[have] = '\0';
-			for (start = buf; (nl = strchr(start, '\n')) != NULL; start = nl + 1) {
-				*nl = '\0';
-				if (nl > start)
-					handle_line(start);
-			}
-			have -= (size_t)(start - buf);
-			memmove(buf, start, have);
-			if (have == sizeof(buf) - 1)
-				have = 0;	/* a line longer than any event: drop it */
+			framer_feed(&framer, buf, (size_t)n, on_frame, devctl);
 		}
 	}
 	daemon_log(LOG_INFO, "shutting down (%u action%s still running)", action_running(),

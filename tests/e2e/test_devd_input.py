@@ -1,0 +1,359 @@
+"""nvmf-devd's two doors: the devctl stream it reads and the devd.pipe it serves.
+
+devctl: nvmf-devd connects to $rundir/devctl, which the test serves itself in
+place of nvmf-hostd, so it can send what nvmf-hostd never would: a line with
+a NUL byte, a line longer than any event with an event hidden in its tail.
+Each is refused whole with one log line, and the event after it still runs
+its rule (an action that creates a file named after $name) and still reaches
+devd.pipe.
+
+devd.pipe: root's alone (0600), or root's and one group's (--group, 0660);
+at most 64 readers, 8 of the places kept for root; a reader beyond the limit
+is closed at once with a log line, and the readers already there keep
+getting events.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEVD = os.environ.get("NVMF_DEVD", os.path.join(REPO, "build", "bin", "nvmf-devd"))
+NOBODY = 65534
+MAX_READERS = 64
+ROOT_RESERVED = 8
+
+RECONNECT = b'!system=nvme subsystem=controller type=RECONNECT name="%s"'
+
+
+def event(name):
+    return RECONNECT % name.encode()
+
+
+def wait_until(pred, timeout=5.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for %s" % what)
+        time.sleep(0.02)
+
+
+class Devd:
+    """nvmf-devd -d reading a devctl the test serves, with a rule that touches
+    fired/$name for each RECONNECT event."""
+
+    def __init__(self, args=()):
+        self.dir = tempfile.mkdtemp(prefix="nvmf-devd-", dir="/tmp")
+        os.chmod(self.dir, 0o755)           # only the sockets' own modes decide
+        self.rundir = self.dir
+        self.fired = os.path.join(self.dir, "fired")
+        os.mkdir(self.fired)
+        self.pipe = os.path.join(self.rundir, "devd.pipe")
+        self.log_path = os.path.join(self.dir, "devd.log")
+        rules = os.path.join(self.dir, "rules.conf")
+        with open(rules, "w") as f:
+            f.write('notify 10 {\n\tmatch "system" "nvme";\n\tmatch "type" "RECONNECT";\n'
+                    '\taction "touch %s/$name";\n};\n' % self.fired)
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(os.path.join(self.rundir, "devctl"))
+        self.srv.listen(1)
+        self.srv.settimeout(10)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([DEVD, "-d", "--rundir", self.rundir, "-f", rules]
+                                         + list(args), stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.conn, _ = self.srv.accept()
+        except socket.timeout:
+            raise AssertionError("nvmf-devd never connected to devctl:\n" + self.log())
+        wait_until(lambda: os.path.exists(self.pipe) and "reading events from" in self.log(),
+                   what="nvmf-devd to read devctl")
+
+    def log(self):
+        with open(self.log_path, "r", errors="replace") as f:
+            return f.read()
+
+    def lines(self, pattern):
+        return [ln for ln in self.log().splitlines() if re.search(pattern, ln)]
+
+    def send(self, data):
+        self.conn.sendall(data)
+
+    def fired_names(self):
+        return sorted(os.listdir(self.fired))
+
+    def wait_actions_done(self, n):
+        """Waits until n actions started and all of them exited; returns fired/."""
+        wait_until(lambda: len(self.lines(r"action started")) >= n and
+                   len(self.lines(r"action exited")) == len(self.lines(r"action started")),
+                   what="%d action(s) to run:\n%s" % (n, self.log()))
+        return self.fired_names()
+
+    def close(self):
+        problems = []
+        if self.proc.poll() is not None:
+            problems.append("nvmf-devd died during the test (%s)" % self.proc.returncode)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                if self.proc.wait(timeout=5) != 0:
+                    problems.append("nvmf-devd exited %s on SIGTERM" % self.proc.returncode)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                problems.append("nvmf-devd did not exit within 5 s of SIGTERM")
+        log = self.log()
+        self.conn.close()
+        self.srv.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return problems, log
+
+
+@pytest.fixture
+def devd():
+    if not os.access(DEVD, os.X_OK):
+        pytest.skip("%s is not built" % DEVD)
+    made = []
+
+    def start(*args):
+        d = Devd(args)
+        made.append(d)
+        return d
+
+    yield start
+    for d in made:
+        problems, log = d.close()
+        if problems:
+            pytest.fail("%s\n--- nvmf-devd log ---\n%s" % ("; ".join(problems), log[-3000:]),
+                        pytrace=False)
+
+
+def reader(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def read_line(s, timeout=5.0):
+    """The next line on s, or b"" at EOF."""
+    s.settimeout(timeout)
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            return b""
+        buf += chunk
+    return buf
+
+
+def refused_at_once(s):
+    """The reader was closed by nvmf-devd without a word."""
+    return read_line(s, timeout=5.0) == b""
+
+
+# ============================================================ devctl framing
+def test_line_with_nul_is_refused_and_next_event_runs(devd):
+    d = devd()
+    r = reader(d.pipe)
+    # An event before the NUL byte: read as a C string, it would run.
+    d.send(event("nulname") + b"\0junk\n")
+    d.send(event("nvme0") + b"\n")
+    assert read_line(r) == event("nvme0") + b"\n", d.log()
+    assert d.wait_actions_done(1) == ["nvme0"], d.log()
+    refusals = d.lines(r"refused a line")
+    assert len(refusals) == 1, d.log()
+    assert re.search(r"devctl: refused a line of %d bytes holding a NUL byte" %
+                     (len(event("nulname")) + 5), refusals[0]), refusals
+    r.close()
+
+
+def test_overlong_line_is_refused_whole_tail_never_an_event(devd):
+    d = devd()
+    r = reader(d.pipe)
+    # Padded so that the smuggled event starts right after the first 8,191 bytes,
+    # where a reader with an 8 KiB buffer cuts the line.
+    head = b'!system=nvme subsystem=controller type=DISCONNECTED name="nvme1" pad="'
+    head += b"A" * (8191 - len(head) - 2) + b'" '
+    line = head + event("evil")
+    d.send(line + b"\n" + event("nvme0") + b"\n")
+    assert read_line(r) == event("nvme0") + b"\n", d.log()
+    assert d.wait_actions_done(1) == ["nvme0"], d.log()
+    assert "evil" not in d.log()
+    refusals = d.lines(r"refused a line")
+    assert len(refusals) == 1, d.log()
+    assert re.search(r"devctl: refused a line of %d bytes \(longer than 1023\)" % len(line),
+                     refusals[0]), refusals
+    r.close()
+
+
+def test_bad_lines_then_event_in_one_write(devd):
+    """The issue's sequence in one write: NUL line, over-long line, event."""
+    d = devd()
+    long_line = b"!system=nvme pad=" + b"B" * 9000 + b" " + event("evil")
+    d.send(event("nul") + b"\0\n" + long_line + b"\n" + event("nvme3") + b"\n")
+    assert d.wait_actions_done(1) == ["nvme3"], d.log()
+    assert len(d.lines(r"refused a line")) == 2, d.log()
+    # The stream goes on as before.
+    d.send(event("nvme4") + b"\n")
+    assert d.wait_actions_done(2) == ["nvme3", "nvme4"], d.log()
+
+
+# ============================================================ devd.pipe access
+AS_USER = r"""
+import json, socket, sys
+path, count = sys.argv[1], int(sys.argv[2])
+socks, errors = [], []
+for _ in range(count):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        socks.append(s)
+    except OSError as e:
+        errors.append(e.errno)
+        s.close()
+print(json.dumps({"connected": len(socks), "errors": errors}), flush=True)
+if socks and sys.stdin.readline():
+    got = eof = 0
+    for s in socks:
+        s.settimeout(5)
+        buf = b""
+        try:
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+        except OSError:
+            pass
+        if buf.endswith(b"\n"):
+            got += 1
+        elif not buf:
+            eof += 1
+    print(json.dumps({"events": got, "eof": eof}), flush=True)
+"""
+
+
+class AsUser:
+    """A process as uid/gid (no other groups) holding count readers of path."""
+
+    def __init__(self, path, count, uid=NOBODY, gid=NOBODY):
+        self.proc = subprocess.Popen([sys.executable, "-c", AS_USER, path, str(count)],
+                                     user=uid, group=gid, extra_groups=[], cwd="/",
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.first = json.loads(self.proc.stdout.readline())
+
+    def read_event(self):
+        """Lets it read one line from each reader: {"events": n, "eof": m}."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        out = json.loads(self.proc.stdout.readline())
+        self.proc.wait(timeout=10)
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def as_user():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run readers as other users")
+    made = []
+
+    def start(*args, **kw):
+        a = AsUser(*args, **kw)
+        made.append(a)
+        return a
+
+    yield start
+    for a in made:
+        a.close()
+
+
+def test_pipe_is_root_only_by_default(devd, as_user):
+    d = devd()
+    st = os.stat(d.pipe)
+    assert oct(st.st_mode & 0o7777) == oct(0o600) and st.st_uid == 0, oct(st.st_mode)
+    stranger = as_user(d.pipe, 1)
+    assert stranger.first == {"connected": 0, "errors": [13]}, stranger.first   # EACCES
+    r = reader(d.pipe)
+    d.send(event("nvme0") + b"\n")
+    assert read_line(r) == event("nvme0") + b"\n"
+    r.close()
+
+
+def test_pipe_open_to_the_group_given(devd, as_user):
+    d = devd("--group", str(NOBODY))
+    st = os.stat(d.pipe)
+    assert oct(st.st_mode & 0o7777) == oct(0o660) and st.st_gid == NOBODY, oct(st.st_mode)
+    member = as_user(d.pipe, 1, gid=NOBODY)
+    assert member.first == {"connected": 1, "errors": []}, member.first
+    outsider = as_user(d.pipe, 1, gid=NOBODY - 1)
+    assert outsider.first == {"connected": 0, "errors": [13]}, outsider.first
+    d.send(event("nvme0") + b"\n")
+    assert member.read_event() == {"events": 1, "eof": 0}
+
+
+def test_bad_group_is_one_line(devd):
+    for bad in ("0x10", "no-such-group-here", "-1", "12abc", "99999999999999999999"):
+        p = subprocess.run([DEVD, "-d", "--rundir", "/nonexistent", "--group", bad],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2, p
+        lines = p.stderr.splitlines()
+        assert len(lines) == 1 and "--group" in lines[0] and bad in lines[0], p.stderr
+
+
+def test_reader_beyond_the_limit_is_refused_not_the_earlier_ones(devd):
+    d = devd()
+    readers = [reader(d.pipe) for _ in range(MAX_READERS)]
+    late = reader(d.pipe)
+    assert refused_at_once(late)
+    wait_until(lambda: d.lines(r"refused a reader"), what="the refusal's log line")
+    [line] = d.lines(r"refused a reader")
+    assert re.search(r"devd\.pipe: refused a reader \(pid %d, uid 0\): 64 readers already"
+                     % os.getpid(), line), line
+    d.send(event("nvme0") + b"\n")
+    got = [read_line(r) for r in readers]
+    assert got == [event("nvme0") + b"\n"] * MAX_READERS
+    # A reader that leaves gives its place to the next.
+    readers.pop().close()
+    readers.append(reader(d.pipe))
+    d.send(event("nvme1") + b"\n")
+    assert [read_line(r) for r in readers] == [event("nvme1") + b"\n"] * MAX_READERS
+    assert len(d.lines(r"refused a reader")) == 1, d.log()
+    for r in readers:
+        r.close()
+
+
+def test_group_cannot_take_the_places_kept_for_root(devd, as_user):
+    d = devd("--group", str(NOBODY))
+    member = as_user(d.pipe, MAX_READERS)
+    assert member.first["connected"] == MAX_READERS, member.first
+    others = MAX_READERS - ROOT_RESERVED
+    wait_until(lambda: len(d.lines(r"refused a reader")) == ROOT_RESERVED,
+               what="%d refusals:\n%s" % (ROOT_RESERVED, d.log()))
+    assert all(re.search(r"uid %d\): %d readers already, at most %d for users other than "
+                         r"root" % (NOBODY, others, others), ln)
+               for ln in d.lines(r"refused a reader")), d.log()
+    roots = [reader(d.pipe) for _ in range(ROOT_RESERVED)]
+    late = reader(d.pipe)
+    assert refused_at_once(late)
+    d.send(event("nvme0") + b"\n")
+    assert [read_line(r) for r in roots] == [event("nvme0") + b"\n"] * ROOT_RESERVED
+    assert member.read_event() == {"events": others, "eof": ROOT_RESERVED}
+    for r in roots:
+        r.close()
