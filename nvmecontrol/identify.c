@@ -476,7 +476,9 @@ cmd_identify(int argc, char **argv)
 			break;
 		case 'n':
 			if (parse_uint(optarg, 0xfffffffe, &v) != 0 || v == 0)
-				return usage_error("identify", "invalid namespace ID '%s'", optarg);
+				return usage_error("identify", "invalid value '%s' for "
+				    "-n/--namespace-id (a decimal namespace ID from 1 to "
+				    "4294967294)", optarg);
 			nsopt = (uint32_t)v;
 			break;
 		case 'v':

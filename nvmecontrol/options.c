@@ -4,7 +4,6 @@
  * (address:port, [IPv6]:port) and durations.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -38,17 +37,41 @@ rundir_get(void)
 }
 
 /* ------------------------------------------------------------------ numbers */
+/*
+ * The leading decimal digits of s, at most max; the rest is left at *end.
+ * Every number on our command lines is decimal, as a user reads it: a
+ * leading zero is not octal (04420 is 4420, not 2320), and there is no 0x,
+ * sign or blank. -1 for no digits or a value above max (overflow included).
+ */
+static int
+scan_decimal(const char *s, uint64_t max, uint64_t *out, const char **end)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (s == NULL)
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (p == s)
+		return -1;
+	*out = v;
+	*end = p;
+	return 0;
+}
+
 int
 parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	const char *end;
+	uint64_t v;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (scan_decimal(s, max, &v, &end) != 0 || *end != '\0')
 		return -1;
 	*out = v;
 	return 0;
@@ -61,15 +84,11 @@ parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms)
 		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 },
 		{ "min", 60000 }, { "h", 3600000 },
 	};
-	unsigned long long v;
+	uint64_t v;
 	int64_t unit = default_unit_ms;
-	char *end;
+	const char *end;
 
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
+	if (scan_decimal(s, INT64_MAX, &v, &end) != 0)
 		return -1;
 	if (*end != '\0') {
 		size_t i;
@@ -81,7 +100,7 @@ parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms)
 			return -1;
 		unit = units[i].ms;
 	}
-	if (v > (unsigned long long)(INT64_MAX / unit))
+	if (v > (uint64_t)(INT64_MAX / unit))
 		return -1;
 	*ms = (int64_t)v * unit;
 	return 0;
@@ -165,9 +184,9 @@ parse_address(const char *in, const char *defport, struct target_addr *out,
 		uint64_t v;
 
 		/* A service is a port number (TCP); names are not NVMe/TCP's way. */
-		if (parse_uint(port, 65535, &v) != 0 || v == 0 ||
-		    !isdigit((unsigned char)port[0])) {
-			snprintf(err, errlen, "invalid port %s in address %s", port, in);
+		if (parse_uint(port, 65535, &v) != 0 || v == 0) {
+			snprintf(err, errlen, "invalid port '%s' in address %s (a decimal number "
+			    "from 1 to 65535)", port, in);
 			return -1;
 		}
 		snprintf(out->port, sizeof(out->port), "%" PRIu64, v);
@@ -287,10 +306,39 @@ command_flag(const char *cmd)
 	return F_CONNECT_ALL;
 }
 
-/* Whole seconds from a duration option; -1 and a usage message otherwise. */
+/* "-i/--nr-io-queues", or "--timeout": the option as a user may have typed it. */
+static void
+option_name(int val, char *buf, size_t len)
+{
+	for (size_t i = 0; i < NOPTDEFS; i++) {
+		if (optdefs[i].val != val)
+			continue;
+		if (val < 256)
+			snprintf(buf, len, "-%c/--%s", val, optdefs[i].name);
+		else
+			snprintf(buf, len, "--%s", optdefs[i].name);
+		return;
+	}
+	snprintf(buf, len, "-%c", val);
+}
+
+/* One line naming the option, the value and what it takes; EXIT_USAGE. */
 static int
-seconds_option(const char *cmd, const char *name, const char *arg, bool allow_minus_one,
-    int *out)
+bad_value(const char *cmd, int val, const char *arg, const char *takes)
+{
+	char name[64];
+
+	option_name(val, name, sizeof(name));
+	return usage_error(cmd, "invalid value '%s' for %s (%s)", arg, name, takes);
+}
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define DURATION_TAKES(what) what ": decimal seconds, or with ms, s, m or h"
+
+/* Whole seconds from a duration option; EXIT_USAGE after the message otherwise. */
+static int
+seconds_option(const char *cmd, int val, const char *arg, bool allow_minus_one, int *out)
 {
 	int64_t ms;
 
@@ -299,11 +347,10 @@ seconds_option(const char *cmd, const char *name, const char *arg, bool allow_mi
 		return 0;
 	}
 	if (parse_duration_ms(arg, 1000, &ms) != 0 || ms % 1000 != 0 ||
-	    ms / 1000 > INT_MAX) {
-		usage_error(cmd, "invalid %s '%s' (whole seconds%s)", name, arg,
-		    allow_minus_one ? ", or -1" : "");
-		return -1;
-	}
+	    ms / 1000 > INT_MAX)
+		return bad_value(cmd, val, arg, allow_minus_one ?
+		    "whole seconds, decimal, or with s, m or h, at most 2147483647 s, or -1" :
+		    "whole seconds, decimal, or with s, m or h, at most 2147483647 s");
 	*out = (int)(ms / 1000);
 	return 0;
 }
@@ -312,6 +359,7 @@ int
 fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
     int *first)
 {
+	static char trsvcid[24];	/* o->trsvcid, once read as a number */
 	struct option longopts[NOPTDEFS + 1];
 	char shortopts[64] = "";
 	unsigned flag = command_flag(cmd), n = 0;
@@ -357,45 +405,42 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 			else if (parse_uint(optarg, 0xffef, &v) == 0)
 				o->cntlid = (uint16_t)v;
 			else
-				return usage_error(cmd, "invalid controller ID '%s' "
-				    "(dynamic, static or 0..0xffef)", optarg);
+				return bad_value(cmd, ch, optarg, "dynamic, static or a decimal "
+				    "controller ID from 0 to 65519");
 			o->cntlid_given = true;
 			break;
 		case 'i':
 			if (parse_uint(optarg, MAX_IO_QUEUES, &v) != 0 || v == 0)
-				return usage_error(cmd, "invalid number of I/O queues '%s' "
-				    "(1 to %d)", optarg, MAX_IO_QUEUES);
+				return bad_value(cmd, ch, optarg, "a decimal number of I/O queues "
+				    "from 1 to " STRINGIFY(MAX_IO_QUEUES));
 			o->nr_io_queues = (uint32_t)v;
 			break;
 		case 'Q':
 			if (parse_uint(optarg, 65535, &v) != 0 || v < 2)
-				return usage_error(cmd, "invalid queue size '%s' (2 to 65535)",
-				    optarg);
+				return bad_value(cmd, ch, optarg, "a decimal queue size from 2 to "
+				    "65535");
 			o->queue_size = (uint32_t)v;
 			break;
 		case 'k':
 			if (parse_duration_ms(optarg, 1000, &ms) != 0 || ms > UINT32_MAX)
-				return usage_error(cmd, "invalid keep-alive timeout '%s'",
-				    optarg);
+				return bad_value(cmd, ch, optarg, DURATION_TAKES("a keep-alive "
+				    "timeout") ", at most 4294967295 ms");
 			o->kato_ms = (uint32_t)ms;
 			o->kato_given = true;
 			break;
 		case 'r':
-			if (seconds_option(cmd, "reconnect delay", optarg, false,
-			    &o->reconnect_delay) != 0)
+			if (seconds_option(cmd, ch, optarg, false, &o->reconnect_delay) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'l':
 			/* nvme-cli's -1 (retry for ever) is our 0: never detach. */
-			if (seconds_option(cmd, "controller loss timeout", optarg, true,
-			    &o->ctrl_loss_tmo) != 0)
+			if (seconds_option(cmd, ch, optarg, true, &o->ctrl_loss_tmo) != 0)
 				return EXIT_USAGE;
 			if (o->ctrl_loss_tmo < 0)
 				o->ctrl_loss_tmo = 0;
 			break;
 		case OPT_FAST_IO_FAIL:
-			if (seconds_option(cmd, "fast I/O fail timeout", optarg, true,
-			    &o->fast_io_fail_tmo) != 0)
+			if (seconds_option(cmd, ch, optarg, true, &o->fast_io_fail_tmo) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'q':
@@ -431,7 +476,8 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 		case OPT_TIMEOUT:
 			if (parse_duration_ms(optarg, 1000, &ms) != 0 || ms <= 0 ||
 			    ms > INT_MAX)
-				return usage_error(cmd, "invalid timeout '%s'", optarg);
+				return bad_value(cmd, ch, optarg, DURATION_TAKES("a timeout above "
+				    "0") ", at most 2147483647 ms");
 			o->timeout_ms = (int)ms;
 			break;
 		case OPT_TRADDR:
@@ -439,8 +485,10 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 			break;
 		case OPT_TRSVCID:
 			if (parse_uint(optarg, 65535, &v) != 0 || v == 0)
-				return usage_error(cmd, "invalid port '%s'", optarg);
-			o->trsvcid = optarg;
+				return bad_value(cmd, ch, optarg, "a decimal port from 1 to 65535");
+			/* As the target will see it: 04420 is port 4420. */
+			snprintf(trsvcid, sizeof(trsvcid), "%" PRIu64, v);
+			o->trsvcid = trsvcid;
 			break;
 		case OPT_NQN:
 			o->subnqn = optarg;
