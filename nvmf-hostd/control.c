@@ -59,12 +59,13 @@ static struct json_object *
 op_handoff(struct json_object *req, int *fds, unsigned nfds)
 {
 	char err[512];
-	struct hd_ctrl *c = hd_ctrl_handoff(req, fds, nfds, err, sizeof(err));
+	bool invalid;
+	struct hd_ctrl *c = hd_ctrl_handoff(req, fds, nfds, &invalid, err, sizeof(err));
 	struct json_object *r, *names;
 
 	if (c == NULL) {
 		daemon_log(LOG_WARNING, "hand-off refused: %s", err);
-		return error_reply("failed", "%s", err);
+		return error_reply(invalid ? "invalid" : "failed", "%s", err);
 	}
 	r = ok_reply();
 	json_object_object_add(r, "name", json_object_new_string(c->name));
@@ -78,14 +79,18 @@ op_handoff(struct json_object *req, int *fds, unsigned nfds)
 }
 
 static struct json_object *
-op_disconnect(const char *target)
+op_disconnect(struct hd_jf *f)
 {
+	const char *target = hd_jf_str(f, "target", 255);
 	struct hd_ctrl *match[256];
 	struct json_object *r, *done;
-	unsigned n = hd_ctrl_match(target, match, 256);
+	unsigned n;
 	char err[256];
 	int failures = 0;
 
+	if (!hd_jf_ok(f))
+		return error_reply("invalid", "disconnect: %s", f->err);
+	n = hd_ctrl_match(target, match, 256);
 	if (n == 0)
 		return error_reply("not-found", "no controller or namespace named %s", target);
 	done = json_object_new_array();
@@ -116,6 +121,7 @@ op_disconnect_all(void)
 		struct json_object *name;
 		struct hd_ctrl *c;
 
+		/* Our own list: every entry has its name. */
 		json_object_object_get_ex(json_object_array_get_idx(list, i), "name", &name);
 		c = hd_ctrl_find(json_object_get_string(name));
 		if (c == NULL)
@@ -131,34 +137,31 @@ op_disconnect_all(void)
 }
 
 static struct json_object *
-op_admin(struct json_object *req)
+op_admin(struct hd_jf *f)
 {
-	struct json_object *jname, *jsqe, *jlen, *r;
+	const char *name = hd_jf_str(f, "name", 255);
+	const char *sqe64 = hd_jf_str(f, "sqe", 128);
+	int64_t len = hd_jf_int(f, "data_len", 0, 65536);
 	struct nvme_command sqe;
 	struct nvme_completion cqe;
+	struct json_object *r;
 	struct hd_ctrl *c;
 	uint8_t *buf;
-	int64_t len;
 	char *b64;
 	int rc;
 
-	if (!json_object_object_get_ex(req, "name", &jname) ||
-	    !json_object_object_get_ex(req, "sqe", &jsqe) ||
-	    !json_object_object_get_ex(req, "data_len", &jlen))
-		return error_reply("invalid", "admin needs name, sqe and data_len");
-	len = json_object_get_int64(jlen);
-	if (len < 0 || len > 65536 ||
-	    base64_decode(json_object_get_string(jsqe), (uint8_t *)&sqe, sizeof(sqe)) !=
-	    sizeof(sqe))
-		return error_reply("invalid", "admin: bad sqe or data_len");
+	if (!hd_jf_ok(f))
+		return error_reply("invalid", "admin: %s", f->err);
+	if (base64_decode(sqe64, (uint8_t *)&sqe, sizeof(sqe)) != sizeof(sqe))
+		return error_reply("invalid", "admin: \"sqe\" must be the base64 of a "
+		    "%zu-byte command", sizeof(sqe));
 	if (sqe.opc != NVME_ADMIN_IDENTIFY && sqe.opc != NVME_ADMIN_GET_LOG_PAGE &&
 	    sqe.opc != NVME_ADMIN_GET_FEATURES)
 		return error_reply("invalid", "admin: only Identify, Get Log Page and Get "
 		    "Features may be sent this way");
-	c = hd_ctrl_find(json_object_get_string(jname));
+	c = hd_ctrl_find(name);
 	if (c == NULL)
-		return error_reply("not-found", "no controller named %s",
-		    json_object_get_string(jname));
+		return error_reply("not-found", "no controller named %s", name);
 	if (c->state != HD_CTRL_CONNECTED) {
 		r = error_reply("failed", "%s is not connected", c->name);
 		hd_ctrl_put(c);
@@ -187,27 +190,26 @@ op_admin(struct json_object *req)
 
 /* The controller a request names in "name", referenced, or an error reply. */
 static struct hd_ctrl *
-named_ctrl(struct json_object *req, struct json_object **reply)
+named_ctrl(struct hd_jf *f, const char *op, struct json_object **reply)
 {
-	struct json_object *jname;
+	const char *name = hd_jf_str(f, "name", 255);
 	struct hd_ctrl *c;
 
-	if (!json_object_object_get_ex(req, "name", &jname)) {
-		*reply = error_reply("invalid", "request needs \"name\"");
+	if (!hd_jf_ok(f)) {
+		*reply = error_reply("invalid", "%s: %s", op, f->err);
 		return NULL;
 	}
-	c = hd_ctrl_find(json_object_get_string(jname));
+	c = hd_ctrl_find(name);
 	if (c == NULL)
-		*reply = error_reply("not-found", "no controller named %s",
-		    json_object_get_string(jname));
+		*reply = error_reply("not-found", "no controller named %s", name);
 	return c;
 }
 
 static struct json_object *
-op_reconnect_begin(struct json_object *req, const void *owner)
+op_reconnect_begin(struct hd_jf *f, const void *owner)
 {
 	struct json_object *r = NULL;
-	struct hd_ctrl *c = named_ctrl(req, &r);
+	struct hd_ctrl *c = named_ctrl(f, "reconnect-begin", &r);
 
 	if (c == NULL)
 		return r;
@@ -231,16 +233,17 @@ op_reconnect_begin(struct json_object *req, const void *owner)
 }
 
 static struct json_object *
-op_reconnect(struct json_object *req, int *fds, unsigned nfds, const void *owner)
+op_reconnect(struct hd_jf *f, int *fds, unsigned nfds, const void *owner)
 {
 	struct json_object *r = NULL;
-	struct hd_ctrl *c = named_ctrl(req, &r);
+	struct hd_ctrl *c = named_ctrl(f, "reconnect", &r);
 	char err[512];
+	bool invalid;
 
 	if (c == NULL)
 		return r;
-	if (hd_reconnect_finish(c, owner, req, fds, nfds, err, sizeof(err)) != 0)
-		r = error_reply("failed", "%s", err);
+	if (hd_reconnect_finish(c, owner, f->obj, fds, nfds, &invalid, err, sizeof(err)) != 0)
+		r = error_reply(invalid ? "invalid" : "failed", "%s", err);
 	else {
 		r = ok_reply();
 		json_object_object_add(r, "name", json_object_new_string(c->name));
@@ -250,15 +253,17 @@ op_reconnect(struct json_object *req, int *fds, unsigned nfds, const void *owner
 }
 
 static struct json_object *
-op_reconnect_abort(struct json_object *req, const void *owner)
+op_reconnect_abort(struct hd_jf *f, const void *owner)
 {
-	struct json_object *r = NULL, *jerr;
-	struct hd_ctrl *c = named_ctrl(req, &r);
+	const char *why = hd_jf_str_or(f, "error", 400, "given up");
+	struct json_object *r = NULL;
+	struct hd_ctrl *c;
 
+	/* Read every field before acting: a bad one leaves the lease alone. */
+	c = named_ctrl(f, "reconnect-abort", &r);
 	if (c == NULL)
 		return r;
-	hd_reconnect_abort(c, owner, json_object_object_get_ex(req, "error", &jerr) ?
-	    json_object_get_string(jerr) : "given up");
+	hd_reconnect_abort(c, owner, why);
 	hd_ctrl_put(c);
 	return ok_reply();
 }
@@ -266,16 +271,18 @@ op_reconnect_abort(struct json_object *req, const void *owner)
 static struct json_object *
 dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 {
-	struct json_object *jop, *jt;
+	char err[400];
+	struct hd_jf f;
 	const char *op;
 
-	if (!json_object_object_get_ex(req, "op", &jop))
-		return error_reply("invalid", "request without \"op\"");
-	op = json_object_get_string(jop);
+	hd_jf_init(&f, req, "", err, sizeof(err));
+	op = hd_jf_str(&f, "op", 64);
+	if (!hd_jf_ok(&f))
+		return error_reply("invalid", "%s", err);
 	if (strcmp(op, "handoff") == 0)
 		return op_handoff(req, fds, nfds);
 	if (strcmp(op, "reconnect") == 0)
-		return op_reconnect(req, fds, nfds, owner);
+		return op_reconnect(&f, fds, nfds, owner);
 	if (nfds > 0)
 		return error_reply("invalid", "%s takes no file descriptors", op);
 	if (strcmp(op, "list") == 0) {
@@ -284,31 +291,61 @@ dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 		json_object_object_add(r, "controllers", hd_ctrl_list_json());
 		return r;
 	}
-	if (strcmp(op, "disconnect") == 0) {
-		if (!json_object_object_get_ex(req, "target", &jt))
-			return error_reply("invalid", "disconnect needs \"target\"");
-		return op_disconnect(json_object_get_string(jt));
-	}
+	if (strcmp(op, "disconnect") == 0)
+		return op_disconnect(&f);
 	if (strcmp(op, "disconnect-all") == 0)
 		return op_disconnect_all();
 	if (strcmp(op, "admin") == 0)
-		return op_admin(req);
+		return op_admin(&f);
 	if (strcmp(op, "reconnect-begin") == 0)
-		return op_reconnect_begin(req, owner);
+		return op_reconnect_begin(&f, owner);
 	if (strcmp(op, "reconnect-abort") == 0)
-		return op_reconnect_abort(req, owner);
+		return op_reconnect_abort(&f, owner);
 	return error_reply("invalid", "unknown operation \"%s\"", op);
 }
 
-static bool
-peer_allowed(int fd)
+/*
+ * The request's JSON, strictly: one object, nothing after it but white
+ * space (or the NUL a C client may send), valid UTF-8, not absurdly deep.
+ * buf[n] must be a NUL: it ends a bare number at the end of the message.
+ */
+static struct json_object *
+parse_request(const char *buf, size_t n, struct json_object **reply)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct json_tokener *tok = json_tokener_new_ex(16);
+	struct json_object *req;
+	enum json_tokener_error e;
+	size_t end;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	if (n > 0 && buf[n - 1] == '\0')
+		n--;
+	if (tok == NULL) {
+		*reply = error_reply("failed", "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	req = json_tokener_parse_ex(tok, buf, (int)n + 1);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (e != json_tokener_success) {
+		*reply = error_reply("invalid", "request is not JSON: %s at byte %zu",
+		    e == json_tokener_continue ? "it ends too early" : json_tokener_error_desc(e),
+		    end);
+		return NULL;
+	}
+	if (end < n) {
+		*reply = error_reply("invalid", "request is not JSON: a NUL at byte %zu", end);
+		json_object_put(req);
+		return NULL;
+	}
+	/* A JSON null parses to no object at all. */
+	if (req == NULL || !json_object_is_type(req, json_type_object)) {
+		*reply = error_reply("invalid", "request is not a JSON object");
+		json_object_put(req);
+		return NULL;
+	}
+	return req;
 }
 
 /* One request: receive with descriptors, answer, close unused descriptors. */
@@ -340,12 +377,13 @@ serve_one(int fd, char *buf, const void *owner)
 		}
 	}
 	buf[n] = '\0';
-	req = json_tokener_parse(buf);
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		reply = error_reply("invalid", "request too large");
-	else if (req == NULL || !json_object_is_type(req, json_type_object))
-		reply = error_reply("invalid", "request is not a JSON object");
-	else
+	req = NULL;
+	if (msg.msg_flags & MSG_TRUNC)
+		reply = error_reply("invalid", "request larger than %d bytes", MSG_MAX - 1);
+	else if (msg.msg_flags & MSG_CTRUNC)
+		reply = error_reply("invalid", "request carries more than %d descriptors",
+		    MAX_FDS);
+	else if ((req = parse_request(buf, (size_t)n, &reply)) != NULL)
 		reply = dispatch(req, fds, nfds, owner);
 	for (unsigned i = 0; i < nfds; i++)
 		if (fds[i] >= 0)
@@ -396,7 +434,7 @@ control_main(void *arg)
 				continue;
 			break;
 		}
-		if (!peer_allowed(fd)) {
+		if (!hd_peer_allowed(fd)) {
 			struct json_object *r = error_reply("invalid", "permission denied: "
 			    "only root or nvmf-hostd's user may control it");
 			const char *s = json_object_to_json_string(r);
@@ -420,7 +458,6 @@ int
 hd_control_start(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	mode_t old;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: path too long for a socket", path);
@@ -433,17 +470,14 @@ hd_control_start(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(path);		/* ours: the run directory lock is held */
-	old = umask(0177);	/* born 0600 */
+	/* Born 0600 under main's umask: never reachable by others, not even briefly. */
 	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(listen_fd, 16) != 0) {
-		umask(old);
+	    listen(listen_fd, 16) != 0 || chmod(path, 0600) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(listen_fd);
 		listen_fd = -1;
 		return -1;
 	}
-	umask(old);
-	chmod(path, 0600);
 	errno = pthread_create(&control_thread, NULL, control_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));

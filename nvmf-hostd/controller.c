@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include "base64.h"
 #include "hostd.h"
 
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +51,7 @@ static void
 ctrl_free(struct hd_ctrl *c)
 {
 	nvmf_association_free(c->na);
+	pthread_mutex_destroy(&c->scan_lock);
 	free(c);
 }
 
@@ -72,7 +73,8 @@ hd_ctrl_find(const char *name)
 	struct hd_ctrl *c;
 
 	hd_registry_lock();
-	for (c = controllers; c != NULL && strcmp(c->name, name) != 0; c = c->next)
+	for (c = controllers; c != NULL && (!c->announced || strcmp(c->name, name) != 0);
+	    c = c->next)
 		;
 	if (c != NULL)
 		c->refs++;
@@ -88,11 +90,11 @@ hd_ctrl_match(const char *target, struct hd_ctrl **out, unsigned max)
 	hd_registry_lock();
 	for (struct hd_ctrl *c = controllers; c != NULL && n < max; c = c->next) {
 		size_t len = strlen(c->name);
-		bool match = strcmp(target, c->name) == 0 ||
-		    strcmp(target, c->params.subnqn) == 0;
+		bool match = c->announced && (strcmp(target, c->name) == 0 ||
+		    strcmp(target, c->params.subnqn) == 0);
 
 		/* nvme0ns1 names its controller nvme0. */
-		if (!match && strncmp(target, c->name, len) == 0 &&
+		if (!match && c->announced && strncmp(target, c->name, len) == 0 &&
 		    strncmp(target + len, "ns", 2) == 0)
 			for (struct hd_namespace *ns = c->namespaces; ns; ns = ns->next)
 				if (strcmp(ns->name, target) == 0)
@@ -137,7 +139,7 @@ static void
 rescan_task(void *arg)
 {
 	struct hd_ctrl *c = arg;
-	struct nvme_changed_ns_list *log = malloc(sizeof(*log));
+	struct nvme_changed_ns_list *log = calloc(1, sizeof(*log));
 	struct nvme_completion cqe;
 	struct nvme_command sqe;
 	char err[256];
@@ -288,7 +290,8 @@ hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
 		return keep_alive_timer(c, now);
 	case HD_CTRL_DISCONNECTED:
 	case HD_CTRL_RECONNECTING:
-		return loss_timers(c, now);
+		/* Lost during its hand-off: that fails, no RECONNECT for it. */
+		return c->announced ? loss_timers(c, now) : UINT64_MAX;
 	default:
 		return UINT64_MAX;
 	}
@@ -314,6 +317,8 @@ hd_ctrl_lost(struct hd_ctrl *c, const char *why)
 	c->aer_outstanding = false;
 	/* Every queue goes; I/O in flight and waiting is held for the next one. */
 	hd_loop_remove_queues(hd_loop, c);
+	if (!c->announced)
+		return;		/* the hand-off fails: nobody ever saw this controller */
 	hd_event_raise("DISCONNECTED", c->name);
 	/* RECONNECT at once, then every reconnect_delay (loss_timers). */
 	c->next_event_ms = c->lost_at_ms;
@@ -409,88 +414,15 @@ stop_on_loop(void *arg)
 
 /* --------------------------------------------------------------- hand-off */
 
-static const char *
-jstr(struct json_object *o, const char *key)
+uint32_t
+hd_max_transfer(const struct nvme_identify_controller *id)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t
-jint(struct json_object *o, const char *key, int64_t dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return dflt;
-	return json_object_get_int64(v);
-}
-
-static bool
-jbool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
-int
-hd_parse_params(struct json_object *jc, struct hd_ctrl_params *p, char *err, size_t errlen)
-{
-	const char *traddr = jstr(jc, "traddr"), *trsvcid = jstr(jc, "trsvcid");
-	const char *subnqn = jstr(jc, "subnqn"), *hostnqn = jstr(jc, "hostnqn");
-	const char *hostid = jstr(jc, "hostid"), *transport = jstr(jc, "transport");
-
-	if (traddr == NULL || trsvcid == NULL || subnqn == NULL || hostnqn == NULL) {
-		snprintf(err, errlen, "hand-off lacks traddr, trsvcid, subnqn or hostnqn");
-		return -1;
-	}
-	if (strlen(subnqn) > NVMF_NQN_MAX_LEN || strlen(hostnqn) > NVMF_NQN_MAX_LEN ||
-	    strlen(traddr) >= sizeof(p->traddr) || strlen(trsvcid) >= sizeof(p->trsvcid)) {
-		snprintf(err, errlen, "hand-off field too long");
-		return -1;
-	}
-	memset(p, 0, sizeof(*p));
-	snprintf(p->transport, sizeof(p->transport), "%s", transport ? transport : "tcp");
-	snprintf(p->traddr, sizeof(p->traddr), "%s", traddr);
-	snprintf(p->trsvcid, sizeof(p->trsvcid), "%s", trsvcid);
-	snprintf(p->subnqn, sizeof(p->subnqn), "%s", subnqn);
-	snprintf(p->hostnqn, sizeof(p->hostnqn), "%s", hostnqn);
-	snprintf(p->hostid, sizeof(p->hostid), "%s", hostid ? hostid : "");
-	p->kato_ms = (uint32_t)jint(jc, "kato_ms", 120000);
-	p->reconnect_delay = (int)jint(jc, "reconnect_delay", 10);
-	p->ctrl_loss_tmo = (int)jint(jc, "ctrl_loss_tmo", 600);
-	p->fast_io_fail_tmo = (int)jint(jc, "fast_io_fail_tmo", -1);
-	p->nr_io_queues = (uint32_t)jint(jc, "nr_io_queues", 1);
-	p->queue_size = (uint32_t)jint(jc, "queue_size", 0);
-	p->hdr_digest = jbool(jc, "hdr_digest");
-	p->data_digest = jbool(jc, "data_digest");
-	p->sq_flow_control = !json_object_object_get_ex(jc, "sq_flow_control", NULL) ||
-	    jbool(jc, "sq_flow_control");
-	return 0;
-}
-
-static int
-parse_queue(struct json_object *jq, struct nvmf_qpair_handoff *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->size = sizeof(*h);
-	h->qid = (uint16_t)jint(jq, "qid", -1);
-	h->qsize = (uint16_t)jint(jq, "qsize", 0);
-	h->sq_flow_control = jbool(jq, "sq_flow_control");
-	h->sqhd = (uint16_t)jint(jq, "sqhd", 0);
-	h->sqtail = (uint16_t)jint(jq, "sqtail", 0);
-	h->icd_size = (uint32_t)jint(jq, "icd_size", 0);
-	h->info.header_digests = jbool(jq, "hdgst");
-	h->info.data_digests = jbool(jq, "ddgst");
-	h->info.hpda = (uint8_t)jint(jq, "hpda", 0);
-	h->info.cpda = (uint8_t)jint(jq, "cpda", 0);
-	h->info.max_h2c_data = (uint32_t)jint(jq, "max_h2c_data", 0);
-	h->info.maxr2t = (uint32_t)jint(jq, "maxr2t", 0);
-	return jint(jq, "qid", -1) < 0 ? -1 : 0;
+	/*
+	 * MDTS is in units of the minimum memory page size, 4 KiB or more
+	 * (counting 4 KiB errs on the safe side); 0 is no limit. Past 1 MiB,
+	 * 1 MiB: no FUSE request is larger.
+	 */
+	return id->mdts == 0 || id->mdts > 8 ? 1024 * 1024 : 4096u << id->mdts;
 }
 
 static void
@@ -529,88 +461,46 @@ unregister_ctrl(struct hd_ctrl *c)
 }
 
 /*
- * Validates a hand-off's queues as FreeBSD's kernel does and adopts their
- * sockets: the admin queue and 1..N I/O queues of equal size, the SubNQN
- * the controller's own. On success the sockets belong to queues[] (fds[i]
- * set to -1); on failure nothing is adopted.
+ * Adopts the sockets of a hand-off (read and checked by hd_handoff_parse).
+ * On success the sockets belong to queues[] (fds[i] set to -1); on failure
+ * nothing is adopted and the caller closes them.
  */
 int
-hd_adopt_queues(struct hd_ctrl *c, struct json_object *req, struct nvmf_association **na,
-    struct hd_queue *queues, uint32_t *nqueues, struct nvme_identify_controller *id,
-    uint16_t *cntlid, int *fds, unsigned nfds, char *err, size_t errlen)
+hd_adopt_queues(struct hd_ctrl *c, const struct hd_handoff_msg *m,
+    struct nvmf_association **na, struct hd_queue *queues, int *fds, char *err,
+    size_t errlen)
 {
 	struct nvmf_association_params ap = { .size = sizeof(ap) };
-	struct json_object *jc, *jq;
-	const char *idb64;
-	uint32_t io_qsize = 0, n = 0;
-	size_t nq;
+	uint32_t n = 0;
 
-	if (!json_object_object_get_ex(req, "controller", &jc) ||
-	    !json_object_object_get_ex(req, "queues", &jq) ||
-	    !json_object_is_type(jq, json_type_array)) {
-		snprintf(err, errlen, "hand-off needs \"controller\" and \"queues\"");
-		return -1;
+	for (uint32_t i = 0; i < m->nqueues; i++) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		/* A queue is a connected TCP socket; anything else is a confused client. */
+		if (getsockopt(fds[i], SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+		    type != SOCK_STREAM) {
+			snprintf(err, errlen, "queue %u: the descriptor is not a stream socket", i);
+			return -1;
+		}
 	}
-	nq = json_object_array_length(jq);
-	if (nq < 2 || nq > HOSTD_MAX_IO_QUEUES + 1) {
-		snprintf(err, errlen, "hand-off needs the admin queue and 1 to %d I/O queues",
-		    HOSTD_MAX_IO_QUEUES);
-		return -1;
-	}
-	if (nfds != nq) {
-		snprintf(err, errlen, "hand-off describes %zu queues but carries %u sockets",
-		    nq, nfds);
-		return -1;
-	}
-	idb64 = jstr(jc, "identify");
-	if (idb64 == NULL || base64_decode(idb64, (uint8_t *)id, sizeof(*id)) != sizeof(*id)) {
-		snprintf(err, errlen, "hand-off lacks the 4096-byte Identify Controller data");
-		return -1;
-	}
-	if (strncmp(id->subnqn, c->params.subnqn, sizeof(id->subnqn)) != 0) {
-		snprintf(err, errlen, "SubNQN %s differs from the controller's own (%.*s)",
-		    c->params.subnqn, (int)sizeof(id->subnqn), id->subnqn);
-		return -1;
-	}
-	*cntlid = (uint16_t)jint(jc, "cntlid", -1);
-	if (*cntlid != id->cntlid) {
-		snprintf(err, errlen, "controller ID %u differs from Identify's %u", *cntlid,
-		    id->cntlid);
-		return -1;
-	}
-	ap.header_digests = c->params.hdr_digest;
-	ap.data_digests = c->params.data_digest;
-	ap.sq_flow_control = c->params.sq_flow_control;
+	ap.header_digests = m->params.hdr_digest;
+	ap.data_digests = m->params.data_digest;
+	ap.sq_flow_control = m->params.sq_flow_control;
 	*na = nvmf_association_create(&ap, err, errlen);
 	if (*na == NULL)
 		return -1;
-	for (size_t i = 0; i < nq; i++) {
-		struct nvmf_qpair_handoff h;
-
-		if (parse_queue(json_object_array_get_idx(jq, i), &h) != 0 || h.qid != i) {
-			snprintf(err, errlen, "queue %zu: hand-off out of order or malformed", i);
-			goto fail;
-		}
-		if (i == 1)
-			io_qsize = h.qsize;
-		else if (i > 1 && h.qsize != io_qsize) {
-			snprintf(err, errlen, "I/O queues of unequal sizes (%u and %u)", io_qsize,
-			    h.qsize);
-			goto fail;
-		}
+	for (uint32_t i = 0; i < m->nqueues; i++) {
 		memset(&queues[i], 0, sizeof(queues[i]));
-		queues[i].qp = nvmf_host_qpair_adopt(*na, fds[i], &h, err, errlen);
+		queues[i].qp = nvmf_host_qpair_adopt(*na, fds[i], &m->queues[i], err, errlen);
 		if (queues[i].qp == NULL)
 			goto fail;
 		queues[i].ctrl = c;
 		queues[i].qid = (uint16_t)i;
-		n = (uint32_t)i + 1;
+		n = i + 1;
 	}
 	for (uint32_t i = 0; i < n; i++)
 		fds[i] = -1;	/* the queue pairs own them now */
-	*nqueues = n;
-	c->params.nr_io_queues = n - 1;
-	c->params.queue_size = io_qsize;
 	return 0;
 fail:
 	/* Give the sockets back: the caller closes them. */
@@ -623,33 +513,59 @@ fail:
 	return -1;
 }
 
-struct hd_ctrl *
-hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
-    size_t errlen)
-{
-	struct json_object *jc;
+struct announce_args {
 	struct hd_ctrl *c;
-	struct start_args sa;
+	bool scanned;
+	bool connected;
+};
 
-	if (!json_object_object_get_ex(req, "controller", &jc)) {
-		snprintf(err, errlen, "hand-off needs \"controller\" and \"queues\"");
-		return NULL;
-	}
+/*
+ * Loop thread: the hand-off is done. A controller whose association was
+ * lost before this point never existed for anyone: no events, no name.
+ */
+static void
+announce_on_loop(void *arg)
+{
+	struct announce_args *a = arg;
+
+	hd_registry_lock();
+	a->connected = a->c->state == HD_CTRL_CONNECTED;
+	a->c->announced = a->connected && a->scanned;
+	hd_registry_unlock();
+}
+
+struct hd_ctrl *
+hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
+    char *err, size_t errlen)
+{
+	struct hd_handoff_msg *m = malloc(sizeof(*m));
+	struct announce_args aa = { 0 };
+	struct start_args sa;
+	struct hd_ctrl *c;
+
+	*invalid = false;
 	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
+	if (c == NULL || m == NULL) {
+		free(c);
+		free(m);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->refs = 1;
-	if (hd_parse_params(jc, &c->params, err, errlen) != 0 ||
-	    hd_adopt_queues(c, req, &c->na, c->queues, &c->nqueues, &c->id, &c->cntlid,
-	    fds, nfds, err, errlen) != 0) {
-		free(c);
-		return NULL;
+	if (hd_handoff_parse(req, nfds, m, err, errlen) != 0) {
+		*invalid = true;
+		goto fail_unregistered;
 	}
-	/* MDTS is in units of the minimum page size (4 KiB here); 0: no limit. */
-	c->max_transfer = c->id.mdts == 0 || c->id.mdts > 8 ? 1024 * 1024 :
-	    4096u << c->id.mdts;
+	c->refs = 1;
+	c->params = m->params;
+	c->id = m->id;
+	c->cntlid = m->cntlid;
+	if (hd_adopt_queues(c, m, &c->na, c->queues, fds, err, errlen) != 0)
+		goto fail_unregistered;
+	c->nqueues = m->nqueues;
+	free(m);
+	m = NULL;
+	pthread_mutex_init(&c->scan_lock, NULL);
+	c->max_transfer = hd_max_transfer(&c->id);
 	c->state = HD_CTRL_CONNECTED;
 
 	register_ctrl(c);
@@ -660,7 +576,15 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
 		snprintf(err, errlen, "event loop: %s", strerror(-sa.rc));
 		goto fail_registered;
 	}
-	if (hd_ns_scan(c, err, errlen) != 0)
+	aa.c = c;
+	aa.scanned = hd_ns_scan(c, err, errlen) == 0;
+	hd_loop_call(hd_loop, announce_on_loop, &aa);
+	if (!aa.connected) {
+		snprintf(err, errlen, "the association was lost during the namespace scan: %s",
+		    c->lost_reason);
+		goto fail_registered;
+	}
+	if (!aa.scanned)
 		goto fail_registered;
 	daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
 	    c->name, c->params.subnqn, c->params.traddr, c->params.trsvcid, c->cntlid,
@@ -669,8 +593,14 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, char *err,
 	    c->params.data_digest ? ", data digest" : "");
 	return c;
 
+fail_unregistered:
+	free(c);
+	free(m);
+	return NULL;
 fail_registered:
+	hd_registry_lock();
 	c->state = HD_CTRL_DELETING;
+	hd_registry_unlock();
 	hd_ns_remove_all(c);
 	hd_loop_call(hd_loop, stop_on_loop, c);
 	unregister_ctrl(c);
@@ -789,6 +719,7 @@ hd_json_add_int(struct json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
+/* An Identify string as text: the spec says ASCII, a target may send anything. */
 static void
 trimmed(char *dst, const char *src, size_t len)
 {
@@ -796,6 +727,9 @@ trimmed(char *dst, const char *src, size_t len)
 	dst[len] = '\0';
 	for (size_t i = len; i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == '\0'); i--)
 		dst[i - 1] = '\0';
+	for (char *p = dst; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 }
 
 struct json_object *
@@ -805,9 +739,12 @@ hd_ctrl_list_json(void)
 
 	hd_registry_lock();
 	for (struct hd_ctrl *c = controllers; c != NULL; c = c->next) {
-		struct json_object *o = json_object_new_object(), *nss;
+		struct json_object *o, *nss;
 		char buf[64];
 
+		if (!c->announced)
+			continue;
+		o = json_object_new_object();
 		hd_json_add_str(o, "name", c->name);
 		hd_json_add_str(o, "state", state_name(c->state));
 		hd_json_add_str(o, "subnqn", c->params.subnqn);

@@ -128,7 +128,11 @@ events_main(void *arg)
 		if (pfd[0].revents & POLLIN) {
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-			if (fd >= 0 && reader_fd >= 0) {
+			if (fd >= 0 && !hd_peer_allowed(fd)) {
+				/* The event stream is root's (and hostd's user's), as devctl. */
+				daemon_log(LOG_WARNING, "%s: refusing a reader of another user", path);
+				close(fd);
+			} else if (fd >= 0 && reader_fd >= 0) {
 				/* One reader, as devctl: the second is turned away. */
 				daemon_log(LOG_WARNING, "%s already has a reader: refusing another",
 				    path);
@@ -177,12 +181,12 @@ hd_events_start(const char *sock_path, char *err, size_t errlen)
 		return -1;
 	}
 	unlink(sock_path);
+	/* Born 0600 under main's umask, and a stranger who connects anyway is refused. */
 	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(listen_fd, 4) != 0) {
+	    listen(listen_fd, 4) != 0 || chmod(sock_path, 0600) != 0) {
 		snprintf(err, errlen, "%s: %s", sock_path, strerror(errno));
 		return -1;
 	}
-	chmod(sock_path, 0600);
 	errno = pthread_create(&thread, NULL, events_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "devctl thread: %s", strerror(errno));

@@ -2,7 +2,9 @@
  * fuse_fs.c - the namespaces as files: $rundir/dev/nvmeXnsY, served by
  * libfuse3's low-level API on several threads. Every read and write goes to
  * the controller (direct I/O, no page cache), fsync is Flush, fallocate
- * punch-hole is Dataset Management and zero-range is Write Zeroes.
+ * punch-hole is Dataset Management and zero-range is Write Zeroes. Owner,
+ * group and mode are those of access.c, and the kernel checks them
+ * (default_permissions): hostd itself serves whoever the kernel lets in.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -28,7 +30,9 @@ ns_attr(const struct hd_namespace *ns, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ns->ino;
-	st->st_mode = S_IFREG | 0600;
+	st->st_mode = S_IFREG | hd_access.mode;
+	st->st_uid = hd_access.uid;
+	st->st_gid = hd_access.gid;
 	st->st_nlink = 1;
 	st->st_size = (off_t)hd_ns_size(ns);
 	st->st_blksize = 1 << ns->lba_shift;
@@ -40,7 +44,9 @@ root_attr(struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = FUSE_ROOT_ID;
-	st->st_mode = S_IFDIR | 0755;
+	st->st_mode = S_IFDIR | hd_access_dir_mode();
+	st->st_uid = hd_access.uid;
+	st->st_gid = hd_access.gid;
 	st->st_nlink = 2;
 }
 
@@ -101,7 +107,8 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	ns_attr(ns, &st);
 	hd_ns_put(ns);
-	/* A namespace's size is the controller's to set; times are not kept. */
+	/* A namespace's size is the controller's to set, its owner and mode
+	 * hostd's options; times are not kept. */
 	if ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) {
 		fuse_reply_err(req, EPERM);
 		return;
@@ -338,14 +345,17 @@ fuse_main_thread(void *arg)
 int
 hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 {
+	/* allow_other lets the files' group in at all; default_permissions has the
+	 * kernel hold everyone to their owner, group and mode. */
 	char *argv[] = { "nvmf-hostd", "-o", "fsname=nvmf,subtype=nvmf,allow_other,"
-	    "max_read=1048576", NULL };
+	    "default_permissions,max_read=1048576", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 
 	snprintf(mount_path, sizeof(mount_path), "%s", mountpoint);
 	/* A hostd killed earlier leaves a dead mount behind: clear it. */
 	umount2(mountpoint, MNT_DETACH);
-	if (mkdir(mountpoint, 0755) != 0 && errno != EEXIST) {
+	/* Private underneath: the mount's root (root_attr) says who gets in. */
+	if (mkdir(mountpoint, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
 		return -1;
 	}

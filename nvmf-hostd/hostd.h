@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon_log.h"
 #include "nvmf/libnvmf.h"
@@ -35,6 +36,60 @@ int hd_rundir_open(struct hd_rundir *rd, const char *path, char *err, size_t err
 void hd_rundir_write_pid(struct hd_rundir *rd);
 void hd_rundir_close(struct hd_rundir *rd);
 const char *hd_rundir_default(void);
+
+/* ------------------------------------------------- who may use the files */
+/*
+ * Owner, group and mode of the namespace files (access.c), as a block
+ * device's: root:disk 0660 unless --owner, --group, --mode say otherwise.
+ * The kernel enforces them (FUSE default_permissions).
+ */
+struct hd_access {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;			/* permission bits only */
+};
+
+extern struct hd_access hd_access;
+
+/* Parse an option's value into hd_access; -1 with err on a bad value. */
+int hd_access_owner(const char *arg, char *err, size_t errlen);
+int hd_access_group(const char *arg, char *err, size_t errlen);
+int hd_access_mode(const char *arg, char *err, size_t errlen);
+/* The group when --group is not given: "disk" (see access.c). */
+void hd_access_default_group(void);
+/* dev/'s own mode: search and list for whom the files give any access. */
+mode_t hd_access_dir_mode(void);
+/* A socket peer that may use nvf.sock or devctl: root or hostd's own user. */
+bool hd_peer_allowed(int fd);
+
+/* ------------------------------------------------- control message fields */
+/*
+ * Typed getters for a request's fields (jfield.c). The first field that is
+ * missing, of the wrong type or out of range leaves a one-line error naming
+ * it in err; getters then return defaults (strings: "" or dflt, never NULL).
+ */
+struct hd_jf {
+	struct json_object *obj;	/* NULL: absent after an error */
+	char where[64];			/* "", "controller", "queues[2]" */
+	char *err;
+	size_t errlen;
+};
+
+void hd_jf_init(struct hd_jf *f, struct json_object *obj, const char *where, char *err,
+    size_t errlen);
+bool hd_jf_ok(const struct hd_jf *f);
+const char *hd_jf_str(struct hd_jf *f, const char *key, size_t maxlen);
+const char *hd_jf_str_or(struct hd_jf *f, const char *key, size_t maxlen, const char *dflt);
+int64_t hd_jf_int(struct hd_jf *f, const char *key, int64_t min, int64_t max);
+int64_t hd_jf_int_or(struct hd_jf *f, const char *key, int64_t min, int64_t max,
+    int64_t dflt);
+bool hd_jf_bool_or(struct hd_jf *f, const char *key, bool dflt);
+/* A nested object (required); its fields report under "key.". */
+bool hd_jf_object(struct hd_jf *f, const char *key, struct hd_jf *child);
+/* An array (required) of min..max entries, and its i-th entry as an object. */
+struct json_object *hd_jf_array(struct hd_jf *f, const char *key, size_t min, size_t max);
+bool hd_jf_element(struct hd_jf *f, const char *key, struct json_object *array, size_t i,
+    struct hd_jf *child);
 
 /* ------------------------------------------------------------ requests */
 /*
@@ -145,6 +200,13 @@ struct hd_ctrl {
 	int refs;			/* registry + users (registry lock) */
 	enum hd_ctrl_state state;
 	bool disconnecting;		/* a disconnect owns it (registry lock) */
+	/*
+	 * The hand-off has answered: the controller exists for users. Until
+	 * then it raises no event and no lookup finds it (registry lock; set
+	 * on the loop thread, which reads it for losses and timers).
+	 */
+	bool announced;
+	pthread_mutex_t scan_lock;	/* one namespace scan at a time */
 	struct hd_ctrl_params params;
 	struct nvme_identify_controller id;
 	uint16_t cntlid;
@@ -177,8 +239,9 @@ struct hd_ctrl {
 };
 
 /* Registry (controller.c). */
+/* NULL with err, *invalid set when the request itself was bad. */
 struct hd_ctrl *hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds,
-    char *err, size_t errlen);
+    bool *invalid, char *err, size_t errlen);
 int hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen);
 struct hd_ctrl *hd_ctrl_find(const char *name);	/* takes a reference */
 void hd_ctrl_put(struct hd_ctrl *c);
@@ -224,7 +287,7 @@ void hd_fuse_forget_name(const char *name);
 enum hd_lease_result { HD_LEASE_OK, HD_LEASE_CONNECTED, HD_LEASE_BUSY, HD_LEASE_GONE };
 enum hd_lease_result hd_reconnect_begin(struct hd_ctrl *c, const void *owner);
 int hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
-    int *fds, unsigned nfds, char *err, size_t errlen);
+    int *fds, unsigned nfds, bool *invalid, char *err, size_t errlen);
 void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
 /* Drops every lease owner holds (its control connection closed). */
 void hd_reconnect_release_owner(const void *owner);
@@ -235,13 +298,25 @@ void hd_ctrl_fail_held(struct hd_ctrl *c, int error);
 void hd_ctrl_replay_held(struct hd_ctrl *c);
 bool hd_ctrl_holds_io(const struct hd_ctrl *c);
 
-/* Hand-off pieces shared by connect and reconnect (controller.c). */
-int hd_parse_params(struct json_object *jc, struct hd_ctrl_params *p, char *err,
-    size_t errlen);
-int hd_adopt_queues(struct hd_ctrl *c, struct json_object *req,
-    struct nvmf_association **na, struct hd_queue *queues, uint32_t *nqueues,
-    struct nvme_identify_controller *id, uint16_t *cntlid, int *fds, unsigned nfds,
+/* A hand-off or reconnect request, read and checked (handoff_msg.c). */
+struct hd_handoff_msg {
+	struct hd_ctrl_params params;
+	uint16_t cntlid;
+	struct nvme_identify_controller id;
+	uint32_t nqueues;			/* admin + I/O */
+	struct nvmf_qpair_handoff queues[HOSTD_MAX_IO_QUEUES + 1];
+};
+
+/* 0, or -1 with err naming the field or the inconsistency: a bad request. */
+int hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
     char *err, size_t errlen);
+
+/* Hand-off pieces shared by connect and reconnect (controller.c). */
+int hd_adopt_queues(struct hd_ctrl *c, const struct hd_handoff_msg *m,
+    struct nvmf_association **na, struct hd_queue *queues, int *fds, char *err,
+    size_t errlen);
+/* The most one command may transfer, from Identify's MDTS. */
+uint32_t hd_max_transfer(const struct nvme_identify_controller *id);
 
 /* Events on $rundir/devctl (events.c). */
 int hd_events_start(const char *path, char *err, size_t errlen);

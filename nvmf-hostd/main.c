@@ -1,11 +1,11 @@
 /*
  * main.c - nvmf-hostd: the userspace NVMe/TCP host driver.
  *
- *   nvmf-hostd [-dv] [--rundir DIR]
+ *   nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] [--mode MODE]
  *
  * Takes over associations that nvmecontrol builds, keeps them alive, and
  * shows their namespaces as files in DIR/dev (DIR: --rundir, $NVMF_RUNDIR,
- * else /run/nvmf).
+ * else /run/nvmf), root:disk 0660 unless --owner, --group, --mode say else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -25,10 +26,14 @@ struct hd_rundir hd_rd = { .lock_fd = -1 };
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR]\n"
+	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] "
+	    "[--mode MODE]\n"
 	    "  -d, --foreground  stay in the foreground and log to stderr\n"
 	    "  -v, --verbose     log more\n"
-	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n");
+	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n"
+	    "  --owner USER      owner of the namespace files, a name or UID (default root)\n"
+	    "  --group GROUP     their group, a name or GID (default disk)\n"
+	    "  --mode MODE       their permissions in octal (default 0660)\n");
 }
 
 int
@@ -38,11 +43,14 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rundir", required_argument, NULL, 'R' },
+		{ "owner", required_argument, NULL, 'O' },
+		{ "group", required_argument, NULL, 'G' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = hd_rundir_default();
-	bool foreground = false;
+	bool foreground = false, group_given = false;
 	int verbose = 0, ch, sig, report_fd = -1;
 	char err[512];
 	sigset_t sigs;
@@ -52,6 +60,18 @@ main(int argc, char **argv)
 		case 'd': foreground = true; break;
 		case 'v': verbose++; break;
 		case 'R': rundir = optarg; break;
+		case 'O':
+		case 'G':
+		case 'M':
+			/* A bad value is one line naming it, nothing else. */
+			if ((ch == 'O' ? hd_access_owner(optarg, err, sizeof(err)) :
+			    ch == 'G' ? hd_access_group(optarg, err, sizeof(err)) :
+			    hd_access_mode(optarg, err, sizeof(err))) != 0) {
+				fprintf(stderr, "nvmf-hostd: %s\n", err);
+				return 2;
+			}
+			group_given |= ch == 'G';
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -61,6 +81,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!group_given)
+		hd_access_default_group();
+	/* Whatever hostd creates is private unless it says otherwise. */
+	umask(077);
 	if (hd_rundir_open(&hd_rd, rundir, err, sizeof(err)) != 0)
 		daemon_fail("nvmf-hostd", -1, err);
 	if (!foreground)

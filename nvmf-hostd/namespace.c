@@ -1,7 +1,9 @@
 /*
- * namespace.c - a controller's namespaces: found with Identify, named
- * nvmeXnsY, read and written through the event loop in commands no larger
- * than MDTS, with read-modify-write for bytes that are not whole blocks.
+ * namespace.c - a controller's namespaces: found with Identify (what the
+ * controller reports checked before use: a namespace the host cannot use is
+ * skipped with one log line, the controller stays), named nvmeXnsY, read and
+ * written through the event loop in commands no larger than MDTS, with
+ * read-modify-write for bytes that are not whole blocks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ hd_ns_lookup_name(const char *name)
 
 	hd_registry_lock();
 	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && !found; c = c->next)
-		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && c->announced;
+		    ns = ns->next)
 			if (!ns->gone && strcmp(ns->name, name) == 0) {
 				ns->refs++;
 				found = ns;
@@ -45,7 +48,8 @@ hd_ns_lookup_ino(uint64_t ino)
 
 	hd_registry_lock();
 	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && !found; c = c->next)
-		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && c->announced;
+		    ns = ns->next)
 			if (!ns->gone && ns->ino == ino) {
 				ns->refs++;
 				found = ns;
@@ -86,14 +90,16 @@ hd_ns_names(char (**names)[32], uint64_t **inos)
 	*inos = NULL;
 	hd_registry_lock();
 	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next)
-		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && c->announced;
+		    ns = ns->next)
 			cap += !ns->gone;
 	if (cap > 0) {
 		*names = calloc(cap, sizeof(**names));
 		*inos = calloc(cap, sizeof(**inos));
 	}
 	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL && *names && *inos; c = c->next)
-		for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && c->announced;
+		    ns = ns->next)
 			if (!ns->gone) {
 				snprintf((*names)[n], sizeof((*names)[n]), "%s", ns->name);
 				(*inos)[n++] = ns->ino;
@@ -136,13 +142,17 @@ hd_ns_remove_all(struct hd_ctrl *c)
 	}
 }
 
+/* 0; 1 when the controller answered with an error; -1 when it did not answer. */
 static int
 admin_read(struct hd_ctrl *c, struct nvme_command *sqe, void *buf, uint32_t len,
     const char *what, char *err, size_t errlen)
 {
 	struct nvme_completion cqe;
-	int rc = hd_admin_sync(hd_loop, c, sqe, buf, len, &cqe);
+	int rc;
 
+	/* A short transfer must not leave the last scan's bytes behind. */
+	memset(buf, 0, len);
+	rc = hd_admin_sync(hd_loop, c, sqe, buf, len, &cqe);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", what, strerror(-rc));
 		return -1;
@@ -150,7 +160,229 @@ admin_read(struct hd_ctrl *c, struct nvme_command *sqe, void *buf, uint32_t len,
 	if (NVME_CQE_STATUS(cqe.status) != 0) {
 		snprintf(err, errlen, "%s: %s", what,
 		    nvmf_status_string(NVME_CQE_STATUS(cqe.status) & ~NVME_STATUS_DNR));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the host can use a namespace as Identify describes it; if not,
+ * why, in why. Every value the rest of this file computes with is checked
+ * here, on the first scan and on every rescan alike.
+ */
+static bool
+ns_usable(const struct hd_ctrl *c, const struct nvme_identify_namespace *id,
+    uint32_t *shift, char *why, size_t whylen)
+{
+	unsigned nformats = id->nlbaf + 1u, fmt = id->flbas & 0xf;
+	const struct nvme_lba_format *f;
+
+	/* Past 16 formats, FLBAS bits 6:5 are the index's upper bits. */
+	if (nformats > 16)
+		fmt |= ((id->flbas >> 5) & 0x3u) << 4;
+	if (fmt >= nformats || fmt >= sizeof(id->lbaf) / sizeof(id->lbaf[0])) {
+		snprintf(why, whylen, "its LBA format %u is not among the %u it lists", fmt,
+		    nformats);
+		return false;
+	}
+	f = &id->lbaf[fmt];
+	if (f->lbads < 9 || f->lbads > 16) {
+		snprintf(why, whylen, "LBA data size 2^%u is outside 512 bytes to 64 KiB",
+		    f->lbads);
+		return false;
+	}
+	if (f->ms != 0) {
+		snprintf(why, whylen, "its blocks carry %u bytes of metadata, which this host "
+		    "does not transfer", f->ms);
+		return false;
+	}
+	/* The file's size is an off_t. */
+	if (id->nsze > ((uint64_t)INT64_MAX >> f->lbads)) {
+		snprintf(why, whylen, "%llu blocks of %u bytes overflow a file size",
+		    (unsigned long long)id->nsze, 1u << f->lbads);
+		return false;
+	}
+	if (c->max_transfer < (1u << f->lbads)) {
+		snprintf(why, whylen, "a block of %u bytes exceeds the controller's MDTS "
+		    "(%u bytes per command)", 1u << f->lbads, c->max_transfer);
+		return false;
+	}
+	*shift = f->lbads;
+	return true;
+}
+
+static struct hd_namespace *
+ns_find(struct hd_ctrl *c, uint32_t nsid)
+{
+	for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		if (ns->nsid == nsid)
+			return ns;
+	return NULL;
+}
+
+static void
+ns_drop(struct hd_namespace *ns)
+{
+	hd_fuse_forget_name(ns->name);
+	hd_ns_put(ns);
+}
+
+/* A usable namespace: its size follows the controller; new ones get a file. */
+static int
+ns_add_or_update(struct hd_ctrl *c, uint32_t nsid, uint64_t nlbas, uint32_t shift,
+    char *err, size_t errlen)
+{
+	struct hd_namespace *ns, *old;
+	uint32_t old_shift = 0;
+
+	hd_registry_lock();
+	old = ns_find(c, nsid);
+	if (old != NULL && old->lba_shift == shift) {
+		if (old->nlbas != nlbas)
+			daemon_log(LOG_INFO, "%s: now %llu blocks of %u bytes", old->name,
+			    (unsigned long long)nlbas, 1u << shift);
+		old->nlbas = nlbas;
+		hd_registry_unlock();
+		return 0;
+	}
+	/* A new block size under I/O in flight would mix units: a new file instead. */
+	if (old != NULL) {
+		old_shift = old->lba_shift;
+		ns_unlink(old);
+	}
+	hd_registry_unlock();
+	if (old != NULL) {
+		daemon_log(LOG_INFO, "%s: block size changed from %u to %u bytes", old->name,
+		    1u << old_shift, 1u << shift);
+		ns_drop(old);
+	}
+	ns = calloc(1, sizeof(*ns));
+	if (ns == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	ns->ctrl = c;
+	ns->nsid = nsid;
+	ns->nlbas = nlbas;
+	ns->lba_shift = shift;
+	snprintf(ns->name, sizeof(ns->name), "%sns%u", c->name, ns->nsid);
+	pthread_mutex_init(&ns->rmw_lock, NULL);
+	hd_registry_lock();
+	if (c->disconnecting || c->state != HD_CTRL_CONNECTED) {
+		/* Removed while we asked: adding it now would outlive its controller. */
+		hd_registry_unlock();
+		pthread_mutex_destroy(&ns->rmw_lock);
+		free(ns);
+		snprintf(err, errlen, "%s is going away", c->name);
+		return -1;
+	}
+	ns->ino = next_ino++;
+	ns->refs = 1;		/* the controller's */
+	c->refs++;		/* the namespace keeps its controller */
+	{
+		struct hd_namespace **pp = &c->namespaces;
+
+		while (*pp != NULL && (*pp)->nsid < ns->nsid)	/* in NSID order */
+			pp = &(*pp)->next;
+		ns->next = *pp;
+		*pp = ns;
+	}
+	hd_registry_unlock();
+	daemon_log(LOG_INFO, "%s: %llu blocks of %u bytes", ns->name,
+	    (unsigned long long)ns->nlbas, 1u << ns->lba_shift);
+	return 0;
+}
+
+/* Whether list[] holds nsid as a usable entry. */
+static bool
+listed(const uint32_t *list, const bool *usable, uint32_t nsid, bool *present)
+{
+	*present = false;
+	for (uint32_t i = 0; i < 1024 && list[i] != 0; i++) {
+		if (list[i] != nsid)
+			continue;
+		*present = true;
+		if (usable[i])
+			return true;
+	}
+	return false;
+}
+
+/* One line for a namespace the host will not show, naming it and why. */
+static void
+ns_refuse(struct hd_ctrl *c, uint32_t nsid, const char *why)
+{
+	bool shown;
+
+	hd_registry_lock();
+	shown = ns_find(c, nsid) != NULL;
+	hd_registry_unlock();
+	daemon_log(LOG_WARNING, "%sns%u: %s: namespace %s", c->name, nsid, why,
+	    shown ? "removed" : "skipped");
+}
+
+static int
+scan_locked(struct hd_ctrl *c, uint32_t *list, bool *usable,
+    struct nvme_identify_namespace *id, char *err, size_t errlen)
+{
+	uint32_t nn = c->id.nn, prev = 0;
+	struct nvme_command sqe;
+	char why[160];
+
+	nvmf_cmd_identify(&sqe, NVME_CNS_ACTIVE_NS_LIST, 0);
+	if (admin_read(c, &sqe, list, 4096, "Identify active namespaces", err, errlen) != 0)
+		return -1;
+	for (uint32_t i = 0; i < 1024 && list[i] != 0; i++) {
+		uint32_t nsid = list[i], shift;
+		int rc;
+
+		/* NSIDs are 1..NN, listed in increasing order (NVMe Base, CNS 02h). */
+		if (nsid <= prev || nsid > nn || nsid == 0xffffffff) {
+			snprintf(why, sizeof(why), nsid <= prev ? "listed out of order after %u" :
+			    "beyond the controller's NN (%u)", nsid <= prev ? prev : nn);
+			ns_refuse(c, nsid, why);
+			continue;
+		}
+		prev = nsid;
+		nvmf_cmd_identify(&sqe, NVME_CNS_NAMESPACE, nsid);
+		rc = admin_read(c, &sqe, id, sizeof(*id), "Identify Namespace", why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
+		if (rc > 0) {
+			ns_refuse(c, nsid, why);
+			continue;
+		}
+		if (id->nsze == 0) {
+			ns_refuse(c, nsid, "listed as active but of size 0");
+			continue;
+		}
+		if (!ns_usable(c, id, &shift, why, sizeof(why))) {
+			ns_refuse(c, nsid, why);
+			continue;
+		}
+		usable[i] = true;
+		if (ns_add_or_update(c, nsid, id->nsze, shift, err, errlen) != 0)
+			return -1;
+	}
+	/* Namespaces no longer listed, or no longer usable, go away. */
+	for (;;) {
+		struct hd_namespace *gone = NULL;
+		bool present = false;
+
+		hd_registry_lock();
+		for (struct hd_namespace *ns = c->namespaces; ns != NULL && !gone; ns = ns->next)
+			if (!listed(list, usable, ns->nsid, &present))
+				gone = ns;
+		if (gone != NULL)
+			ns_unlink(gone);
+		hd_registry_unlock();
+		if (gone == NULL)
+			break;
+		if (!present)		/* the unusable ones were named above */
+			daemon_log(LOG_INFO, "%s: namespace removed", gone->name);
+		ns_drop(gone);
 	}
 	return 0;
 }
@@ -159,104 +391,20 @@ int
 hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
 {
 	uint32_t *list = calloc(1024, sizeof(uint32_t));
+	bool *usable = calloc(1024, sizeof(bool));
 	struct nvme_identify_namespace *id = malloc(sizeof(*id));
-	struct nvme_command sqe;
 	int rc = -1;
 
-	if (list == NULL || id == NULL) {
+	if (list == NULL || usable == NULL || id == NULL)
 		snprintf(err, errlen, "out of memory");
-		goto out;
+	else {
+		/* An AEN's rescan may meet the hand-off's first one. */
+		pthread_mutex_lock(&c->scan_lock);
+		rc = scan_locked(c, list, usable, id, err, errlen);
+		pthread_mutex_unlock(&c->scan_lock);
 	}
-	nvmf_cmd_identify(&sqe, NVME_CNS_ACTIVE_NS_LIST, 0);
-	if (admin_read(c, &sqe, list, 4096, "Identify active namespaces", err, errlen) != 0)
-		goto out;
-	for (uint32_t i = 0; i < 1024 && list[i] != 0; i++) {
-		struct hd_namespace *ns, *exists = NULL;
-		uint8_t fmt;
-
-		nvmf_cmd_identify(&sqe, NVME_CNS_NAMESPACE, list[i]);
-		if (admin_read(c, &sqe, id, sizeof(*id), "Identify Namespace", err, errlen) != 0)
-			goto out;
-		if (id->nsze == 0)
-			continue;		/* inactive after all */
-		fmt = id->flbas & 0xf;
-		hd_registry_lock();
-		for (ns = c->namespaces; ns != NULL; ns = ns->next)
-			if (ns->nsid == list[i])
-				exists = ns;
-		if (exists != NULL) {
-			exists->nlbas = id->nsze;
-			exists->lba_shift = id->lbaf[fmt].lbads;
-			hd_registry_unlock();
-			continue;
-		}
-		hd_registry_unlock();
-		ns = calloc(1, sizeof(*ns));
-		if (ns == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-		ns->ctrl = c;
-		ns->nsid = list[i];
-		ns->nlbas = id->nsze;
-		ns->lba_shift = id->lbaf[fmt].lbads;
-		if (ns->lba_shift < 9 || ns->lba_shift > 16) {
-			snprintf(err, errlen, "namespace %u: unsupported LBA size 2^%u", ns->nsid,
-			    ns->lba_shift);
-			free(ns);
-			goto out;
-		}
-		snprintf(ns->name, sizeof(ns->name), "%sns%u", c->name, ns->nsid);
-		pthread_mutex_init(&ns->rmw_lock, NULL);
-		hd_registry_lock();
-		if (c->disconnecting || c->state != HD_CTRL_CONNECTED) {
-			/* Removed while we asked: adding it now would outlive its controller. */
-			hd_registry_unlock();
-			pthread_mutex_destroy(&ns->rmw_lock);
-			free(ns);
-			snprintf(err, errlen, "%s is going away", c->name);
-			goto out;
-		}
-		ns->ino = next_ino++;
-		ns->refs = 1;		/* the controller's */
-		c->refs++;		/* the namespace keeps its controller */
-		{
-			struct hd_namespace **pp = &c->namespaces;
-
-			while (*pp != NULL && (*pp)->nsid < ns->nsid)	/* in NSID order */
-				pp = &(*pp)->next;
-			ns->next = *pp;
-			*pp = ns;
-		}
-		hd_registry_unlock();
-		daemon_log(LOG_INFO, "%s: %llu blocks of %u bytes", ns->name,
-		    (unsigned long long)ns->nlbas, 1u << ns->lba_shift);
-	}
-	/* Namespaces no longer in the active list go away. */
-	for (;;) {
-		struct hd_namespace *gone = NULL;
-
-		hd_registry_lock();
-		for (struct hd_namespace *ns = c->namespaces; ns != NULL && !gone; ns = ns->next) {
-			bool active = false;
-
-			for (uint32_t i = 0; i < 1024 && list[i] != 0; i++)
-				active |= list[i] == ns->nsid;
-			if (!active)
-				gone = ns;
-		}
-		if (gone != NULL)
-			ns_unlink(gone);
-		hd_registry_unlock();
-		if (gone == NULL)
-			break;
-		daemon_log(LOG_INFO, "%s: namespace removed", gone->name);
-		hd_fuse_forget_name(gone->name);
-		hd_ns_put(gone);
-	}
-	rc = 0;
-out:
 	free(list);
+	free(usable);
 	free(id);
 	return rc;
 }

@@ -159,8 +159,7 @@ install_on_loop(void *arg)
 	}
 	c->id = *a->id;
 	c->cntlid = a->cntlid;
-	c->max_transfer = a->id->mdts == 0 || a->id->mdts > 8 ? 1024 * 1024 :
-	    4096u << a->id->mdts;
+	c->max_transfer = hd_max_transfer(a->id);
 
 	hd_loop_remove_queues(hd_loop, c);	/* nothing left, but be sure */
 	for (uint32_t i = 0; i < a->nqueues; i++) {
@@ -209,21 +208,25 @@ rescan_after_reconnect(void *arg)
 
 int
 hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
-    int *fds, unsigned nfds, char *err, size_t errlen)
+    int *fds, unsigned nfds, bool *invalid, char *err, size_t errlen)
 {
 	struct hd_queue *queues = calloc(HOSTD_MAX_IO_QUEUES + 1, sizeof(*queues));
-	struct hd_ctrl_params kept = c->params, fresh;
+	struct hd_handoff_msg *m = malloc(sizeof(*m));
 	struct install_args a = { .c = c, .queues = queues };
-	struct nvme_identify_controller *id = malloc(sizeof(*id));
-	struct json_object *jc;
-	uint16_t cntlid;
+	struct hd_ctrl_params kept = c->params;
 	bool leased;
 
-	if (queues == NULL || id == NULL) {
+	*invalid = false;
+	if (queues == NULL || m == NULL) {
 		free(queues);
-		free(id);
+		free(m);
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	/* A bad request is that, whatever state the controller is in. */
+	if (hd_handoff_parse(req, nfds, m, err, errlen) != 0) {
+		*invalid = true;
+		goto fail;
 	}
 	hd_registry_lock();
 	leased = c->state == HD_CTRL_RECONNECTING && c->lease == owner;
@@ -233,24 +236,19 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 		    c->name);
 		goto fail;
 	}
-	if (!json_object_object_get_ex(req, "controller", &jc) ||
-	    hd_parse_params(jc, &fresh, err, errlen) != 0)
-		goto fail;
-	if (strcmp(fresh.subnqn, kept.subnqn) != 0) {
-		snprintf(err, errlen, "SubNQN %s is not %s's (%s)", fresh.subnqn, c->name,
+	if (strcmp(m->params.subnqn, kept.subnqn) != 0) {
+		snprintf(err, errlen, "SubNQN %s is not %s's (%s)", m->params.subnqn, c->name,
 		    kept.subnqn);
 		goto fail;
 	}
-	/* The command line's parameters become the kept ones. */
-	c->params = fresh;
-	if (hd_adopt_queues(c, req, &a.na, queues, &a.nqueues, id, &cntlid, fds, nfds, err,
-	    errlen) != 0) {
-		c->params = kept;
+	if (hd_adopt_queues(c, m, &a.na, queues, fds, err, errlen) != 0)
 		goto fail;
-	}
+	/* The command line's parameters become the kept ones. */
+	c->params = m->params;
+	a.nqueues = m->nqueues;
 	a.owner = owner;
-	a.id = id;
-	a.cntlid = cntlid;
+	a.id = &m->id;
+	a.cntlid = m->cntlid;
 	hd_loop_call(hd_loop, install_on_loop, &a);
 	if (a.rc == -ECANCELED) {
 		/* Not installed: these queues were never the controller's. */
@@ -275,13 +273,13 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	hd_registry_unlock();
 	hd_task_queue(rescan_after_reconnect, c);
 	free(queues);
-	free(id);
+	free(m);
 	return 0;
 fail:
 	hd_reconnect_abort(c, owner, err);
 out:
 	free(queues);
-	free(id);
+	free(m);
 	return -1;
 }
 

@@ -1,6 +1,8 @@
 /*
- * rundir.c - the run directory: created if missing, and locked so that a
- * second nvmf-hostd on the same directory refuses to start.
+ * rundir.c - the run directory: created if missing (0755, so that the users
+ * the namespace files are for can reach dev/), and locked so that a second
+ * nvmf-hostd on the same directory refuses to start. A directory that is
+ * there already keeps its mode: it is its owner's choice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,15 @@ hd_rundir_default(void)
 	return env != NULL && *env != '\0' ? env : "/run/nvmf";
 }
 
+/* mkdir 0755 whatever the umask; 0 also when it exists. */
+static int
+mkdir_0755(const char *dir)
+{
+	if (mkdir(dir, 0755) != 0)
+		return errno == EEXIST ? 0 : -1;
+	return chmod(dir, 0755);
+}
+
 static int
 mkdirs(const char *path)
 {
@@ -31,11 +42,11 @@ mkdirs(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		if (mkdir_0755(tmp) != 0)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+	return mkdir_0755(tmp);
 }
 
 int
@@ -58,7 +69,7 @@ hd_rundir_open(struct hd_rundir *rd, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	rd->lock_fd = open(rd->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (rd->lock_fd < 0) {
+	if (rd->lock_fd < 0 || fchmod(rd->lock_fd, 0644) != 0) {
 		snprintf(err, errlen, "%s: %s", rd->pidfile, strerror(errno));
 		return -1;
 	}
