@@ -94,14 +94,14 @@ def short_tempdir(tag):
 
 # ---------------------------------------------------------------- nvmf-hostd
 class Hostd:
-    """One nvmf-hostd -d --rundir DIR, log captured."""
+    """One nvmf-hostd -d --rundir DIR [args], log captured."""
 
-    def __init__(self, rundir):
+    def __init__(self, rundir, args=()):
         self.rundir = rundir
         self.sock = os.path.join(rundir, "nvmf.sock")
         self.log_path = rundir + ".log"
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([HOSTD, "-d", "--rundir", rundir],
+            self.proc = subprocess.Popen([HOSTD, "-d", "--rundir", rundir] + list(args),
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
