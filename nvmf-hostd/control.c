@@ -23,9 +23,18 @@
 #define MSG_MAX		65536
 #define MAX_FDS		(HOSTD_MAX_IO_QUEUES + 1)
 
+/* A client's thread; the list lets hd_control_stop end them all and wait. */
+struct client {
+	struct client *next;
+	int fd;
+};
+
 static int listen_fd = -1;
 static pthread_t control_thread;
-static volatile bool stopping;
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t clients_gone = PTHREAD_COND_INITIALIZER;
+static struct client *clients;		/* clients_lock */
+static bool stopping;			/* clients_lock */
 
 static struct json_object *
 error_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -396,24 +405,37 @@ serve_one(int fd, char *buf, const void *owner)
 	return n < 0 ? -1 : 0;
 }
 
-/* One client: its requests one after another; a client that stalls is dropped. */
+/*
+ * One client: its requests one after another; a client that stalls is
+ * dropped. hd_control_stop shuts its socket down, which ends the loop.
+ */
 static void *
 client_main(void *arg)
 {
-	int fd = (int)(intptr_t)arg;
+	struct client *cl = arg;
 	char *buf = malloc(MSG_MAX);
 	char owner;		/* its address names this client's leases */
 
-	while (buf != NULL && !stopping) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	while (buf != NULL) {
+		struct pollfd pfd = { .fd = cl->fd, .events = POLLIN };
 
-		if (poll(&pfd, 1, 30000) <= 0 || serve_one(fd, buf, &owner) != 0)
+		if (poll(&pfd, 1, 30000) <= 0 || serve_one(cl->fd, buf, &owner) != 0)
 			break;
 	}
 	/* A reconnect that went away without finishing gives its lease back. */
 	hd_reconnect_release_owner(&owner);
 	free(buf);
-	close(fd);
+	pthread_mutex_lock(&clients_lock);
+	for (struct client **pp = &clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	/* Closed under the lock: hd_control_stop never shuts down a reused number. */
+	close(cl->fd);
+	pthread_cond_broadcast(&clients_gone);
+	pthread_mutex_unlock(&clients_lock);
+	free(cl);
 	return NULL;
 }
 
@@ -425,8 +447,10 @@ control_main(void *arg)
 	(void)arg;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	while (!stopping) {
+	for (;;) {
+		/* hd_control_stop's shutdown makes accept fail: that ends the loop. */
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		struct client *cl;
 		pthread_t t;
 
 		if (fd < 0) {
@@ -444,11 +468,30 @@ control_main(void *arg)
 			close(fd);
 			continue;
 		}
-		/* Each client on its own thread: a slow connect does not hold up devlist. */
-		if (pthread_create(&t, &attr, client_main, (void *)(intptr_t)fd) != 0) {
-			daemon_log(LOG_ERR, "control: cannot start a thread for a client");
+		cl = malloc(sizeof(*cl));
+		if (cl == NULL) {
+			daemon_log(LOG_ERR, "control: out of memory for a client");
 			close(fd);
+			continue;
 		}
+		cl->fd = fd;
+		pthread_mutex_lock(&clients_lock);
+		if (stopping) {
+			pthread_mutex_unlock(&clients_lock);
+			free(cl);
+			close(fd);
+			break;
+		}
+		cl->next = clients;
+		clients = cl;
+		/* Each client on its own thread: a slow connect does not hold up devlist. */
+		if (pthread_create(&t, &attr, client_main, cl) != 0) {
+			daemon_log(LOG_ERR, "control: cannot start a thread for a client");
+			clients = cl->next;
+			close(fd);
+			free(cl);
+		}
+		pthread_mutex_unlock(&clients_lock);
 	}
 	pthread_attr_destroy(&attr);
 	return NULL;
@@ -486,14 +529,28 @@ hd_control_start(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * No request runs once this returns: the controllers, the loop and the
+ * task thread that requests use may go. Clients are ended by shutting
+ * their sockets down; one in the middle of a request finishes it first.
+ */
 void
 hd_control_stop(void)
 {
 	if (listen_fd < 0)
 		return;
+	pthread_mutex_lock(&clients_lock);
 	stopping = true;
+	pthread_mutex_unlock(&clients_lock);
+	/* Wakes accept; the descriptor is closed only once nobody waits in it. */
 	shutdown(listen_fd, SHUT_RDWR);
-	close(listen_fd);
 	pthread_join(control_thread, NULL);
+	close(listen_fd);
 	listen_fd = -1;
+	pthread_mutex_lock(&clients_lock);
+	for (struct client *cl = clients; cl != NULL; cl = cl->next)
+		shutdown(cl->fd, SHUT_RDWR);
+	while (clients != NULL)
+		pthread_cond_wait(&clients_gone, &clients_lock);
+	pthread_mutex_unlock(&clients_lock);
 }

@@ -24,12 +24,13 @@ struct line {
 	char text[];
 };
 
+/* lock guards the queue and stopping; the sockets are the events thread's. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct line *head, *tail;
 static unsigned queued, dropped;
+static bool stopping;
 static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
 static pthread_t thread;
-static volatile bool stopping;
 static char path[4200];
 
 void
@@ -106,15 +107,20 @@ static void *
 events_main(void *arg)
 {
 	(void)arg;
-	while (!stopping) {
+	for (;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = listen_fd, .events = POLLIN },
 			{ .fd = wake_fd, .events = POLLIN },
 			{ .fd = reader_fd, .events = POLLIN },
 		};
 		uint64_t v;
+		bool was_dropped;
 
 		pthread_mutex_lock(&lock);
+		if (stopping) {
+			pthread_mutex_unlock(&lock);
+			break;
+		}
 		if (reader_fd >= 0 && head != NULL)
 			pfd[2].events |= POLLOUT;
 		pthread_mutex_unlock(&lock);
@@ -139,9 +145,12 @@ events_main(void *arg)
 				close(fd);
 			} else if (fd >= 0) {
 				reader_fd = fd;
-				daemon_log(LOG_INFO, "%s: reader connected%s", path,
-				    dropped ? " (some old events were dropped)" : "");
+				pthread_mutex_lock(&lock);
+				was_dropped = dropped > 0;
 				dropped = 0;
+				pthread_mutex_unlock(&lock);
+				daemon_log(LOG_INFO, "%s: reader connected%s", path,
+				    was_dropped ? " (some old events were dropped)" : "");
 			}
 		}
 		if (reader_fd >= 0 && (pfd[2].revents & (POLLHUP | POLLERR | POLLIN))) {
@@ -203,11 +212,14 @@ hd_events_stop(void)
 
 	if (listen_fd < 0)
 		return;
+	pthread_mutex_lock(&lock);
 	stopping = true;
+	pthread_mutex_unlock(&lock);
 	rc = write(wake_fd, &one, sizeof(one));
 	(void)rc;
 	pthread_join(thread, NULL);
-	/* Give the reader what is still queued, briefly. */
+	/* Nobody raises events now (main stops every raiser first): the queue
+	 * and the reader are ours. Give the reader what is still queued, briefly. */
 	if (reader_fd >= 0) {
 		for (int i = 0; i < 20 && head != NULL && drain(); i++)
 			usleep(5000);

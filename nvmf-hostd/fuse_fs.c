@@ -398,10 +398,16 @@ hd_fuse_stop(void)
 	if (session == NULL)
 		return;
 	fuse_session_exit(session);
-	/* Unmounting wakes the threads blocked reading /dev/fuse. */
-	fuse_session_unmount(session);
+	/*
+	 * Unmounting aborts the connection: the threads blocked reading
+	 * /dev/fuse wake with ENODEV and end. Only then is the descriptor
+	 * closed (fuse_session_unmount), never under a read in flight.
+	 */
+	if (umount2(mount_path, MNT_DETACH) != 0)
+		daemon_log(LOG_WARNING, "%s: unmount: %s", mount_path, strerror(errno));
 	if (fuse_running)
 		pthread_join(fuse_thread, NULL);
+	fuse_session_unmount(session);
 	fuse_session_destroy(session);
 	session = NULL;
 	rmdir(mount_path);

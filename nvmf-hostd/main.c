@@ -107,10 +107,15 @@ main(int argc, char **argv)
 
 	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: disconnecting and shutting down", sig);
+	/*
+	 * Each step stops what uses the ones after it: requests (their threads
+	 * joined), then the controllers, the lifecycle tasks (a detach under
+	 * way removes files), the files, the loop, and the events last.
+	 */
 	hd_control_stop();
 	hd_ctrls_disconnect_all();
-	hd_fuse_stop();
 	hd_tasks_stop();
+	hd_fuse_stop();
 	hd_loop_stop(hd_loop);
 	hd_events_stop();
 	hd_rundir_close(&hd_rd);
