@@ -34,6 +34,14 @@ hd_ctrls_first(void)
 	return controllers;
 }
 
+void
+hd_ctrl_params_get(const struct hd_ctrl *c, struct hd_ctrl_params *p)
+{
+	hd_registry_lock();
+	*p = c->params;		/* a reconnect's install may replace them */
+	hd_registry_unlock();
+}
+
 static const char *
 state_name(enum hd_ctrl_state s)
 {
@@ -263,7 +271,9 @@ loss_timers(struct hd_ctrl *c, uint64_t now)
 			daemon_log(LOG_WARNING, "%s: disconnected for %d s (fast_io_fail_tmo): "
 			    "failing I/O with EIO while reconnecting goes on", c->name,
 			    p->fast_io_fail_tmo);
+			hd_registry_lock();
 			c->fast_failed = true;
+			hd_registry_unlock();
 			hd_ctrl_fail_held(c, -EIO);
 		} else if (due < next) {
 			next = due;
@@ -272,9 +282,11 @@ loss_timers(struct hd_ctrl *c, uint64_t now)
 	if (p->reconnect_delay > 0) {
 		if (now >= c->next_event_ms) {
 			hd_event_raise("RECONNECT", c->name);
+			hd_registry_lock();
 			c->events++;
 			while (c->next_event_ms <= now)
 				c->next_event_ms += (uint64_t)p->reconnect_delay * 1000;
+			hd_registry_unlock();
 		}
 		if (c->next_event_ms < next)
 			next = c->next_event_ms;
@@ -302,16 +314,18 @@ hd_ctrl_lost(struct hd_ctrl *c, const char *why)
 {
 	if (c->state != HD_CTRL_CONNECTED)
 		return;
-	snprintf(c->lost_reason, sizeof(c->lost_reason), "%s", why);
 	daemon_log(LOG_WARNING, "%s: association with %s at %s:%s lost: %s", c->name,
 	    c->params.subnqn, c->params.traddr, c->params.trsvcid, why);
+	/* devlist reads the loss's particulars under the lock. */
 	hd_registry_lock();
 	c->state = HD_CTRL_DISCONNECTED;
-	hd_registry_unlock();
+	snprintf(c->lost_reason, sizeof(c->lost_reason), "%s", why);
 	c->lost_at_ms = hd_now_ms();
+	c->next_event_ms = c->lost_at_ms;	/* RECONNECT at once (loss_timers) */
 	c->events = 0;
 	c->attempts = 0;
 	c->fast_failed = false;
+	hd_registry_unlock();
 	c->detach_queued = false;
 	c->ka_outstanding = false;
 	c->aer_outstanding = false;
@@ -320,9 +334,7 @@ hd_ctrl_lost(struct hd_ctrl *c, const char *why)
 	if (!c->announced)
 		return;		/* the hand-off fails: nobody ever saw this controller */
 	hd_event_raise("DISCONNECTED", c->name);
-	/* RECONNECT at once, then every reconnect_delay (loss_timers). */
-	c->next_event_ms = c->lost_at_ms;
-	hd_loop_timers_changed();
+	hd_loop_timers_changed();	/* RECONNECT at once, then every reconnect_delay */
 }
 
 struct detach_args {
@@ -337,10 +349,12 @@ detach_on_loop(void *arg)
 	struct hd_ctrl *c = a->c;
 
 	/* A reconnect or a disconnect may have come first. */
-	if ((c->state != HD_CTRL_DISCONNECTED && c->state != HD_CTRL_RECONNECTING) ||
-	    c->disconnecting)
-		return;
 	hd_registry_lock();
+	if ((c->state != HD_CTRL_DISCONNECTED && c->state != HD_CTRL_RECONNECTING) ||
+	    c->disconnecting) {
+		hd_registry_unlock();
+		return;
+	}
 	c->state = HD_CTRL_DETACHED;
 	hd_registry_unlock();
 	a->detach = true;
@@ -356,6 +370,7 @@ detach_task(void *arg)
 {
 	struct detach_args a = { .c = arg };
 	struct hd_ctrl *c = arg;
+	int tmo;
 	bool mine;
 
 	hd_loop_call(hd_loop, detach_on_loop, &a);
@@ -363,10 +378,11 @@ detach_task(void *arg)
 	mine = a.detach && !c->disconnecting;
 	if (mine)
 		c->disconnecting = true;	/* no disconnect can race us now */
+	tmo = c->params.ctrl_loss_tmo;
 	hd_registry_unlock();
 	if (mine) {
 		daemon_log(LOG_WARNING, "%s: disconnected for %d s (ctrl_loss_tmo): detaching",
-		    c->name, c->params.ctrl_loss_tmo);
+		    c->name, tmo);
 		hd_ns_remove_all(c);
 		unregister_ctrl(c);
 		hd_event_raise("DETACHED", c->name);
@@ -517,6 +533,7 @@ struct announce_args {
 	struct hd_ctrl *c;
 	bool scanned;
 	bool connected;
+	char lost_reason[200];
 };
 
 /*
@@ -532,6 +549,8 @@ announce_on_loop(void *arg)
 	a->connected = a->c->state == HD_CTRL_CONNECTED;
 	a->c->announced = a->connected && a->scanned;
 	hd_registry_unlock();
+	/* The loop writes the reason: it may read it without the lock. */
+	memcpy(a->lost_reason, a->c->lost_reason, sizeof(a->lost_reason));
 }
 
 struct hd_ctrl *
@@ -562,8 +581,6 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
 	if (hd_adopt_queues(c, m, &c->na, c->queues, fds, err, errlen) != 0)
 		goto fail_unregistered;
 	c->nqueues = m->nqueues;
-	free(m);
-	m = NULL;
 	pthread_mutex_init(&c->scan_lock, NULL);
 	c->max_transfer = hd_max_transfer(&c->id);
 	c->state = HD_CTRL_CONNECTED;
@@ -581,16 +598,18 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
 	hd_loop_call(hd_loop, announce_on_loop, &aa);
 	if (!aa.connected) {
 		snprintf(err, errlen, "the association was lost during the namespace scan: %s",
-		    c->lost_reason);
+		    aa.lost_reason);
 		goto fail_registered;
 	}
 	if (!aa.scanned)
 		goto fail_registered;
+	/* Announced, it may be reconnecting already: log what was handed off. */
 	daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
-	    c->name, c->params.subnqn, c->params.traddr, c->params.trsvcid, c->cntlid,
-	    c->nqueues - 1, c->nqueues == 2 ? "" : "s", c->params.queue_size,
-	    c->params.hdr_digest ? ", header digest" : "",
-	    c->params.data_digest ? ", data digest" : "");
+	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, m->cntlid,
+	    m->nqueues - 1, m->nqueues == 2 ? "" : "s", m->params.queue_size,
+	    m->params.hdr_digest ? ", header digest" : "",
+	    m->params.data_digest ? ", data digest" : "");
+	free(m);
 	return c;
 
 fail_unregistered:
@@ -598,6 +617,7 @@ fail_unregistered:
 	free(m);
 	return NULL;
 fail_registered:
+	free(m);
 	hd_registry_lock();
 	c->state = HD_CTRL_DELETING;
 	hd_registry_unlock();
@@ -655,6 +675,7 @@ hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen)
 {
 	struct drain_args da = { .c = c };
 	uint64_t deadline = hd_now_ms() + 10000;
+	char subnqn[NVMF_NQN_MAX_LEN + 1];
 
 	hd_registry_lock();
 	if (c->state == HD_CTRL_DELETING || c->disconnecting) {
@@ -663,6 +684,7 @@ hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen)
 		return -1;
 	}
 	c->disconnecting = true;
+	memcpy(subnqn, c->params.subnqn, sizeof(subnqn));
 	hd_registry_unlock();
 	/* Files first, so no new I/O starts; then what is in flight ends. */
 	hd_ns_remove_all(c);
@@ -678,7 +700,7 @@ hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen)
 	hd_registry_unlock();
 	hd_loop_call(hd_loop, stop_on_loop, c);
 	unregister_ctrl(c);
-	daemon_log(LOG_INFO, "%s: disconnected from %s", c->name, c->params.subnqn);
+	daemon_log(LOG_INFO, "%s: disconnected from %s", c->name, subnqn);
 	hd_ctrl_put(c);		/* the registry's reference */
 	return 0;
 }

@@ -193,29 +193,43 @@ struct hd_queue {
 	bool want_out;
 };
 
+/*
+ * Who may touch what. "Registry lock": read and written under it, on any
+ * thread. "Loop": the loop thread's alone (others only before the
+ * controller is registered, or through hd_loop_call). "Loop, registry
+ * lock": written only on the loop thread and under the lock, so the loop
+ * reads it freely and every other thread reads it under the lock.
+ */
 struct hd_ctrl {
-	struct hd_ctrl *next;
-	unsigned index;			/* nvme<index> */
-	char name[16];
+	struct hd_ctrl *next;		/* registry lock */
+	unsigned index;			/* nvme<index>: set when registered, then fixed */
+	char name[16];			/* as index */
 	int refs;			/* registry + users (registry lock) */
-	enum hd_ctrl_state state;
+	/*
+	 * Changed only under the registry lock (leases, disconnects and the
+	 * loop's losses, detaches and installs all decide on it there); read
+	 * without the lock anywhere, the loop's I/O path included: atomic.
+	 */
+	_Atomic enum hd_ctrl_state state;
 	bool disconnecting;		/* a disconnect owns it (registry lock) */
 	/*
 	 * The hand-off has answered: the controller exists for users. Until
-	 * then it raises no event and no lookup finds it (registry lock; set
-	 * on the loop thread, which reads it for losses and timers).
+	 * then it raises no event and no lookup finds it (loop, registry
+	 * lock: it reads it for losses and timers).
 	 */
 	bool announced;
 	pthread_mutex_t scan_lock;	/* one namespace scan at a time */
+	/* A reconnect's install replaces these together (loop, registry lock). */
 	struct hd_ctrl_params params;
 	struct nvme_identify_controller id;
 	uint16_t cntlid;
 	uint32_t max_transfer;		/* from MDTS, bytes */
+	/* The association and its queues (loop). */
 	struct nvmf_association *na;
 	struct hd_queue queues[HOSTD_MAX_IO_QUEUES + 1];
 	uint32_t nqueues;		/* admin + I/O */
 	uint32_t rr;			/* next I/O queue to try */
-	/* loop-thread state */
+	/* loop-thread state (loop) */
 	struct hd_cmd *backlog, *backlog_tail;	/* waiting for a free slot */
 	uint64_t ka_next_ms;
 	uint64_t ka_sent_ms;
@@ -224,17 +238,17 @@ struct hd_ctrl {
 	struct hd_cmd aer_cmd;
 	bool aer_outstanding;
 	unsigned inflight;		/* commands handed to a queue pair */
-	/* while disconnected (loop thread, read under the registry lock) */
+	bool detach_queued;
+	/* while disconnected: devlist shows these (loop, registry lock) */
 	struct hd_cmd *held, *held_tail;	/* I/O waiting for the association */
 	unsigned nheld;
 	uint64_t lost_at_ms;
 	uint64_t next_event_ms;		/* next RECONNECT event */
 	unsigned events;		/* RECONNECT events raised since the loss */
-	unsigned attempts;		/* reconnects tried since the loss */
 	bool fast_failed;		/* fast_io_fail_tmo passed: I/O fails */
-	bool detach_queued;
-	const void *lease;		/* the control client reconnecting it */
 	char lost_reason[200];
+	unsigned attempts;		/* reconnects tried since the loss (registry lock) */
+	const void *lease;		/* the control client reconnecting it (registry lock) */
 	struct hd_namespace *namespaces;	/* registry lock */
 };
 
@@ -292,6 +306,8 @@ void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
 /* Drops every lease owner holds (its control connection closed). */
 void hd_reconnect_release_owner(const void *owner);
 struct json_object *hd_ctrl_params_json(const struct hd_ctrl *c);
+/* A copy of the kept parameters, taken under the registry lock. */
+void hd_ctrl_params_get(const struct hd_ctrl *c, struct hd_ctrl_params *p);
 /* Loop thread: held I/O and the loss's timers. */
 void hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd);
 void hd_ctrl_fail_held(struct hd_ctrl *c, int error);

@@ -171,7 +171,7 @@ admin_read(struct hd_ctrl *c, struct nvme_command *sqe, void *buf, uint32_t len,
  * here, on the first scan and on every rescan alike.
  */
 static bool
-ns_usable(const struct hd_ctrl *c, const struct nvme_identify_namespace *id,
+ns_usable(uint32_t max_transfer, const struct nvme_identify_namespace *id,
     uint32_t *shift, char *why, size_t whylen)
 {
 	unsigned nformats = id->nlbaf + 1u, fmt = id->flbas & 0xf;
@@ -202,9 +202,9 @@ ns_usable(const struct hd_ctrl *c, const struct nvme_identify_namespace *id,
 		    (unsigned long long)id->nsze, 1u << f->lbads);
 		return false;
 	}
-	if (c->max_transfer < (1u << f->lbads)) {
+	if (max_transfer < (1u << f->lbads)) {
 		snprintf(why, whylen, "a block of %u bytes exceeds the controller's MDTS "
-		    "(%u bytes per command)", 1u << f->lbads, c->max_transfer);
+		    "(%u bytes per command)", 1u << f->lbads, max_transfer);
 		return false;
 	}
 	*shift = f->lbads;
@@ -325,9 +325,15 @@ static int
 scan_locked(struct hd_ctrl *c, uint32_t *list, bool *usable,
     struct nvme_identify_namespace *id, char *err, size_t errlen)
 {
-	uint32_t nn = c->id.nn, prev = 0;
+	uint32_t nn, max_transfer, prev = 0;
 	struct nvme_command sqe;
 	char why[160];
+
+	/* A reconnect installs them on the loop, under the lock. */
+	hd_registry_lock();
+	nn = c->id.nn;
+	max_transfer = c->max_transfer;
+	hd_registry_unlock();
 
 	nvmf_cmd_identify(&sqe, NVME_CNS_ACTIVE_NS_LIST, 0);
 	if (admin_read(c, &sqe, list, 4096, "Identify active namespaces", err, errlen) != 0)
@@ -358,7 +364,7 @@ scan_locked(struct hd_ctrl *c, uint32_t *list, bool *usable,
 			ns_refuse(c, nsid, "listed as active but of size 0");
 			continue;
 		}
-		if (!ns_usable(c, id, &shift, why, sizeof(why))) {
+		if (!ns_usable(max_transfer, id, &shift, why, sizeof(why))) {
 			ns_refuse(c, nsid, why);
 			continue;
 		}

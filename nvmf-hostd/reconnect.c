@@ -19,25 +19,31 @@ hd_ctrl_holds_io(const struct hd_ctrl *c)
 	    !c->fast_failed;
 }
 
+/* The held list is the loop's; devlist counts it under the registry lock. */
 void
 hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd)
 {
 	cmd->next = NULL;
+	hd_registry_lock();
 	if (c->held_tail != NULL)
 		c->held_tail->next = cmd;
 	else
 		c->held = cmd;
 	c->held_tail = cmd;
 	c->nheld++;
+	hd_registry_unlock();
 }
 
 static struct hd_cmd *
 take_held(struct hd_ctrl *c)
 {
-	struct hd_cmd *list = c->held;
+	struct hd_cmd *list;
 
+	hd_registry_lock();
+	list = c->held;
 	c->held = c->held_tail = NULL;
 	c->nheld = 0;
+	hd_registry_unlock();
 	return list;
 }
 
@@ -128,6 +134,7 @@ hd_reconnect_release_owner(const void *owner)
 struct install_args {
 	struct hd_ctrl *c;
 	const void *owner;
+	const struct hd_ctrl_params *params;
 	struct hd_queue *queues;
 	uint32_t nqueues;
 	struct nvmf_association *na;
@@ -152,14 +159,18 @@ install_on_loop(void *arg)
 	hd_registry_lock();
 	still_ours = c->state == HD_CTRL_RECONNECTING && c->lease == a->owner &&
 	    !c->disconnecting;
+	if (still_ours) {
+		/* The command line's parameters become the kept ones. */
+		c->params = *a->params;
+		c->id = *a->id;
+		c->cntlid = a->cntlid;
+		c->max_transfer = hd_max_transfer(a->id);
+	}
 	hd_registry_unlock();
 	if (!still_ours) {
 		a->rc = -ECANCELED;
 		return;
 	}
-	c->id = *a->id;
-	c->cntlid = a->cntlid;
-	c->max_transfer = hd_max_transfer(a->id);
 
 	hd_loop_remove_queues(hd_loop, c);	/* nothing left, but be sure */
 	for (uint32_t i = 0; i < a->nqueues; i++) {
@@ -185,8 +196,8 @@ install_on_loop(void *arg)
 	hd_registry_lock();
 	c->state = HD_CTRL_CONNECTED;
 	c->lease = NULL;
-	hd_registry_unlock();
 	c->fast_failed = false;
+	hd_registry_unlock();
 	c->ka_outstanding = false;
 	c->ka_next_ms = hd_now_ms();
 	c->rr = 0;
@@ -213,7 +224,7 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	struct hd_queue *queues = calloc(HOSTD_MAX_IO_QUEUES + 1, sizeof(*queues));
 	struct hd_handoff_msg *m = malloc(sizeof(*m));
 	struct install_args a = { .c = c, .queues = queues };
-	struct hd_ctrl_params kept = c->params;
+	char kept_subnqn[NVMF_NQN_MAX_LEN + 1];
 	bool leased;
 
 	*invalid = false;
@@ -230,21 +241,22 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	}
 	hd_registry_lock();
 	leased = c->state == HD_CTRL_RECONNECTING && c->lease == owner;
+	memcpy(kept_subnqn, c->params.subnqn, sizeof(kept_subnqn));
 	hd_registry_unlock();
 	if (!leased) {
 		snprintf(err, errlen, "%s: no reconnect lease (begin the reconnect first)",
 		    c->name);
 		goto fail;
 	}
-	if (strcmp(m->params.subnqn, kept.subnqn) != 0) {
+	if (strcmp(m->params.subnqn, kept_subnqn) != 0) {
 		snprintf(err, errlen, "SubNQN %s is not %s's (%s)", m->params.subnqn, c->name,
-		    kept.subnqn);
+		    kept_subnqn);
 		goto fail;
 	}
 	if (hd_adopt_queues(c, m, &a.na, queues, fds, err, errlen) != 0)
 		goto fail;
-	/* The command line's parameters become the kept ones. */
-	c->params = m->params;
+	/* The loop installs the parameters with the queues: its timers read them. */
+	a.params = &m->params;
 	a.nqueues = m->nqueues;
 	a.owner = owner;
 	a.id = &m->id;
@@ -255,7 +267,6 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 		for (uint32_t i = 0; i < a.nqueues; i++)
 			nvmf_qpair_free(queues[i].qp);
 		nvmf_association_free(a.na);
-		c->params = kept;
 		snprintf(err, errlen, "%s was disconnected or detached during the reconnect",
 		    c->name);
 		goto out;
@@ -264,9 +275,10 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 		snprintf(err, errlen, "event loop: %s", strerror(-a.rc));
 		goto out;
 	}
+	/* Connected again, it is the loop's to lose: log what was installed. */
 	daemon_log(LOG_INFO, "%s: reconnected to %s at %s:%s, controller %u, %u I/O queue%s",
-	    c->name, c->params.subnqn, c->params.traddr, c->params.trsvcid, c->cntlid,
-	    c->nqueues - 1, c->nqueues == 2 ? "" : "s");
+	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, a.cntlid,
+	    a.nqueues - 1, a.nqueues == 2 ? "" : "s");
 	hd_event_raise("RECONNECTED", c->name);
 	hd_registry_lock();
 	c->refs++;
@@ -286,9 +298,10 @@ out:
 struct json_object *
 hd_ctrl_params_json(const struct hd_ctrl *c)
 {
-	const struct hd_ctrl_params *p = &c->params;
+	struct hd_ctrl_params kept, *p = &kept;
 	struct json_object *o = json_object_new_object();
 
+	hd_ctrl_params_get(c, &kept);
 	hd_json_add_str(o, "transport", p->transport);
 	hd_json_add_str(o, "traddr", p->traddr);
 	hd_json_add_str(o, "trsvcid", p->trsvcid);
