@@ -153,16 +153,21 @@ enum hd_ctrl_state {
 	HD_CTRL_DELETING,		/* disconnect under way */
 };
 
+/*
+ * ctrl, nsid, name, ino and lba_shift are fixed before the namespace is
+ * linked. nlbas and gone change under the registry lock (a rescan, a
+ * removal) and FUSE reads them on every I/O without it: atomic.
+ */
 struct hd_namespace {
-	struct hd_namespace *next;
+	struct hd_namespace *next;	/* registry lock */
 	struct hd_ctrl *ctrl;
 	uint32_t nsid;
 	char name[32];			/* nvme0ns1 */
 	uint64_t ino;
-	uint64_t nlbas;
+	_Atomic uint64_t nlbas;
 	uint32_t lba_shift;
-	int refs;			/* the controller's + open files' (ctrl->lock... registry lock) */
-	bool gone;
+	int refs;			/* the controller's + open files' (registry lock) */
+	_Atomic bool gone;
 	pthread_mutex_t rmw_lock;	/* serialises read-modify-write of partial blocks */
 };
 
@@ -223,7 +228,7 @@ struct hd_ctrl {
 	struct hd_ctrl_params params;
 	struct nvme_identify_controller id;
 	uint16_t cntlid;
-	uint32_t max_transfer;		/* from MDTS, bytes */
+	_Atomic uint32_t max_transfer;	/* from MDTS, bytes; FUSE's I/O reads it unlocked */
 	/* The association and its queues (loop). */
 	struct nvmf_association *na;
 	struct hd_queue queues[HOSTD_MAX_IO_QUEUES + 1];
