@@ -65,8 +65,8 @@ parse_queue(struct hd_jf *f, struct nvmf_qpair_handoff *h)
 	h->info.maxr2t = (uint32_t)hd_jf_int_or(f, "maxr2t", 0, UINT32_MAX, 0);
 }
 
-int
-hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
+static int
+parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
     char *err, size_t errlen)
 {
 	struct hd_jf top, jc, jq;
@@ -123,4 +123,17 @@ hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *
 	m->params.nr_io_queues = m->nqueues - 1;
 	m->params.queue_size = m->queues[1].qsize;
 	return 0;
+}
+
+int
+hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
+    char *err, size_t errlen)
+{
+	if (parse_message(req, nfds, m, err, errlen) == 0)
+		return 0;
+	/* Values quoted from the request may hold newlines: the error stays one line. */
+	for (char *p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -1;
 }

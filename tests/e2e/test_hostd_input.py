@@ -246,6 +246,9 @@ def test_malformed_request_gets_an_error_naming_the_field(served, payload, names
     ({"op": "list"}, "list takes no file descriptors"),
     ({"op": "disconnect", "target": "nvme0"}, "disconnect takes no file descriptors"),
     (handoff(), "queue 0: the descriptor is not a stream socket"),
+    # Found by fuzz_hostd_control: Identify's SubNQN quoted raw broke the line.
+    (handoff(ctrl={"identify": identify_data("nqn.2024-01.io.nvmf.e2e:x\nforged", 7)}),
+     "differs from the controller's own (nqn.2024-01.io.nvmf.e2e:x?forged)"),
 ])
 def test_descriptors_that_do_not_belong_are_refused_and_closed(served, payload, names):
     before = pid_fds(served.proc.pid)
@@ -256,6 +259,7 @@ def test_descriptors_that_do_not_belong_are_refused_and_closed(served, payload, 
         for fd in fds:
             os.close(fd)
     assert reply.get("ok") is False and names in reply.get("error", ""), reply
+    assert "\n" not in reply["error"], reply
     assert_unharmed(served, before)
 
 
