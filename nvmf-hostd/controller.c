@@ -297,7 +297,7 @@ loss_timers(struct hd_ctrl *c, uint64_t now)
 uint64_t
 hd_ctrl_timers(struct hd_ctrl *c, uint64_t now)
 {
-	switch (c->state) {
+	switch ((enum hd_ctrl_state)c->state) {	/* one atomic load */
 	case HD_CTRL_CONNECTED:
 		return keep_alive_timer(c, now);
 	case HD_CTRL_DISCONNECTED:

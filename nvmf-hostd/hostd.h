@@ -338,6 +338,13 @@ int hd_adopt_queues(struct hd_ctrl *c, const struct hd_handoff_msg *m,
     size_t errlen);
 /* The most one command may transfer, from Identify's MDTS. */
 uint32_t hd_max_transfer(const struct nvme_identify_controller *id);
+/*
+ * Whether a namespace's Identify data describes one this host can serve as a
+ * file (LBA format, block size, metadata, size, MDTS): *shift the block
+ * size's log2, or false with why in one line (namespace.c).
+ */
+bool hd_ns_usable(uint32_t max_transfer, const struct nvme_identify_namespace *id,
+    uint32_t *shift, char *why, size_t whylen);
 
 /* Events on $rundir/devctl (events.c). */
 int hd_events_start(const char *path, char *err, size_t errlen);

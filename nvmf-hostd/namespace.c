@@ -170,8 +170,8 @@ admin_read(struct hd_ctrl *c, struct nvme_command *sqe, void *buf, uint32_t len,
  * why, in why. Every value the rest of this file computes with is checked
  * here, on the first scan and on every rescan alike.
  */
-static bool
-ns_usable(uint32_t max_transfer, const struct nvme_identify_namespace *id,
+bool
+hd_ns_usable(uint32_t max_transfer, const struct nvme_identify_namespace *id,
     uint32_t *shift, char *why, size_t whylen)
 {
 	unsigned nformats = id->nlbaf + 1u, fmt = id->flbas & 0xf;
@@ -364,7 +364,7 @@ scan_locked(struct hd_ctrl *c, uint32_t *list, bool *usable,
 			ns_refuse(c, nsid, "listed as active but of size 0");
 			continue;
 		}
-		if (!ns_usable(max_transfer, id, &shift, why, sizeof(why))) {
+		if (!hd_ns_usable(max_transfer, id, &shift, why, sizeof(why))) {
 			ns_refuse(c, nsid, why);
 			continue;
 		}
