@@ -95,14 +95,14 @@ fuzz:
 # and UBSan (build-asan/); sanitize-e2e runs the end-to-end suite against those
 # daemons, leaks reported when each exits; tsan-churn runs the reconnect churn
 # against an nvmf-hostd built with ThreadSanitizer (build-tsan/).
-ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \
+ASAN_VARS = BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDLIBS="-lisal -pthread -fsanitize=address,undefined"
 sanitize:
-	@$(ASAN_MAKE) all unit
+	@$(MAKE) --no-print-directory $(ASAN_VARS) all unit
 
 sanitize-e2e:
-	@$(ASAN_MAKE) all
+	@$(MAKE) --no-print-directory $(ASAN_VARS) all
 	@NVMF_E2E_NAME=e2e-asan NVMFD=build-asan/bin/nvmfd NVMF_HOSTD=build-asan/bin/nvmf-hostd \
 	    NVMF_DEVD=build-asan/bin/nvmf-devd NVMECONTROL=build-asan/bin/nvmecontrol \
 	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
