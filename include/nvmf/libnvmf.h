@@ -47,6 +47,12 @@ struct nvmf_association_params {
 	uint32_t max_h2c_data;		/* controller: MAXH2CDATA advertised, >= 4096 */
 	uint32_t io_icd_size;		/* controller: in-capsule data on I/O queues */
 	uint32_t max_transfer;		/* controller: largest data transfer of a command */
+	/*
+	 * Controller: bytes of command data one queue pair holds at once (at
+	 * least max_transfer); commands beyond it wait, in order, until sends
+	 * free some. 0: bounded only by queue size x max_transfer.
+	 */
+	uint32_t max_queue_data;
 };
 
 /*

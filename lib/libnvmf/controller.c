@@ -79,6 +79,8 @@ nvmf_capsule_free(struct nvmf_capsule *nc)
 {
 	if (nc == NULL)
 		return;
+	nc->qp->ctrl_outstanding--;
+	nc->qp->data_held -= nc->data_held;
 	free(nc->data);
 	free(nc);
 }
@@ -184,6 +186,22 @@ rx_capsule_cmd(struct nvmf_qpair *qp)
 	const struct nvme_sgl_desc *sgl;
 	struct nvmf_capsule *nc;
 
+	/*
+	 * A host keeps at most SQSIZE + 1 commands outstanding, whether it
+	 * follows SQHD or has SQ flow control off. Counted here until the
+	 * response is on the wire, so never more than the host itself counts;
+	 * beyond the queue, as for nvmet running out of commands, the
+	 * connection is over. Before Connect has set the size, only Connect
+	 * itself may be outstanding.
+	 */
+	if (qp->qsize == 0 && qp->ctrl_outstanding > 0)
+		return fault(qp, NVME_TCP_FES_PDU_SEQUENCE_ERROR, 0,
+		    "%u commands outstanding before Connect completed (at most %u)",
+		    qp->ctrl_outstanding + 1u, 1);
+	if (qp->qsize != 0 && qp->ctrl_outstanding >= qp->qsize)
+		return fault(qp, NVME_TCP_FES_PDU_SEQUENCE_ERROR, 0,
+		    "%u commands outstanding, more than the queue's %u entries "
+		    "(Connect SQSIZE + 1)", qp->ctrl_outstanding + 1u, qp->qsize);
 	if (data_in > qp->icd_size)
 		return fault(qp, NVME_TCP_FES_R2T_LIMIT_EXCEEDED,
 		    offsetof(struct nvme_tcp_common_hdr, plen),
@@ -195,6 +213,7 @@ rx_capsule_cmd(struct nvmf_qpair *qp)
 		return -1;
 	}
 	nc->qp = qp;
+	qp->ctrl_outstanding++;
 	nc->sqe = cmd->ccsqe;
 	nc->h2c = data_direction(&nc->sqe) == NVME_OPC_DIR_H2C;
 	sgl = &nc->sqe.sgl;
@@ -216,7 +235,8 @@ rx_capsule_cmd(struct nvmf_qpair *qp)
 			nc->pending_status = NVME_SC_INTERNAL;
 			return 0;
 		}
-		nc->data_len = nc->data_got = data_in;
+		nc->data_len = nc->data_got = nc->data_held = data_in;
+		qp->data_held += data_in;
 		qp->data_dst = nc->data;
 		return 0;
 	}
@@ -346,6 +366,65 @@ request_data(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
 	nvmf_tx_queue(qp, p);
 }
 
+/* Bytes of data memory a command still needs before it can run. */
+static uint32_t
+data_needed(const struct nvmf_capsule *nc)
+{
+	if (nc->pending_status != 0)
+		return 0;
+	return nc->data_len - nc->data_held;
+}
+
+static bool
+data_fits(const struct nvmf_qpair *qp, uint32_t need)
+{
+	uint64_t limit = qp->na->params.max_queue_data;
+
+	if (need == 0 || limit == 0 || qp->data_held == 0)
+		return true;
+	if (limit < qp->na->params.max_transfer)
+		limit = qp->na->params.max_transfer;	/* one command always fits */
+	return qp->data_held + need <= limit;
+}
+
+/* Reserves the command's data memory, then asks for its data or runs it. */
+static void
+start_command(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
+{
+	uint32_t need = data_needed(nc);
+
+	nc->data_held += need;
+	qp->data_held += need;
+	if (nc->pending_status == 0 && nc->h2c && nc->data_got < nc->data_len) {
+		if (qp->r2t_slots == 0 && r2t_table_resize(qp, qp->qsize) != 0) {
+			nc->pending_status = NVME_SC_INTERNAL;
+			deliver(qp, nc);
+			return;
+		}
+		request_data(qp, nc);
+		return;
+	}
+	deliver(qp, nc);
+}
+
+bool
+nvmf_ctrl_resume(struct nvmf_qpair *qp)
+{
+	struct nvmf_capsule *nc;
+	bool started = false;
+
+	while (!qp->failed && (nc = qp->deferred_head) != NULL &&
+	    data_fits(qp, data_needed(nc))) {
+		qp->deferred_head = nc->next_deferred;
+		if (qp->deferred_head == NULL)
+			qp->deferred_tail = NULL;
+		nc->next_deferred = NULL;
+		start_command(qp, nc);
+		started = true;
+	}
+	return started;
+}
+
 void
 nvmf_ctrl_rx_done(struct nvmf_qpair *qp)
 {
@@ -356,16 +435,20 @@ nvmf_ctrl_rx_done(struct nvmf_qpair *qp)
 	if (nc == NULL)
 		return;
 	if (ch->pdu_type == NVME_TCP_PDU_CAPSULE_CMD) {
-		if (nc->pending_status == 0 && nc->h2c && nc->data_got < nc->data_len) {
-			if (qp->r2t_slots == 0 && r2t_table_resize(qp, qp->qsize) != 0) {
-				nc->pending_status = NVME_SC_INTERNAL;
-				deliver(qp, nc);
-				return;
-			}
-			request_data(qp, nc);
+		/*
+		 * Over the data budget the command waits (and those after it, so
+		 * that order holds) while we keep reading: capsules are small and
+		 * the queue size bounds them.
+		 */
+		if (qp->deferred_head != NULL || !data_fits(qp, data_needed(nc))) {
+			if (qp->deferred_tail != NULL)
+				qp->deferred_tail->next_deferred = nc;
+			else
+				qp->deferred_head = nc;
+			qp->deferred_tail = nc;
 			return;
 		}
-		deliver(qp, nc);
+		start_command(qp, nc);
 		return;
 	}
 	/* H2CData */
@@ -387,4 +470,11 @@ nvmf_ctrl_drop_all(struct nvmf_qpair *qp)
 		nvmf_capsule_free(qp->r2t_table[i]);
 		qp->r2t_table[i] = NULL;
 	}
+	while (qp->deferred_head != NULL) {
+		struct nvmf_capsule *nc = qp->deferred_head;
+
+		qp->deferred_head = nc->next_deferred;
+		nvmf_capsule_free(nc);
+	}
+	qp->deferred_tail = NULL;
 }

@@ -59,6 +59,8 @@ struct nvmf_capsule {
 	uint16_t ttag;
 	uint16_t pending_status;	/* transport-level failure to report */
 	unsigned tx_refs;
+	uint32_t data_held;		/* bytes counted in qp->data_held */
+	struct nvmf_capsule *next_deferred;
 };
 
 enum rx_state {
@@ -122,6 +124,11 @@ struct nvmf_qpair {
 	struct nvmf_capsule **r2t_table;	/* by transfer tag */
 	uint16_t r2t_slots;
 	uint16_t ctrl_sqhd;
+	/* Commands received and not yet answered on the wire: at most qsize. */
+	uint32_t ctrl_outstanding;
+	uint64_t data_held;		/* command data the queue's capsules hold */
+	/* Commands waiting, in order, for data memory (max_queue_data). */
+	struct nvmf_capsule *deferred_head, *deferred_tail;
 };
 
 /* qpair.c: the engine. */
@@ -151,5 +158,7 @@ void nvmf_host_drop_all(struct nvmf_qpair *qp);
 int nvmf_ctrl_rx_header(struct nvmf_qpair *qp);
 void nvmf_ctrl_rx_done(struct nvmf_qpair *qp);
 void nvmf_ctrl_drop_all(struct nvmf_qpair *qp);
+/* Starts commands that waited for data memory; true when one started. */
+bool nvmf_ctrl_resume(struct nvmf_qpair *qp);
 
 #endif /* NVMF_QPAIR_H */

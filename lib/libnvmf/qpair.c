@@ -526,8 +526,12 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 	if (qp->in_process)	/* called from a callback: the outer call goes on */
 		return 0;
 	qp->in_process = true;
-	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0)
+	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0) {
 		rc = nvmf_tx_flush(qp);
+		/* Sends free data memory: commands that waited for it run now. */
+		while (rc == 0 && qp->controller && nvmf_ctrl_resume(qp))
+			rc = nvmf_tx_flush(qp);
+	}
 	qp->in_process = false;
 	return rc;
 }
