@@ -3,8 +3,11 @@
  * hosts allowed in, from FreeBSD's command line or a JSON file (-c).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,77 @@
 
 #define DEFAULT_IO_PORT		4420
 #define DEFAULT_DISCOVERY_PORT	8009
+#define CONFIG_MAX_BYTES	(4u << 20)	/* a configuration is text, not data */
+
+/*
+ * Defaults for a small machine: 128 connections of at most 4 MiB of command
+ * data each (a queue of 32 reads of 128 KiB) bound data memory to 512 MiB.
+ */
+const struct nvmfd_limit_def nvmfd_limit_defs[NVMFD_NLIMITS] = {
+	[NVMFD_LIMIT_CONNECTIONS] = { "max_connections", "max-connections",
+	    "connections", 1, 65536, 128 },
+	[NVMFD_LIMIT_HOST_ASSOCIATIONS] = { "max_host_associations",
+	    "max-host-associations", "associations", 1, 65536, 16 },
+	[NVMFD_LIMIT_DISCOVERY_ASSOCIATIONS] = { "max_discovery_associations",
+	    "max-discovery-associations", "associations", 1, 65536, 16 },
+	[NVMFD_LIMIT_QUEUE_DATA] = { "queue_data_limit", "queue-data-limit", "bytes",
+	    NVMFD_MAX_TRANSFER, 1u << 30, 4u << 20 },
+	[NVMFD_LIMIT_ICREQ_TIMEOUT] = { "icreq_timeout", "icreq-timeout", "seconds",
+	    1, 3600, 10 },
+	[NVMFD_LIMIT_CONNECT_TIMEOUT] = { "connect_timeout", "connect-timeout", "seconds",
+	    1, 3600, 10 },
+	/* nvmet's NVMET_DISC_KATO_MS; 0 keeps a host's KATO 0 (no timeout). */
+	[NVMFD_LIMIT_DISCOVERY_KATO] = { "discovery_kato", "discovery-kato", "seconds",
+	    0, 3600, 120 },
+};
+
+/* Decimal digits only: no sign, space, base prefix or suffix. */
+static bool
+parse_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (max - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int
+nvmfd_limit_parse(enum nvmfd_limit l, const char *s, uint32_t *out, char *err,
+    size_t errlen)
+{
+	const struct nvmfd_limit_def *d = &nvmfd_limit_defs[l];
+	uint64_t v;
+
+	if (!parse_decimal(s, UINT32_MAX, &v) || v < d->min || v > d->max) {
+		snprintf(err, errlen, "--%s '%s': a decimal number of %s from %u to %u",
+		    d->option, s, d->unit, d->min, d->max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+const char *
+nvmfd_nqn_invalid(const char *nqn)
+{
+	if (strncmp(nqn, "nqn.", 4) != 0)
+		return "does not start with \"nqn.\"";
+	if (strlen(nqn) > NVMF_NQN_MAX_LEN)
+		return "is longer than 223 bytes";
+	for (const unsigned char *p = (const void *)nqn; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "contains a control character";
+	return NULL;
+}
 
 /* FNV-1a, 64 bits: stable identifiers derived from names, not a security hash. */
 static uint64_t
@@ -188,6 +262,8 @@ config_defaults(struct nvmfd_config *cfg)
 	cfg->max_io_queues = NVMFD_MAX_IO_QUEUES;
 	cfg->genctr = 1;
 	cfg->header_digests_key = cfg->data_digests_key = cfg->disable_sq_fc_key = -1;
+	for (int i = 0; i < NVMFD_NLIMITS; i++)
+		cfg->limit[i] = nvmfd_limit_defs[i].def;
 }
 
 void
@@ -202,6 +278,10 @@ nvmfd_config_resolve(struct nvmfd_config *cfg, const struct nvmfd_options *o)
 	cfg->allow_disable_sq_fc = o->allow_disable_sq_fc || cfg->disable_sq_fc_key == 1;
 	if (o->max_h2c_data != 0)
 		cfg->max_h2c_data = o->max_h2c_data;
+	/* The command line wins over the file. */
+	for (int i = 0; i < NVMFD_NLIMITS; i++)
+		if (o->limit[i] >= 0)
+			cfg->limit[i] = (uint32_t)o->limit[i];
 }
 
 bool
@@ -279,301 +359,586 @@ nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *
 
 /* ------------------------------------------------------------------ JSON */
 
-static int
-get_bool(struct json_object *o, const char *key, bool *out, const char *path,
-    char *err, size_t errlen)
-{
-	struct json_object *v;
+/*
+ * Where a value sits, for errors: "FILE: subsystems[0].allowed_hosts[2]: ...".
+ * Every error names the key; json-c keeps no positions for values, so only
+ * syntax errors carry a line number.
+ */
+struct jctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
 
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean)) {
-		snprintf(err, errlen, "%s: \"%s\" must be true or false", path, key);
-		return -1;
-	}
-	*out = json_object_get_boolean(v);
-	return 0;
+static int __attribute__((format(printf, 3, 4)))
+jfail(const struct jctx *j, const char *where, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(j->err, j->errlen, "%s: %s: %s", j->file, where, msg);
+	/* Keys and values are the user's: the error stays one line whatever they hold. */
+	for (char *p = j->err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -1;
 }
 
-/* A boolean key that may be absent: *out is then left at -1. */
-static int
-get_tristate(struct json_object *o, const char *key, int8_t *out, const char *path,
-    char *err, size_t errlen)
+static const char *
+jtype(struct json_object *v)
 {
-	bool v;
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a fractional number";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "a list";
+	case json_type_string: return "a string";
+	}
+	return "something else";
+}
 
-	if (!json_object_object_get_ex(o, key, NULL))
-		return 0;
-	if (get_bool(o, key, &v, path, err, errlen) != 0)
-		return -1;
-	*out = v;
-	return 0;
+/* "parent.key" or "key" at the top. */
+static void
+jpath(char *buf, size_t len, const char *parent, const char *key)
+{
+	snprintf(buf, len, "%s%s%s", parent, *parent != '\0' ? "." : "", key);
 }
 
 /* A key not in known is a mistake worth an error, not a silent default. */
 static int
-check_keys(struct json_object *o, const char *const *known, const char *path,
-    char *err, size_t errlen)
+check_keys(const struct jctx *j, struct json_object *o, const char *const *known,
+    const char *where)
 {
 	json_object_object_foreach(o, key, val) {
+		char kp[192];
 		size_t i;
 
 		(void)val;
 		for (i = 0; known[i] != NULL && strcmp(known[i], key) != 0; i++)
 			;
 		if (known[i] == NULL) {
-			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
-			return -1;
+			jpath(kp, sizeof(kp), where, key);
+			return jfail(j, kp, "unknown key");
 		}
 	}
 	return 0;
 }
 
 static int
-get_uint(struct json_object *o, const char *key, uint64_t max, uint64_t *out,
-    const char *path, char *err, size_t errlen)
+get_bool(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, bool *out)
 {
 	struct json_object *v;
-	int64_t n;
+	char kp[192];
 
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
-	n = json_object_get_int64(v);
-	if (!json_object_is_type(v, json_type_int) || n < 0 || (uint64_t)n > max) {
-		snprintf(err, errlen, "%s: \"%s\" must be an integer from 0 to %llu", path,
-		    key, (unsigned long long)max);
+	jpath(kp, sizeof(kp), parent, key);
+	if (!json_object_is_type(v, json_type_boolean))
+		return jfail(j, kp, "must be true or false, not %s", jtype(v));
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* A boolean key that may be absent: *out is then left at -1. */
+static int
+get_tristate(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, int8_t *out)
+{
+	bool v;
+
+	if (!json_object_object_get_ex(o, key, NULL))
+		return 0;
+	if (get_bool(j, o, parent, key, &v) != 0)
 		return -1;
-	}
+	*out = v;
+	return 0;
+}
+
+static int
+check_uint(const struct jctx *j, struct json_object *v, const char *where, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int))
+		return jfail(j, where, "must be an integer from %llu to %llu, not %s",
+		    (unsigned long long)min, (unsigned long long)max, jtype(v));
+	errno = 0;
+	n = json_object_get_int64(v);
+	if (errno != 0 || n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return jfail(j, where, "%s is not an integer from %llu to %llu",
+		    json_object_to_json_string(v), (unsigned long long)min,
+		    (unsigned long long)max);
 	*out = (uint64_t)n;
 	return 0;
 }
 
-static const char *
-get_str(struct json_object *o, const char *key)
+static int
+get_uint(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, uint64_t min, uint64_t max, uint64_t *out)
 {
 	struct json_object *v;
+	char kp[192];
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	jpath(kp, sizeof(kp), parent, key);
+	return check_uint(j, v, kp, min, max, out);
+}
+
+/* A string key; absent leaves *out alone. Empty strings mean nothing: errors. */
+static int
+get_str(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, const char **out)
+{
+	struct json_object *v;
+	char kp[192];
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	jpath(kp, sizeof(kp), parent, key);
+	if (!json_object_is_type(v, json_type_string))
+		return jfail(j, kp, "must be a string, not %s", jtype(v));
+	if (json_object_get_string_len(v) == 0)
+		return jfail(j, kp, "must not be empty");
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return jfail(j, kp, "contains a NUL character");
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* A list key; an empty list would change the meaning of leaving it out. */
+static int
+get_list(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, const char *of, const char *one, struct json_object **out)
+{
+	struct json_object *v;
+	char kp[192];
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	jpath(kp, sizeof(kp), parent, key);
+	if (!json_object_is_type(v, json_type_array))
+		return jfail(j, kp, "must be a list of %s, not %s", of, jtype(v));
+	if (json_object_array_length(v) == 0)
+		return jfail(j, kp, "is an empty list: name at least one %s", one);
+	*out = v;
+	return 0;
 }
 
 static int
-json_address(struct nvmfd_config *cfg, struct json_object *o, bool discovery_only,
-    const char *path, char *err, size_t errlen)
+require_object(const struct jctx *j, struct json_object *v, const char *where,
+    const char *what)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return jfail(j, where, "must be an object %s, not %s", what, jtype(v));
+	return 0;
+}
+
+/* Printable ASCII of at most max bytes, as Identify's SN and MN fields take. */
+static int
+get_ascii(const struct jctx *j, struct json_object *o, const char *parent,
+    const char *key, size_t max, char *dst, size_t dstlen)
+{
+	const char *s = NULL;
+	char kp[192];
+
+	if (get_str(j, o, parent, key, &s) != 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	jpath(kp, sizeof(kp), parent, key);
+	if (strlen(s) > max)
+		return jfail(j, kp, "longer than %zu characters", max);
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return jfail(j, kp, "only printable ASCII characters fit");
+	snprintf(dst, dstlen, "%s", s);
+	return 0;
+}
+
+static int
+json_listener(const struct jctx *j, struct nvmfd_config *cfg, struct json_object *o,
+    bool discovery_only, const char *where)
 {
 	static const char *const known[] = { "address", "port", NULL };
 	uint64_t port = discovery_only ? DEFAULT_DISCOVERY_PORT : DEFAULT_IO_PORT;
-	const char *addr = get_str(o, "address");
+	const char *addr = NULL;
+	char kp[192];
 
-	if (!json_object_is_type(o, json_type_object)) {
-		snprintf(err, errlen, "%s: a listen entry must be an object "
-		    "{\"address\": ..., \"port\": ...}", path);
+	if (require_object(j, o, where, "{\"address\": ..., \"port\": ...}") != 0 ||
+	    check_keys(j, o, known, where) != 0 ||
+	    get_str(j, o, where, "address", &addr) != 0 ||
+	    get_uint(j, o, where, "port", 1, 65535, &port) != 0)
 		return -1;
+	jpath(kp, sizeof(kp), where, "address");
+	if (add_port(cfg, addr, (int)port, discovery_only, j->err, j->errlen) != 0)
+		return jfail(j, addr != NULL ? kp : where, "%s", j->err);
+	for (uint32_t i = 0; i + 1 < cfg->nports; i++) {
+		const struct nvmfd_port *a = &cfg->ports[i], *b = &cfg->ports[cfg->nports - 1];
+
+		if (a->port == b->port && strcmp(a->address, b->address) == 0)
+			return jfail(j, where, "%s port %u is listed twice",
+			    *b->address != '\0' ? b->address : "every address", b->port);
 	}
-	if (check_keys(o, known, path, err, errlen) != 0)
-		return -1;
-	if (get_uint(o, "port", 65535, &port, path, err, errlen) != 0)
-		return -1;
-	return add_port(cfg, addr, (int)port, discovery_only, err, errlen);
+	return 0;
 }
 
 static int
-json_subsystem(struct nvmfd_config *cfg, struct json_object *o, const char *path,
-    char *err, size_t errlen)
+json_hosts(const struct jctx *j, struct nvmfd_subsystem *ss, struct json_object *o,
+    const char *where)
 {
-	static const char *const known[] = { "nqn", "serial", "model", "allowed_hosts",
-		"ports", "namespaces", "strict", NULL };
-	static const char *const ns_known[] = { "device", "nsid", "block_size", NULL };
-	const char *nqn = get_str(o, "nqn"), *s;
 	struct json_object *arr;
-	struct nvmfd_subsystem *ss;
+	char kp[192];
+	size_t n;
 
-	if (!json_object_is_type(o, json_type_object)) {
-		snprintf(err, errlen, "%s: a subsystem must be an object {\"nqn\": ...}", path);
+	if (get_list(j, o, where, "allowed_hosts", "host NQNs", "host NQN", &arr) != 0)
 		return -1;
+	if (arr == NULL)
+		return 0;
+	n = json_object_array_length(arr);
+	ss->hosts = calloc(n, sizeof(*ss->hosts));
+	if (ss->hosts == NULL)
+		return jfail(j, where, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *h = json_object_array_get_idx(arr, i);
+		const char *why;
+
+		snprintf(kp, sizeof(kp), "%s.allowed_hosts[%zu]", where, i);
+		if (!json_object_is_type(h, json_type_string))
+			return jfail(j, kp, "must be a host NQN string, not %s", jtype(h));
+		if (strlen(json_object_get_string(h)) != (size_t)json_object_get_string_len(h))
+			return jfail(j, kp, "contains a NUL character");
+		if ((why = nvmfd_nqn_invalid(json_object_get_string(h))) != NULL)
+			return jfail(j, kp, "not an NQN: %s", why);
+		ss->hosts[ss->nhosts] = strdup(json_object_get_string(h));
+		if (ss->hosts[ss->nhosts] == NULL)
+			return jfail(j, kp, "out of memory");
+		ss->nhosts++;
 	}
-	if (check_keys(o, known, path, err, errlen) != 0)
+	return 0;
+}
+
+static int
+json_ports(const struct jctx *j, struct nvmfd_config *cfg, struct nvmfd_subsystem *ss,
+    struct json_object *o, const char *where)
+{
+	struct json_object *arr;
+	char kp[192];
+	size_t n;
+
+	if (get_list(j, o, where, "ports", "\"listen\" entry numbers",
+	    "\"listen\" entry number", &arr) != 0)
 		return -1;
-
-	if (nqn == NULL || strlen(nqn) > NVMF_NQN_MAX_LEN || strncmp(nqn, "nqn.", 4) != 0) {
-		snprintf(err, errlen, "%s: a subsystem needs \"nqn\": \"nqn....\" "
-		    "(at most %d characters)", path, NVMF_NQN_MAX_LEN);
-		return -1;
-	}
-	if (strcmp(nqn, NVMF_DISCOVERY_NQN) == 0) {
-		snprintf(err, errlen, "%s: %s is the discovery subsystem's NQN", path, nqn);
-		return -1;
-	}
-	for (uint32_t i = 0; i < cfg->nsubsystems; i++)
-		if (strcmp(cfg->subsystems[i]->nqn, nqn) == 0) {
-			snprintf(err, errlen, "%s: subsystem %s given twice", path, nqn);
-			return -1;
-		}
-	ss = nvmfd_subsystem_new(nqn);
-	if (ss == NULL || add_subsystem(cfg, ss) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (get_tristate(o, "strict", &ss->strict, path, err, errlen) != 0)
-		return -1;
-	if ((s = get_str(o, "serial")) != NULL)
-		snprintf(ss->serial, sizeof(ss->serial), "%s", s);
-	if ((s = get_str(o, "model")) != NULL)
-		snprintf(ss->model, sizeof(ss->model), "%s", s);
-
-	if (json_object_object_get_ex(o, "allowed_hosts", &arr)) {
-		size_t n = json_object_array_length(arr);
-
-		if (!json_object_is_type(arr, json_type_array)) {
-			snprintf(err, errlen, "%s: \"allowed_hosts\" must be a list of host NQNs",
-			    path);
-			return -1;
-		}
-		ss->hosts = calloc(n + 1, sizeof(*ss->hosts));
-		for (size_t i = 0; ss->hosts != NULL && i < n; i++) {
-			const char *h = json_object_get_string(json_object_array_get_idx(arr, i));
-
-			if (h == NULL || strncmp(h, "nqn.", 4) != 0) {
-				snprintf(err, errlen, "%s: allowed host %zu is not an NQN", path, i);
-				return -1;
-			}
-			ss->hosts[ss->nhosts++] = strdup(h);
-		}
-	}
-
-	if (json_object_object_get_ex(o, "ports", &arr)) {
-		size_t n = json_object_array_length(arr);
-
-		ss->ports = calloc(n + 1, sizeof(*ss->ports));
-		for (size_t i = 0; ss->ports != NULL && i < n; i++) {
-			int id = json_object_get_int(json_object_array_get_idx(arr, i));
-
-			if (id < 1 || (uint32_t)id > cfg->nports ||
-			    cfg->ports[id - 1].discovery_only) {
-				snprintf(err, errlen, "%s: port %d is not one of the \"listen\" "
-				    "entries (numbered from 1)", path, id);
-				return -1;
-			}
-			ss->ports[ss->nports++] = (uint16_t)id;
-		}
-	} else {
-		ss->ports = calloc(cfg->nports + 1, sizeof(*ss->ports));
-		for (uint32_t i = 0; ss->ports != NULL && i < cfg->nports; i++)
+	n = arr != NULL ? json_object_array_length(arr) : cfg->nports;
+	ss->ports = calloc(n, sizeof(*ss->ports));
+	if (ss->ports == NULL)
+		return jfail(j, where, "out of memory");
+	if (arr == NULL) {
+		/* Absent: every NVMe/TCP listener. */
+		for (uint32_t i = 0; i < cfg->nports; i++)
 			if (!cfg->ports[i].discovery_only)
 				ss->ports[ss->nports++] = cfg->ports[i].id;
+		return 0;
 	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id;
 
-	if (!json_object_object_get_ex(o, "namespaces", &arr) ||
-	    !json_object_is_type(arr, json_type_array) ||
-	    json_object_array_length(arr) == 0) {
-		snprintf(err, errlen, "%s: \"namespaces\" must list at least one "
-		    "{\"device\": ...}", path);
+		snprintf(kp, sizeof(kp), "%s.ports[%zu]", where, i);
+		if (check_uint(j, json_object_array_get_idx(arr, i), kp, 1, 65535, &id) != 0)
+			return -1;
+		if (id > cfg->nports || cfg->ports[id - 1].discovery_only)
+			return jfail(j, kp, "port %llu is not one of the \"listen\" entries "
+			    "(numbered from 1)", (unsigned long long)id);
+		ss->ports[ss->nports++] = (uint16_t)id;
+	}
+	return 0;
+}
+
+static int
+json_namespaces(const struct jctx *j, struct nvmfd_subsystem *ss, struct json_object *o,
+    const char *where)
+{
+	static const char *const known[] = { "device", "nsid", "block_size", NULL };
+	struct json_object *arr;
+	char np[192];
+
+	if (get_list(j, o, where, "namespaces", "{\"device\": ...} objects",
+	    "namespace", &arr) != 0)
 		return -1;
+	if (arr == NULL) {
+		jpath(np, sizeof(np), where, "namespaces");
+		return jfail(j, np, "missing: a subsystem lists at least one "
+		    "{\"device\": ...}");
 	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *n = json_object_array_get_idx(arr, i);
 		uint64_t nsid = 0, bs = 512;
-		const char *dev = get_str(n, "device");
-		char npath[128];
+		const char *dev = NULL;
 
-		snprintf(npath, sizeof(npath), "%s.namespaces[%zu]", path, i);
-		if (!json_object_is_type(n, json_type_object)) {
-			snprintf(err, errlen, "%s: must be an object {\"device\": ...}", npath);
+		snprintf(np, sizeof(np), "%s.namespaces[%zu]", where, i);
+		if (require_object(j, n, np, "{\"device\": ...}") != 0 ||
+		    check_keys(j, n, known, np) != 0 ||
+		    get_str(j, n, np, "device", &dev) != 0 ||
+		    get_uint(j, n, np, "nsid", 1, NVMFD_MAX_NAMESPACES, &nsid) != 0 ||
+		    get_uint(j, n, np, "block_size", 512, 4096, &bs) != 0)
 			return -1;
+		if (dev == NULL)
+			return jfail(j, np, "needs \"device\" (a path or ramdisk:SIZE)");
+		if (nvmfd_subsystem_add_namespace(ss, (uint32_t)nsid, dev, (uint32_t)bs,
+		    j->err, j->errlen) != 0)
+			return jfail(j, np, "%s", j->err);
+	}
+	return 0;
+}
+
+static int
+json_subsystem(const struct jctx *j, struct nvmfd_config *cfg, struct json_object *o,
+    const char *where)
+{
+	static const char *const known[] = { "nqn", "serial", "model", "allowed_hosts",
+		"ports", "namespaces", "strict", NULL };
+	const char *nqn = NULL, *why;
+	struct nvmfd_subsystem *ss;
+	char kp[192];
+
+	if (require_object(j, o, where, "{\"nqn\": ..., \"namespaces\": [...]}") != 0 ||
+	    check_keys(j, o, known, where) != 0 ||
+	    get_str(j, o, where, "nqn", &nqn) != 0)
+		return -1;
+	jpath(kp, sizeof(kp), where, "nqn");
+	if (nqn == NULL)
+		return jfail(j, kp, "missing: a subsystem needs \"nqn\": \"nqn....\"");
+	if ((why = nvmfd_nqn_invalid(nqn)) != NULL)
+		return jfail(j, kp, "not an NQN: %s", why);
+	if (strcmp(nqn, NVMF_DISCOVERY_NQN) == 0)
+		return jfail(j, kp, "%s is the discovery subsystem's NQN", nqn);
+	for (uint32_t i = 0; i < cfg->nsubsystems; i++)
+		if (strcmp(cfg->subsystems[i]->nqn, nqn) == 0)
+			return jfail(j, kp, "subsystem %s given twice", nqn);
+	ss = nvmfd_subsystem_new(nqn);
+	if (ss == NULL || add_subsystem(cfg, ss) != 0) {
+		free(ss);
+		return jfail(j, where, "out of memory");
+	}
+	if (get_tristate(j, o, where, "strict", &ss->strict) != 0 ||
+	    get_ascii(j, o, where, "serial", 20, ss->serial, sizeof(ss->serial)) != 0 ||
+	    get_ascii(j, o, where, "model", 40, ss->model, sizeof(ss->model)) != 0 ||
+	    json_hosts(j, ss, o, where) != 0 ||
+	    json_ports(j, cfg, ss, o, where) != 0 ||
+	    json_namespaces(j, ss, o, where) != 0)
+		return -1;
+	return 0;
+}
+
+/* Line of byte offset off, counted from 1. */
+static unsigned
+line_of(const char *text, size_t off)
+{
+	unsigned line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+static struct json_object *
+parse_strict(struct json_tokener *tok, const char *text, size_t len,
+    enum json_tokener_error *jerr, size_t *end)
+{
+	struct json_object *o;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	*jerr = json_tokener_get_error(tok);
+	*end = json_tokener_get_parse_end(tok);
+	return o;
+}
+
+/*
+ * Reads and parses the whole file: standard JSON only (json-c's strict mode,
+ * UTF-8 checked), one object, nothing after it but white space.
+ */
+static struct json_object *
+parse_file(const char *file, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *root = NULL;
+	enum json_tokener_error jerr;
+	char *text;
+	size_t len = 0, end;
+	FILE *f = fopen(file, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	text = malloc(CONFIG_MAX_BYTES + 1);
+	if (text != NULL)
+		len = fread(text, 1, CONFIG_MAX_BYTES + 1, f);
+	if (text == NULL || ferror(f) || len > CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %s", file, text == NULL ? "out of memory" :
+		    ferror(f) ? strerror(errno) : "larger than 4 MiB");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		free(text);
+		return NULL;
+	}
+	for (end = 0; end < len && isspace((unsigned char)text[end]); end++)
+		;
+	if (end == len || text[end] != '{') {
+		snprintf(err, errlen, "%s:%u: the top level must be an object {...}", file,
+		    line_of(text, end));
+		goto done;
+	}
+	root = parse_strict(tok, text, len, &jerr, &end);
+	if (root == NULL && jerr != json_tokener_continue && end > 0) {
+		/* Strict mode fails on what follows a value: was there one before it? */
+		json_tokener_reset(tok);
+		root = parse_strict(tok, text, end, &jerr, &end);
+		if (root != NULL) {
+			json_object_put(root);
+			root = NULL;
+			snprintf(err, errlen, "%s:%u: text after the JSON object", file,
+			    line_of(text, end));
+			goto done;
 		}
-		if (check_keys(n, ns_known, npath, err, errlen) != 0)
-			return -1;
-		if (dev == NULL) {
-			snprintf(err, errlen, "%s: needs \"device\" (a path or ramdisk:SIZE)", npath);
-			return -1;
+		json_tokener_reset(tok);
+		root = parse_strict(tok, text, len, &jerr, &end);
+	}
+	if (root == NULL) {
+		if (jerr == json_tokener_continue || jerr == json_tokener_success)
+			snprintf(err, errlen, "%s:%u: invalid JSON: the file ends inside a "
+			    "value", file, line_of(text, len));
+		else
+			snprintf(err, errlen, "%s:%u: invalid JSON: %s", file,
+			    line_of(text, end), json_tokener_error_desc(jerr));
+	} else {
+		while (end < len && isspace((unsigned char)text[end]))
+			end++;
+		if (end < len) {
+			snprintf(err, errlen, "%s:%u: text after the JSON object", file,
+			    line_of(text, end));
+			json_object_put(root);
+			root = NULL;
+		} else if (!json_object_is_type(root, json_type_object)) {
+			snprintf(err, errlen, "%s: the top level must be an object {...}, "
+			    "not %s", file, jtype(root));
+			json_object_put(root);
+			root = NULL;
 		}
-		if (get_uint(n, "nsid", NVMFD_MAX_NAMESPACES, &nsid, npath, err, errlen) != 0 ||
-		    get_uint(n, "block_size", 4096, &bs, npath, err, errlen) != 0)
+	}
+done:
+	json_tokener_free(tok);
+	free(text);
+	return root;
+}
+
+static int
+json_limits(const struct jctx *j, struct nvmfd_config *cfg, struct json_object *root)
+{
+	uint64_t v;
+
+	for (int i = 0; i < NVMFD_NLIMITS; i++) {
+		const struct nvmfd_limit_def *d = &nvmfd_limit_defs[i];
+
+		v = cfg->limit[i];
+		if (get_uint(j, root, "", d->key, d->min, d->max, &v) != 0)
 			return -1;
-		if (nvmfd_subsystem_add_namespace(ss, (uint32_t)nsid, dev, (uint32_t)bs, err,
-		    errlen) != 0)
-			return -1;
+		cfg->limit[i] = (uint32_t)v;
 	}
 	return 0;
 }
 
 int
-nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
+nvmfd_config_load_json(struct nvmfd_config *cfg, const char *file, char *err,
     size_t errlen)
 {
-	static const char *const known[] = { "listen", "discovery", "subsystems",
-		"strict", "header_digests", "data_digests", "allow_disable_sq_flow_control",
-		"max_h2c_data", NULL };
+	static const char *known[8 + NVMFD_NLIMITS + 1] = { "listen", "discovery",
+		"subsystems", "strict", "header_digests", "data_digests",
+		"allow_disable_sq_flow_control", "max_h2c_data" };
+	const struct jctx j = { .file = file, .err = err, .errlen = errlen };
 	struct json_object *root, *v;
 	uint64_t n;
 	int rc = -1;
 
 	config_defaults(cfg);
-	if (access(path, R_OK) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	for (int i = 0; i < NVMFD_NLIMITS; i++)
+		known[8 + i] = nvmfd_limit_defs[i].key;
+	root = parse_file(file, err, errlen);
+	if (root == NULL)
 		return -1;
-	}
-	root = json_object_from_file(path);
-	if (root == NULL || !json_object_is_type(root, json_type_object)) {
-		const char *why = root == NULL ? json_util_get_last_err() : NULL;
-		size_t len;
-
-		if (root == NULL)
-			snprintf(err, errlen, "%s: invalid JSON: %s", path,
-			    why != NULL ? why : "parse error");
-		else
-			snprintf(err, errlen, "%s: not a JSON object (the top level must be "
-			    "{...})", path);
-		/* json-c ends its message with a newline: the error stays one line. */
-		len = strlen(err);
-		while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
-			err[--len] = '\0';
-		if (root != NULL)
-			json_object_put(root);
-		return -1;
-	}
-	if (check_keys(root, known, path, err, errlen) ||
-	    get_bool(root, "strict", &cfg->strict, path, err, errlen) ||
-	    get_tristate(root, "header_digests", &cfg->header_digests_key, path, err,
-	    errlen) ||
-	    get_tristate(root, "data_digests", &cfg->data_digests_key, path, err, errlen) ||
-	    get_tristate(root, "allow_disable_sq_flow_control", &cfg->disable_sq_fc_key,
-	    path, err, errlen))
+	if (check_keys(&j, root, known, "") ||
+	    get_bool(&j, root, "", "strict", &cfg->strict) ||
+	    get_tristate(&j, root, "", "header_digests", &cfg->header_digests_key) ||
+	    get_tristate(&j, root, "", "data_digests", &cfg->data_digests_key) ||
+	    get_tristate(&j, root, "", "allow_disable_sq_flow_control",
+	    &cfg->disable_sq_fc_key) ||
+	    json_limits(&j, cfg, root))
 		goto out;
 	n = cfg->max_h2c_data;
-	if (get_uint(root, "max_h2c_data", 1u << 24, &n, path, err, errlen) != 0)
+	if (get_uint(&j, root, "", "max_h2c_data", 4096, 1u << 24, &n) != 0)
 		goto out;
-	cfg->max_h2c_data = (uint32_t)n;
-
-	if (!json_object_object_get_ex(root, "listen", &v) ||
-	    !json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
-		snprintf(err, errlen, "%s: \"listen\" must list at least one "
-		    "{\"address\": ..., \"port\": ...}", path);
+	if (n % 4 != 0) {
+		jfail(&j, "max_h2c_data", "%llu is not a multiple of 4", (unsigned long long)n);
 		goto out;
 	}
-	for (size_t i = 0; i < json_object_array_length(v); i++)
-		if (json_address(cfg, json_object_array_get_idx(v, i), false, path, err,
-		    errlen) != 0)
-			goto out;
-	if (json_object_object_get_ex(root, "discovery", &v) &&
-	    !json_object_is_type(v, json_type_boolean) &&
-	    json_address(cfg, v, true, path, err, errlen) != 0)
-		goto out;
+	cfg->max_h2c_data = (uint32_t)n;
 
-	if (!json_object_object_get_ex(root, "subsystems", &v) ||
-	    !json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
-		snprintf(err, errlen, "%s: \"subsystems\" must list at least one subsystem",
-		    path);
+	if (get_list(&j, root, "", "listen", "{\"address\": ..., \"port\": ...} objects",
+	    "listener", &v) != 0)
+		goto out;
+	if (v == NULL) {
+		jfail(&j, "listen", "missing: list at least one {\"address\": ..., "
+		    "\"port\": ...}");
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		char spath[64];
+		char where[48];
 
-		snprintf(spath, sizeof(spath), "subsystems[%zu]", i);
-		if (json_subsystem(cfg, json_object_array_get_idx(v, i), spath, err,
-		    errlen) != 0)
+		snprintf(where, sizeof(where), "listen[%zu]", i);
+		if (json_listener(&j, cfg, json_object_array_get_idx(v, i), false, where) != 0)
+			goto out;
+	}
+	/* "discovery": an object, or false for none (as leaving it out). */
+	if (json_object_object_get_ex(root, "discovery", &v) &&
+	    !(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v))) {
+		if (!json_object_is_type(v, json_type_object)) {
+			jfail(&j, "discovery", "must be an object {\"address\": ..., \"port\": "
+			    "...} or false, not %s", json_object_is_type(v, json_type_boolean) ?
+			    "true" : jtype(v));
+			goto out;
+		}
+		if (json_listener(&j, cfg, v, true, "discovery") != 0)
+			goto out;
+	}
+
+	if (get_list(&j, root, "", "subsystems", "subsystem objects", "subsystem", &v) != 0)
+		goto out;
+	if (v == NULL) {
+		jfail(&j, "subsystems", "missing: list at least one subsystem");
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		char where[48];
+
+		snprintf(where, sizeof(where), "subsystems[%zu]", i);
+		if (json_subsystem(&j, cfg, json_object_array_get_idx(v, i), where) != 0)
 			goto out;
 	}
 	rc = 0;

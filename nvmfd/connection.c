@@ -15,8 +15,6 @@
 
 #include "nvmfd.h"
 
-#define HANDSHAKE_TIMEOUT_MS	10000
-#define CONNECT_TIMEOUT_MS	10000
 #define POLL_INTERVAL_MS	100
 
 static void
@@ -162,18 +160,32 @@ connect_admin(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_sub
 	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
 	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
 	struct nvmfd_controller *ctrl;
+	uint32_t kato = cmd->kato;
+	char why[160];
 
 	if (d->cntlid != NVMF_CNTLID_DYNAMIC && d->cntlid != NVMF_CNTLID_STATIC_ANY) {
 		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(cntlid),
 		    "CNTLID 0x%04x on an admin queue (0xffff or 0xfffe)", d->cntlid);
 		return NULL;
 	}
-	ctrl = nvmfd_controller_create(ss, conn->cfg, hostnqn, d->hostid, cmd->kato);
+	/* As nvmet: out of controllers for this host is Controller Busy. */
+	if (nvmfd_limit_association_take(conn->cfg, hostnqn, ss == NULL, why,
+	    sizeof(why)) != 0) {
+		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC,
+		    NVME_SC_CONNECT_CONTROLLER_BUSY), -1, 0, "%s", why);
+		return NULL;
+	}
+	/* A discovery association nobody ends would stay forever: nvmet's KATO. */
+	if (ss == NULL && kato == 0)
+		kato = conn->cfg->limit[NVMFD_LIMIT_DISCOVERY_KATO] * 1000;
+	ctrl = nvmfd_controller_create(ss, conn->cfg, hostnqn, d->hostid, kato);
 	if (ctrl == NULL) {
+		nvmfd_limit_association_put(hostnqn, ss == NULL);
 		refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_GENERIC,
 		    NVME_SC_INTERNAL), -1, 0, "out of memory for a controller");
 		return NULL;
 	}
+	ctrl->counted = true;
 	if (hostnqn_deviates)
 		(void)nvmfd_controller_first_deviation(ctrl, NVMFD_DEV_HOSTNQN);
 	return ctrl;
@@ -329,7 +341,7 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	daemon_log(cmd->qid == 0 ? LOG_INFO : LOG_DEBUG,
 	    "%s: host %s connected to %s, controller %u queue %u (size %u, KATO %u ms%s%s%s)",
 	    conn->peer, shown_nqn(hostnqn), nvmfd_controller_name(ctrl), ctrl->cntlid,
-	    cmd->qid, cmd->sqsize + 1, cmd->qid == 0 ? cmd->kato : ctrl->kato_ms,
+	    cmd->qid, cmd->sqsize + 1, ctrl->kato_ms,
 	    nvmf_qpair_info(conn->qp)->header_digests ? ", header digest" : "",
 	    nvmf_qpair_info(conn->qp)->data_digests ? ", data digest" : "",
 	    disable_fc ? ", SQ flow control off" : "");
@@ -405,8 +417,9 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 		return "host sent Disconnect";
 	c = conn->ctrl;
 	if (!conn->connected) {
-		if (nvmfd_now_ms() - started > CONNECT_TIMEOUT_MS)
-			return "no Connect command within 10 s";
+		if (nvmfd_now_ms() - started >
+		    conn->cfg->limit[NVMFD_LIMIT_CONNECT_TIMEOUT] * 1000ull)
+			return "no Connect command within connect_timeout";
 		return NULL;
 	}
 	if (c->dead)
@@ -421,6 +434,13 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 	return NULL;
 }
 
+static void
+conn_free(struct nvmfd_conn *conn)
+{
+	free(conn);
+	nvmfd_limit_connection_put();
+}
+
 static void *
 conn_main(void *arg)
 {
@@ -428,14 +448,20 @@ conn_main(void *arg)
 	char err[256];
 	const char *why;
 	uint64_t started = nvmfd_now_ms();
+	bool fatal;
 
 	conn->qp = nvmf_controller_qpair_accept(conn->listener->na, conn->fd,
-	    HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
+	    (int)conn->cfg->limit[NVMFD_LIMIT_ICREQ_TIMEOUT] * 1000, err, sizeof(err));
 	if (conn->qp == NULL) {
-		daemon_log(strstr(err, "C2HTermReq") ? LOG_WARNING : LOG_DEBUG, "%s: %s%s",
-		    conn->peer, strstr(err, "C2HTermReq") ? "refused: " : "", err);
+		if (strstr(err, "C2HTermReq") != NULL)
+			daemon_log(LOG_WARNING, "%s: refused: %s", conn->peer, err);
+		else if (strcmp(err, "waiting for ICReq: timed out") == 0)
+			daemon_log(LOG_DEBUG, "%s: closed: no ICReq within icreq_timeout "
+			    "(%u s)", conn->peer, conn->cfg->limit[NVMFD_LIMIT_ICREQ_TIMEOUT]);
+		else
+			daemon_log(LOG_DEBUG, "%s: %s", conn->peer, err);
 		close(conn->fd);
-		free(conn);
+		conn_free(conn);
 		return NULL;
 	}
 	nvmf_controller_set_handler(conn->qp, on_command, conn);
@@ -444,39 +470,61 @@ conn_main(void *arg)
 	while ((why = conn_step(conn, started)) == NULL)
 		;
 
+	/*
+	 * A fatal transport error we found (we sent C2HTermReq) ends the
+	 * association, on an I/O queue too, as nvmet's fatal errors do.
+	 */
+	fatal = strstr(why, "sent C2HTermReq") != NULL;
 	if (strstr(why, "TermReq") != NULL)
-		daemon_log(LOG_WARNING, "%s: host %s%s: PDU refused%s: %s", conn->peer,
+		daemon_log(LOG_WARNING, "%s: host %s%s: PDU refused%s: %s%s", conn->peer,
 		    conn->ctrl != NULL ? shown_nqn(conn->ctrl->hostnqn) : "(before Connect)",
 		    conn->ctrl != NULL && conn->qid != 0 ? ", I/O queue" : "",
-		    conn->strict_refusal ? " (--strict)" : "", why);
+		    conn->strict_refusal ? " (--strict)" : "", why,
+		    fatal && conn->ctrl != NULL ? "; association ended" : "");
 	else if (conn->ctrl != NULL)
 		daemon_log(conn->qid == 0 ? LOG_INFO : LOG_DEBUG,
 		    "%s: controller %u queue %u closed: %s", conn->peer,
 		    conn->ctrl->cntlid, conn->qid, why);
+	else if (strstr(why, "connect_timeout") != NULL)
+		daemon_log(LOG_DEBUG, "%s: closed: %s (%u s)", conn->peer, why,
+		    conn->cfg->limit[NVMFD_LIMIT_CONNECT_TIMEOUT]);
 	else
 		daemon_log(LOG_DEBUG, "%s: closed before Connect: %s", conn->peer, why);
 
 	if (conn->ctrl != NULL) {
 		nvmfd_controller_detach_queue(conn->ctrl, conn->qid, conn);
 		/* The admin queue carries the association: without it, all goes. */
-		if (conn->qid == 0)
+		if (conn->qid == 0 || fatal)
 			nvmfd_controller_kill(conn->ctrl, NULL);
 	}
 	nvmf_qpair_free(conn->qp);
 	if (conn->ctrl != NULL)
 		nvmfd_controller_release(conn->ctrl);
-	free(conn);
+	conn_free(conn);
 	return NULL;
 }
 
 void
 nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage *peer)
 {
-	struct nvmfd_conn *conn = calloc(1, sizeof(*conn));
+	struct nvmfd_conn *conn;
 	pthread_attr_t attr;
 	pthread_t t;
+	uint32_t open;
+	char who[80];
 
+	/* Each connection is a thread: refused before it costs one. */
+	if (!nvmfd_limit_connection_take(l->cfg, &open)) {
+		describe_peer(peer, who, sizeof(who));
+		daemon_log(LOG_WARNING, "%s: connection refused: %u connections open "
+		    "(max_connections %u)", who, open,
+		    l->cfg->limit[NVMFD_LIMIT_CONNECTIONS]);
+		close(fd);
+		return;
+	}
+	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {
+		nvmfd_limit_connection_put();
 		close(fd);
 		return;
 	}
@@ -491,7 +539,7 @@ nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage
 		daemon_log(LOG_ERR, "%s: cannot start a thread: refusing the connection",
 		    conn->peer);
 		close(fd);
-		free(conn);
+		conn_free(conn);
 	}
 	pthread_attr_destroy(&attr);
 }

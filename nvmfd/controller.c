@@ -115,6 +115,8 @@ nvmfd_controller_release(struct nvmfd_controller *c)
 	if (c->ss != NULL)
 		pthread_mutex_unlock(&c->ss->lock);
 	if (left == 0) {
+		if (c->counted)
+			nvmfd_limit_association_put(c->hostnqn, c->ss == NULL);
 		pthread_mutex_destroy(&c->lock);
 		free(c->queues);
 		free(c);

@@ -25,27 +25,47 @@ struct nvmfd_device {
 	bool is_block;
 };
 
-static int
-parse_size(const char *s, uint64_t *out)
+int
+nvmfd_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 {
-	char *end;
-	unsigned long long v;
+	const char *p = s;
+	uint64_t v = 0;
+	unsigned shift = 0;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
+	/* Decimal only: strtoull would take signs, spaces and wrap on overflow. */
+	if (*p < '0' || *p > '9') {
+		snprintf(err, errlen, "size '%s' is not a decimal number (e.g. 64M)", s);
 		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case 't': case 'T': v <<= 40; end++; break;
 	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0' || v == 0)
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
+			snprintf(err, errlen, "size '%s' is too large", s);
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	case 't': case 'T': shift = 40; p++; break;
+	}
+	if (*p == 'B' || *p == 'b')
+		p++;
+	if (*p != '\0') {
+		snprintf(err, errlen, "size '%s' is not a decimal number with an optional "
+		    "unit (K, M, G or T)", s);
 		return -1;
-	*out = v;
+	}
+	if (v == 0) {
+		snprintf(err, errlen, "size '%s' is zero", s);
+		return -1;
+	}
+	if (v > UINT64_MAX >> shift) {
+		snprintf(err, errlen, "size '%s' is too large (more than 2^64 bytes)", s);
+		return -1;
+	}
+	*out = v << shift;
 	return 0;
 }
 
@@ -62,8 +82,10 @@ nvmfd_device_open(const char *spec, uint32_t block_size, char *err, size_t errle
 	snprintf(dev->spec, sizeof(dev->spec), "%s", spec);
 	dev->fd = -1;
 	if (strncmp(spec, "ramdisk:", 8) == 0) {
-		if (parse_size(spec + 8, &dev->size) != 0) {
-			snprintf(err, errlen, "%s: bad ramdisk size (use e.g. ramdisk:64M)", spec);
+		char why[160];
+
+		if (nvmfd_parse_size(spec + 8, &dev->size, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", spec, why);
 			goto fail;
 		}
 		dev->mem = mmap(NULL, dev->size, PROT_READ | PROT_WRITE,

@@ -159,8 +159,10 @@ nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 
 		pthread_mutex_lock(&c->lock);
 		if (fid == NVME_FEAT_KATO) {
+			/* KATO 0 on discovery gets the default, as at Connect. */
 			if (set)
-				c->kato_ms = sqe->cdw11;
+				c->kato_ms = sqe->cdw11 != 0 ? sqe->cdw11 :
+				    conn->cfg->limit[NVMFD_LIMIT_DISCOVERY_KATO] * 1000;
 			value = c->kato_ms;
 		} else if (fid == NVME_FEAT_ASYNC_EVENT) {
 			if (set)

@@ -90,6 +90,7 @@ nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
 		.max_h2c_data = cfg->max_h2c_data,
 		.io_icd_size = cfg->io_icd_size,
 		.max_transfer = NVMFD_MAX_TRANSFER,
+		.max_queue_data = cfg->limit[NVMFD_LIMIT_QUEUE_DATA],
 	};
 	uint32_t i;
 

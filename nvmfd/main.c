@@ -2,10 +2,11 @@
  * main.c - nvmfd: an NVMe over Fabrics (TCP) target.
  *
  *   nvmfd [-dFGg] [-H maxh2cdata] [-P discovery-port] [-p port] [-n SubNQN]
- *         [-a address] [-c config.json] [-v] device ...
+ *         [-a address] [-c config.json] [-v] [--LIMIT value ...] device ...
  *
  * FreeBSD's nvmfd command line, plus -c (several subsystems, ports and host
- * allow-lists from a JSON file) and -a (listen address).
+ * allow-lists from a JSON file), -a (listen address) and the resource
+ * limits as long options. Numbers are decimal only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +27,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: nvmfd [-dFGgv] [--strict] [-H maxh2cdata] [-P discovery-port] [-p port]\n"
-	    "             [-n SubNQN] [-a address] device ...\n"
-	    "       nvmfd [-dFGgv] [--strict] -c config.json\n"
+	    "             [-n SubNQN] [-a address] [--limit value ...] device ...\n"
+	    "       nvmfd [-dFGgv] [--strict] [--limit value ...] -c config.json\n"
 	    "  device       a file or block device path, or ramdisk:SIZE (e.g. ramdisk:64M)\n"
 	    "  -d           stay in the foreground and log to stderr\n"
 	    "  -F           permit hosts to disable SQ flow control (granted anyway\n"
@@ -41,19 +42,39 @@ usage(FILE *f)
 	    "  -n SubNQN    the subsystem's NQN\n"
 	    "  -a address   listen on this address only (default: all)\n"
 	    "  -c file      JSON configuration: subsystems, listen ports, allowed hosts\n"
-	    "  -v           log every connection\n");
+	    "  -v           log every connection\n"
+	    "limits (also JSON keys, with '_'; see nvmfd(8), LIMITS):\n");
+	for (int i = 0; i < NVMFD_NLIMITS; i++)
+		fprintf(f, "  --%-27s %s, %u to %u (default %u)\n", nvmfd_limit_defs[i].option,
+		    nvmfd_limit_defs[i].unit, nvmfd_limit_defs[i].min, nvmfd_limit_defs[i].max,
+		    nvmfd_limit_defs[i].def);
+}
+
+/* Decimal digits only (strtol would take signs, spaces and "0x"). */
+static bool
+decimal(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (unsigned long)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return true;
 }
 
 static int
 parse_port(const char *s, const char *what, bool zero_ok)
 {
-	char *end;
-	long v;
+	unsigned long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < (zero_ok ? 0 : 1) || v > 65535) {
-		fprintf(stderr, "nvmfd: invalid %s '%s' (1-65535)\n", what, s);
+	if (!decimal(s, 65535, &v) || v < (zero_ok ? 0 : 1)) {
+		fprintf(stderr, "nvmfd: invalid %s '%s' (decimal, %d-65535)\n", what, s,
+		    zero_ok ? 0 : 1);
 		exit(2);
 	}
 	return (int)v;
@@ -62,10 +83,10 @@ parse_port(const char *s, const char *what, bool zero_ok)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	enum { LIMIT_OPT = 0x100 };
+	struct option longopts[3 + NVMFD_NLIMITS] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "strict", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
 	};
 	struct nvmfd_options o = { .discovery_port = -1 };
 	struct nvmfd_config cfg;
@@ -74,8 +95,24 @@ main(int argc, char **argv)
 	char err[512];
 	sigset_t sigs;
 	int ch, sig, report_fd = -1;
+	const char *why;
 
+	for (int i = 0; i < NVMFD_NLIMITS; i++) {
+		longopts[2 + i] = (struct option){ nvmfd_limit_defs[i].option,
+		    required_argument, NULL, LIMIT_OPT + i };
+		o.limit[i] = -1;
+	}
 	while ((ch = getopt_long(argc, argv, "a:c:dFGgH:hn:P:p:v", longopts, NULL)) != -1) {
+		if (ch >= LIMIT_OPT && ch < LIMIT_OPT + NVMFD_NLIMITS) {
+			uint32_t v;
+
+			if (nvmfd_limit_parse(ch - LIMIT_OPT, optarg, &v, err, sizeof(err)) != 0) {
+				fprintf(stderr, "nvmfd: invalid %s\n", err);
+				return 2;
+			}
+			o.limit[ch - LIMIT_OPT] = v;
+			continue;
+		}
 		switch (ch) {
 		case 'a': o.address = optarg; break;
 		case 'c': o.config_file = optarg; break;
@@ -84,10 +121,9 @@ main(int argc, char **argv)
 		case 'G': o.data_digests = true; break;
 		case 'g': o.header_digests = true; break;
 		case 'H': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long v;
 
-			if (*end != '\0' || v < 4096 || v % 4 != 0 || v > (1ul << 24)) {
+			if (!decimal(optarg, 1ul << 24, &v) || v < 4096 || v % 4 != 0) {
 				fprintf(stderr, "nvmfd: invalid MAXH2CDATA '%s' (a multiple of 4, "
 				    "4096 to 16777216)\n", optarg);
 				return 2;
@@ -98,9 +134,14 @@ main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'S': o.strict = true; break;
 		case 'n':
-			if (strlen(optarg) > NVMF_NQN_MAX_LEN || strncmp(optarg, "nqn.", 4) != 0) {
-				fprintf(stderr, "nvmfd: invalid SubNQN '%s' (nqn...., at most %d "
-				    "characters)\n", optarg, NVMF_NQN_MAX_LEN);
+			if ((why = nvmfd_nqn_invalid(optarg)) != NULL) {
+				/* Shown on one line, whatever it holds. */
+				for (char *p = optarg; *p != '\0'; p++)
+					if ((unsigned char)*p < 0x20 || *p == 0x7f)
+						*p = '?';
+				fprintf(stderr, "nvmfd: invalid SubNQN '%.*s': it %s (nqn...., at "
+				    "most %d characters)\n", NVMF_NQN_FIELD_LEN, optarg, why,
+				    NVMF_NQN_MAX_LEN);
 				return 2;
 			}
 			o.subnqn = optarg;

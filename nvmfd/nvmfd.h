@@ -33,6 +33,11 @@ void nvmfd_device_close(struct nvmfd_device *dev);
 uint64_t nvmfd_device_size(const struct nvmfd_device *dev);
 const char *nvmfd_device_spec(const struct nvmfd_device *dev);
 bool nvmfd_device_is_file(const struct nvmfd_device *dev);
+/*
+ * A size in bytes: decimal digits, then K, M, G or T (powers of 1024, an
+ * optional B after); 0 or -1 with the reason in err.
+ */
+int nvmfd_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 /* 0 or -errno. fua: durable before return. */
 int nvmfd_device_read(struct nvmfd_device *dev, void *buf, uint64_t off, uint32_t len);
 int nvmfd_device_write(struct nvmfd_device *dev, const void *buf, uint64_t off,
@@ -42,6 +47,39 @@ int nvmfd_device_write_zeroes(struct nvmfd_device *dev, uint64_t off, uint64_t l
 int nvmfd_device_deallocate(struct nvmfd_device *dev, uint64_t off, uint64_t len);
 
 /* ------------------------------------------------------ configuration */
+
+/*
+ * Resource limits (nvmfd.8, LIMITS): each a JSON key and a long option (the
+ * key with '-' for '_'); nvmfd_limit_defs gives names, ranges and defaults.
+ */
+enum nvmfd_limit {
+	NVMFD_LIMIT_CONNECTIONS,	/* TCP connections served at once */
+	NVMFD_LIMIT_HOST_ASSOCIATIONS,	/* associations of one host NQN */
+	NVMFD_LIMIT_DISCOVERY_ASSOCIATIONS,
+	NVMFD_LIMIT_QUEUE_DATA,		/* command data bytes a queue holds */
+	NVMFD_LIMIT_ICREQ_TIMEOUT,	/* seconds from accept to ICReq */
+	NVMFD_LIMIT_CONNECT_TIMEOUT,	/* seconds from accept to Connect */
+	NVMFD_LIMIT_DISCOVERY_KATO,	/* seconds, for discovery KATO 0 */
+	NVMFD_NLIMITS
+};
+
+struct nvmfd_limit_def {
+	const char *key;		/* JSON key */
+	const char *option;		/* long option */
+	const char *unit;
+	uint32_t min, max, def;
+};
+
+extern const struct nvmfd_limit_def nvmfd_limit_defs[NVMFD_NLIMITS];
+/* A limit's value from the command line: decimal only; 0 or -1 with err. */
+int nvmfd_limit_parse(enum nvmfd_limit l, const char *s, uint32_t *out, char *err,
+    size_t errlen);
+/*
+ * Whether an NQN may be named in the configuration: "nqn.", at most 223
+ * bytes, no control characters. NULL or why not.
+ */
+const char *nvmfd_nqn_invalid(const char *nqn);
+
 struct nvmfd_namespace {
 	uint32_t nsid;
 	uint32_t lba_shift;
@@ -100,6 +138,7 @@ struct nvmfd_config {
 	uint32_t io_icd_size;
 	uint32_t max_io_queues;
 	uint64_t genctr;
+	uint32_t limit[NVMFD_NLIMITS];
 };
 
 /* From the command line (FreeBSD's options): returns 0 or -1 with err. */
@@ -116,6 +155,7 @@ struct nvmfd_options {
 	const char *config_file;
 	char **devices;
 	int ndevices;
+	int64_t limit[NVMFD_NLIMITS];	/* -1: not given */
 };
 
 int nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *o,
@@ -165,6 +205,7 @@ struct nvmfd_controller {
 	uint32_t naer;
 	uint64_t data_units_read, data_units_written, host_reads, host_writes;
 	uint32_t deviations_logged;	/* NVMFD_DEV_* bits: one line each */
+	bool counted;			/* in the association limits */
 };
 
 /* Host deviations nvmfd serves as nvmet does (and refuses with --strict). */
@@ -197,6 +238,19 @@ uint16_t nvmfd_controller_property_get(struct nvmfd_controller *c, uint32_t ofst
 uint16_t nvmfd_controller_property_set(struct nvmfd_controller *c, uint32_t ofst,
     bool eight, uint64_t value);
 const char *nvmfd_controller_name(const struct nvmfd_controller *c);
+
+/* ------------------------------------------------------------- limits */
+/* A new connection: true when under max_connections (then counted). */
+bool nvmfd_limit_connection_take(const struct nvmfd_config *cfg, uint32_t *open);
+void nvmfd_limit_connection_put(void);
+/*
+ * A new association of hostnqn (discovery or not): 0 when under its limits
+ * (then counted), else -1 with the refusal ("3 associations of this host
+ * open (max_host_associations 3)") in why.
+ */
+int nvmfd_limit_association_take(const struct nvmfd_config *cfg, const char *hostnqn,
+    bool discovery, char *why, size_t len);
+void nvmfd_limit_association_put(const char *hostnqn, bool discovery);
 
 /* --------------------------------------------------------- connections */
 struct nvmfd_listener {
