@@ -168,13 +168,63 @@ statement_kind(const char *word)
 	return 0;
 }
 
+/*
+ * Repetition operators in a row ("a++", "a*{2}") are undefined in POSIX EREs,
+ * and glibc compiles long runs of them, or large counts, into automata of
+ * gigabytes: refused.
+ */
+#define REPEAT_MAX	32
+static bool
+stacked_repetition(const char *re)
+{
+	bool after_repeat = false;
+
+	for (const char *p = re; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			after_repeat = false;
+		} else if (*p == '[') {
+			/* A bracket expression: "]" first is a member, not its end. */
+			p += p[1] == '^' ? 2 : 1;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']')
+				p++;
+			if (*p == '\0')
+				return false;	/* regcomp reports the unclosed bracket */
+			after_repeat = false;
+		} else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+			if (after_repeat)
+				return true;
+			if (*p == '{') {
+				/* Counts multiply the automaton: a rule needs few. */
+				for (unsigned n = 0; p[1] != '\0' && p[1] != '}'; p++) {
+					n = p[1] >= '0' && p[1] <= '9' ? n * 10 + (unsigned)(p[1] - '0') : 0;
+					if (n > REPEAT_MAX)
+						return true;
+				}
+			}
+			after_repeat = true;
+		} else {
+			after_repeat = false;
+		}
+	}
+	return false;
+}
+
 static int
 add_match(struct lexer *lx, struct rule *r, const char *key, const char *regex)
 {
-	struct rule_match *m = realloc(r->matches, (r->nmatches + 1) * sizeof(*m));
+	struct rule_match *m;
 	size_t len = strlen(regex) + 5;
-	char *anchored = malloc(len);
+	char *anchored;
 	int rc;
+
+	if (stacked_repetition(regex))
+		return lex_error(lx, "repetition operators in a row (undefined in POSIX "
+		    "regular expressions) or a count above 32");
+	m = realloc(r->matches, (r->nmatches + 1) * sizeof(*m));
+	anchored = malloc(len);
 
 	if (m == NULL || anchored == NULL) {
 		free(anchored);

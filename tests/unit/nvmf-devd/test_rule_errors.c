@@ -33,11 +33,32 @@ test_bad_regex_with_control_characters_is_one_line(void **state)
 	    "bad.conf:1: bad regular expression \"x?y(?z\"");
 }
 
+/* Found by the fuzzer: "o++++..." made glibc's regcomp take over 2 GiB. */
+static void
+test_stacked_repetition_operators_are_refused(void **state)
+{
+	struct ruleset rs = { 0 };
+	char err[512];
+
+	(void)state;
+	expect_one_line_error("notify 1 { match \"a\" \"co+++++++++++++++x\"; };",
+	    "bad.conf:1: repetition operators in a row");
+	expect_one_line_error("notify 1 { match \"a\" \"x*{2}\"; };",
+	    "repetition operators in a row");
+	expect_one_line_error("notify 1 { match \"a\" \"(x{1,200}){9}\"; };",
+	    "a count above 32");
+	/* Escaped and bracketed ones are characters, not operators. */
+	assert_int_equal(ruleset_parse(&rs, "notify 1 { match \"a\" \"a\\\\++[+*]+x{1,2}\"; };",
+	    "ok.conf", err, sizeof(err)), 0);
+	ruleset_free(&rs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_regex_with_control_characters_is_one_line),
+		cmocka_unit_test(test_stacked_repetition_operators_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
