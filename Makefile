@@ -103,16 +103,17 @@ sanitize:
 
 sanitize-e2e:
 	@$(MAKE) --no-print-directory $(ASAN_VARS) all
-	@NVMF_E2E_NAME=e2e-asan NVMFD=build-asan/bin/nvmfd NVMF_HOSTD=build-asan/bin/nvmf-hostd \
-	    NVMF_DEVD=build-asan/bin/nvmf-devd NVMECONTROL=build-asan/bin/nvmecontrol \
-	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@NVMF_E2E_NAME=e2e-asan NVMFD=$(CURDIR)/build-asan/bin/nvmfd \
+	    NVMF_HOSTD=$(CURDIR)/build-asan/bin/nvmf-hostd NVMF_DEVD=$(CURDIR)/build-asan/bin/nvmf-devd \
+	    NVMECONTROL=$(CURDIR)/build-asan/bin/nvmecontrol NVMF_CHURN_VALGRIND=0 \
+	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 NVMF_SANITIZED=1 \
 	    E2E_TIMEOUT=1500 scripts/run-e2e.sh
 
 tsan-churn:
 	@$(MAKE) --no-print-directory BUILD=build-tsan \
 	    OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
 	    LDLIBS="-lisal -pthread -fsanitize=thread" all
-	@NVMF_E2E_NAME=tsan-churn NVMF_HOSTD=build-tsan/bin/nvmf-hostd NVMF_CHURN_VALGRIND=0 \
+	@NVMF_E2E_NAME=tsan-churn NVMF_HOSTD=$(CURDIR)/build-tsan/bin/nvmf-hostd NVMF_CHURN_VALGRIND=0 \
 	    TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" \
 	    scripts/run-e2e.sh tests/e2e/test_reconnect.py -k churn
 

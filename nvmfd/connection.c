@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nvmfd.h"
@@ -434,11 +435,62 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 	return NULL;
 }
 
+/* Live connections: shutdown ends them and waits before freeing what they use. */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conns_gone = PTHREAD_COND_INITIALIZER;
+static struct nvmfd_conn *conns;
+
+static void
+conn_link(struct nvmfd_conn *conn)
+{
+	pthread_mutex_lock(&conns_lock);
+	conn->next = conns;
+	if (conns != NULL)
+		conns->prev = conn;
+	conns = conn;
+	pthread_mutex_unlock(&conns_lock);
+}
+
 static void
 conn_free(struct nvmfd_conn *conn)
 {
+	pthread_mutex_lock(&conns_lock);
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	if (conns == NULL)
+		pthread_cond_broadcast(&conns_gone);
+	pthread_mutex_unlock(&conns_lock);
 	free(conn);
 	nvmfd_limit_connection_put();
+}
+
+bool
+nvmfd_conns_stop(int timeout_ms)
+{
+	struct timespec until;
+	bool all;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&conns_lock);
+	/* Each thread sees its socket fail, ends its association and frees itself. */
+	for (struct nvmfd_conn *c = conns; c != NULL; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	while (conns != NULL &&
+	    pthread_cond_timedwait(&conns_gone, &conns_lock, &until) == 0)
+		;
+	all = conns == NULL;
+	pthread_mutex_unlock(&conns_lock);
+	return all;
 }
 
 static void *
@@ -532,6 +584,7 @@ nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage
 	conn->cfg = l->cfg;
 	conn->fd = fd;
 	describe_peer(peer, conn->peer, sizeof(conn->peer));
+	conn_link(conn);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

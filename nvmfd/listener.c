@@ -135,8 +135,19 @@ fail:
 void
 nvmfd_listeners_stop(struct nvmfd_listener *ls, uint32_t count)
 {
-	for (uint32_t i = 0; i < count; i++) {
+	/* accept() fails once its socket is shut down: the thread ends, then the fd goes. */
+	for (uint32_t i = 0; i < count; i++)
 		shutdown(ls[i].fd, SHUT_RDWR);
+	for (uint32_t i = 0; i < count; i++) {
+		pthread_join(ls[i].thread, NULL);
 		close(ls[i].fd);
 	}
+}
+
+void
+nvmfd_listeners_free(struct nvmfd_listener *ls, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++)
+		nvmf_association_free(ls[i].na);
+	free(ls);
 }

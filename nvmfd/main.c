@@ -192,10 +192,20 @@ main(int argc, char **argv)
 	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: shutting down", sig);
 	nvmfd_listeners_stop(ls, nls);
-	/* Connections end with the process; file data is already written through. */
+	/*
+	 * Every association ends; what they use is freed once their threads are
+	 * done with it (a thread still stuck after the wait keeps it: the process
+	 * ends anyway, and file data is written through already).
+	 */
+	if (!nvmfd_conns_stop(5000)) {
+		daemon_log(LOG_WARNING, "connections still ending after 5 s: exiting anyway");
+		return 0;
+	}
 	for (uint32_t i = 0; i < cfg.nsubsystems; i++)
 		for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++)
 			if (cfg.subsystems[i]->ns[n] != NULL)
 				nvmfd_device_flush(cfg.subsystems[i]->ns[n]->dev);
+	nvmfd_listeners_free(ls, nls);
+	nvmfd_config_free(&cfg);
 	return 0;
 }

@@ -262,6 +262,7 @@ struct nvmfd_listener {
 };
 
 struct nvmfd_conn {
+	struct nvmfd_conn *next, *prev;	/* live connections (connection.c) */
 	struct nvmfd_listener *listener;
 	const struct nvmfd_config *cfg;
 	struct nvmf_qpair *qp;
@@ -277,8 +278,15 @@ struct nvmfd_conn {
 
 int nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
     uint32_t *count, char *err, size_t errlen);
+/* Stops accepting (joins the accept threads); free once connections are gone. */
 void nvmfd_listeners_stop(struct nvmfd_listener *l, uint32_t count);
+void nvmfd_listeners_free(struct nvmfd_listener *l, uint32_t count);
 void nvmfd_conn_spawn(struct nvmfd_listener *l, int fd, const struct sockaddr_storage *peer);
+/*
+ * Shutdown: ends every connection and waits up to timeout_ms for their
+ * threads to be done with the configuration; false when some are not.
+ */
+bool nvmfd_conns_stop(int timeout_ms);
 
 /* Command handling, by queue kind. Each completes or keeps the capsule. */
 void nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc);

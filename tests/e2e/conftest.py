@@ -28,6 +28,9 @@ ADDR = "127.0.0.1"
 # Generous: sanitizer builds on a loaded machine start and stop slowly.
 START_TIMEOUT = 10
 STOP_TIMEOUT = 10
+# Memory bounds grow under AddressSanitizer (shadow memory, freed-memory quarantine):
+# make sanitize-e2e sets NVMF_SANITIZED=1 and bounds on RSS are scaled by this.
+RSS_SCALE = 4 if os.environ.get("NVMF_SANITIZED") == "1" else 1
 # What a sanitizer build writes when it finds something (make sanitize-e2e, tsan-churn).
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer")
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
