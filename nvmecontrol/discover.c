@@ -187,8 +187,8 @@ json_sectype(uint8_t s)
 	}
 }
 
-static struct json_object *
-entry_json(const struct nvmf_discovery_log_entry *e)
+struct json_object *
+discover_entry_json(const struct nvmf_discovery_log_entry *e)
 {
 	struct json_object *o = json_object_new_object();
 	char subnqn[257], traddr[257], trsvcid[33];
@@ -307,7 +307,7 @@ cmd_discover(int argc, char **argv)
 		json_object_object_add(out, "numrec", json_object_new_int64((int64_t)log->numrec));
 		recs = json_object_new_array();
 		for (uint64_t i = 0; i < log->numrec; i++)
-			json_object_array_add(recs, entry_json(&entries[i]));
+			json_object_array_add(recs, discover_entry_json(&entries[i]));
 		json_object_object_add(out, "records", recs);
 		print_json(out);
 		json_object_put(out);

@@ -141,6 +141,9 @@ struct json_object *control_list(char *err, size_t errlen);
 /* ----------------------------------------------------------------- util.c */
 /* Copies a fixed-width, space-padded identify string, trimmed, printable. */
 void id_string(char *dst, size_t dstlen, const char *src, size_t srclen);
+/* A discovery log record as discover -o json shows it (discover.c). */
+struct nvmf_discovery_log_entry;
+struct json_object *discover_entry_json(const struct nvmf_discovery_log_entry *e);
 const char *json_get_string(struct json_object *o, const char *key, const char *dflt);
 int64_t json_get_int(struct json_object *o, const char *key, int64_t dflt);
 void print_json(struct json_object *o);
