@@ -18,14 +18,7 @@
 #include <string.h>
 
 #include "devd.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz_check.h"
 
 /*
  * Decodes one shell word made of single-quoted pieces joined by \' (the

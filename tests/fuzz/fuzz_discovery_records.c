@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nvmecontrol.h"
+#include "fuzz_check.h"
 
 /* main.c's diagnostics, which the harness replaces; cmd_* are not run here. */
 void
@@ -38,14 +39,6 @@ print_usage(const char *cmd, bool to_stderr)
 	(void)cmd;
 	(void)to_stderr;
 }
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
 
 static void
 check_printable(const char *s, size_t max)

@@ -20,14 +20,7 @@
 #include <string.h>
 
 #include "hostd.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz_check.h"
 
 static void
 check_message(const struct hd_handoff_msg *m, unsigned nfds)

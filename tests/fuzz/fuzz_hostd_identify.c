@@ -20,18 +20,11 @@
 #include <string.h>
 
 #include "hostd.h"
+#include "fuzz_check.h"
 
 /* The daemon's globals live in its main.c, which a fuzzer replaces. */
 struct hd_loop *hd_loop;
 struct hd_rundir hd_rd = { .lock_fd = -1 };
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

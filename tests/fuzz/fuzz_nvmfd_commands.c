@@ -24,14 +24,7 @@
 
 #include "nvmf_pdu.h"
 #include "nvmfd.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz_check.h"
 
 #define SUBNQN	"nqn.2014-08.org.example:fuzz"
 #define HOSTNQN	"nqn.2014-08.org.example:host"

@@ -19,14 +19,7 @@
 #include <unistd.h>
 
 #include "nvmfd.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz_check.h"
 
 /* A device of the size "ramdisk:N" names, or 1 MiB for a path; no I/O. */
 struct nvmfd_device {

@@ -17,15 +17,9 @@
 
 #include "nvmf/libnvmf.h"
 #include "nvmf_pdu.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);	\
-		abort();						\
-	}								\
-} while (0)
 
 static uint32_t
 get32(const uint8_t *p)
