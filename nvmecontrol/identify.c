@@ -475,7 +475,7 @@ cmd_identify(int argc, char **argv)
 				    "(normal or json)", optarg);
 			break;
 		case 'n':
-			if (parse_uint(optarg, 0xfffffffe, &v) != 0 || v == 0)
+			if (decimal_parse(optarg, 0xfffffffe, &v) != 0 || v == 0)
 				return usage_error("identify", "invalid value '%s' for "
 				    "-n/--namespace-id (a decimal namespace ID from 1 to "
 				    "4294967294)", optarg);

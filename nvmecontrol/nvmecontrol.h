@@ -15,6 +15,7 @@
 
 #include "nvmf/libnvmf.h"
 #include "base64.h"		/* lib/util: base64 for the control protocol */
+#include "decimal.h"		/* lib/util: every number is decimal */
 
 struct json_object;
 
@@ -101,7 +102,6 @@ void format_address(const char *address, const char *port, char *buf, size_t len
 
 /* Durations: "120" (unit), "500ms", "2s", "3m", "1h". 0 or -1. */
 int parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms);
-int parse_uint(const char *s, uint64_t max, uint64_t *out);
 int parse_output_format(const char *s, enum output_format *out);
 /* Reports getopt_long's '?' or ':' as a usage error; returns EXIT_USAGE. */
 int getopt_error(const char *cmd, int ch, char **argv);

@@ -37,46 +37,6 @@ rundir_get(void)
 }
 
 /* ------------------------------------------------------------------ numbers */
-/*
- * The leading decimal digits of s, at most max; the rest is left at *end.
- * Every number on our command lines is decimal, as a user reads it: a
- * leading zero is not octal (04420 is 4420, not 2320), and there is no 0x,
- * sign or blank. -1 for no digits or a value above max (overflow included).
- */
-static int
-scan_decimal(const char *s, uint64_t max, uint64_t *out, const char **end)
-{
-	uint64_t v = 0;
-	const char *p;
-
-	if (s == NULL)
-		return -1;
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		uint64_t d = (uint64_t)(*p - '0');
-
-		if (d > max || v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (p == s)
-		return -1;
-	*out = v;
-	*end = p;
-	return 0;
-}
-
-int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	const char *end;
-	uint64_t v;
-
-	if (scan_decimal(s, max, &v, &end) != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms)
 {
@@ -88,7 +48,7 @@ parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms)
 	int64_t unit = default_unit_ms;
 	const char *end;
 
-	if (scan_decimal(s, INT64_MAX, &v, &end) != 0)
+	if (decimal_scan(s, INT64_MAX, &v, &end) != 0)
 		return -1;
 	if (*end != '\0') {
 		size_t i;
@@ -184,7 +144,7 @@ parse_address(const char *in, const char *defport, struct target_addr *out,
 		uint64_t v;
 
 		/* A service is a port number (TCP); names are not NVMe/TCP's way. */
-		if (parse_uint(port, 65535, &v) != 0 || v == 0) {
+		if (decimal_parse(port, 65535, &v) != 0 || v == 0) {
 			snprintf(err, errlen, "invalid port '%s' in address %s (a decimal number "
 			    "from 1 to 65535)", port, in);
 			return -1;
@@ -402,7 +362,7 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 				o->cntlid = NVMF_CNTLID_DYNAMIC;
 			else if (strcasecmp(optarg, "static") == 0)
 				o->cntlid = NVMF_CNTLID_STATIC_ANY;
-			else if (parse_uint(optarg, 0xffef, &v) == 0)
+			else if (decimal_parse(optarg, 0xffef, &v) == 0)
 				o->cntlid = (uint16_t)v;
 			else
 				return bad_value(cmd, ch, optarg, "dynamic, static or a decimal "
@@ -410,13 +370,13 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 			o->cntlid_given = true;
 			break;
 		case 'i':
-			if (parse_uint(optarg, MAX_IO_QUEUES, &v) != 0 || v == 0)
+			if (decimal_parse(optarg, MAX_IO_QUEUES, &v) != 0 || v == 0)
 				return bad_value(cmd, ch, optarg, "a decimal number of I/O queues "
 				    "from 1 to " STRINGIFY(MAX_IO_QUEUES));
 			o->nr_io_queues = (uint32_t)v;
 			break;
 		case 'Q':
-			if (parse_uint(optarg, 65535, &v) != 0 || v < 2)
+			if (decimal_parse(optarg, 65535, &v) != 0 || v < 2)
 				return bad_value(cmd, ch, optarg, "a decimal queue size from 2 to "
 				    "65535");
 			o->queue_size = (uint32_t)v;
@@ -484,7 +444,7 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 			o->address = optarg;
 			break;
 		case OPT_TRSVCID:
-			if (parse_uint(optarg, 65535, &v) != 0 || v == 0)
+			if (decimal_parse(optarg, 65535, &v) != 0 || v == 0)
 				return bad_value(cmd, ch, optarg, "a decimal port from 1 to 65535");
 			/* As the target will see it: 04420 is port 4420. */
 			snprintf(trsvcid, sizeof(trsvcid), "%" PRIu64, v);

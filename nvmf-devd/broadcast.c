@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon_log.h"
+#include "decimal.h"
 #include "devd.h"
 
 static int listen_fd = -1;
@@ -29,23 +29,8 @@ static char sock_path[108];
 int
 broadcast_parse_group(const char *arg, gid_t *gid, char *err, size_t errlen)
 {
-	struct group *gr = arg[0] != '\0' ? getgrnam(arg) : NULL;
-	unsigned long long v;
-	char *end;
-
-	if (gr != NULL) {
-		*gid = gr->gr_gid;
+	if (group_lookup(arg, gid))
 		return 0;
-	}
-	/* Digits only, read as decimal: no sign, no blanks, no 0x, no octal. */
-	if (arg[0] >= '0' && arg[0] <= '9') {
-		errno = 0;
-		v = strtoull(arg, &end, 10);
-		if (errno == 0 && *end == '\0' && v < (unsigned long long)BROADCAST_NO_GROUP) {
-			*gid = (gid_t)v;
-			return 0;
-		}
-	}
 	snprintf(err, errlen, "--group: no group named '%s' (a group name or a decimal GID)",
 	    arg);
 	return -1;

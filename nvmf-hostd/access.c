@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "hostd.h"
 
 /* The usual number of the "disk" group (Debian, Fedora, Alpine, ...). */
@@ -20,29 +21,17 @@
 
 struct hd_access hd_access = { .uid = 0, .gid = 0, .mode = 0660 };
 
-/* A plain decimal id: digits only, below (uint32_t)-1, which means "none". */
-static bool
-parse_id(const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out < 0xffffffffUL;
-}
-
 /* As chown(1): a name first, then a number. */
 int
 hd_access_owner(const char *arg, char *err, size_t errlen)
 {
 	struct passwd *pw = arg[0] != '\0' ? getpwnam(arg) : NULL;
-	unsigned long id;
+	uint64_t id;
 
+	/* A number below (uid_t)-1, which means "none". */
 	if (pw != NULL)
 		hd_access.uid = pw->pw_uid;
-	else if (parse_id(arg, &id))
+	else if (decimal_parse(arg, (uint64_t)(uid_t)-1 - 1, &id) == 0)
 		hd_access.uid = (uid_t)id;
 	else {
 		snprintf(err, errlen, "--owner: no user named '%s' (a user name or a UID)", arg);
@@ -54,14 +43,7 @@ hd_access_owner(const char *arg, char *err, size_t errlen)
 int
 hd_access_group(const char *arg, char *err, size_t errlen)
 {
-	struct group *gr = arg[0] != '\0' ? getgrnam(arg) : NULL;
-	unsigned long id;
-
-	if (gr != NULL)
-		hd_access.gid = gr->gr_gid;
-	else if (parse_id(arg, &id))
-		hd_access.gid = (gid_t)id;
-	else {
+	if (!group_lookup(arg, &hd_access.gid)) {
 		snprintf(err, errlen, "--group: no group named '%s' (a group name or a GID)", arg);
 		return -1;
 	}

@@ -41,25 +41,6 @@ const struct nvmfd_limit_def nvmfd_limit_defs[NVMFD_NLIMITS] = {
 	    0, 3600, 120 },
 };
 
-/* Decimal digits only: no sign, space, base prefix or suffix. */
-static bool
-parse_decimal(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
 int
 nvmfd_limit_parse(enum nvmfd_limit l, const char *s, uint32_t *out, char *err,
     size_t errlen)
@@ -67,7 +48,7 @@ nvmfd_limit_parse(enum nvmfd_limit l, const char *s, uint32_t *out, char *err,
 	const struct nvmfd_limit_def *d = &nvmfd_limit_defs[l];
 	uint64_t v;
 
-	if (!parse_decimal(s, UINT32_MAX, &v) || v < d->min || v > d->max) {
+	if (decimal_parse(s, UINT32_MAX, &v) != 0 || v < d->min || v > d->max) {
 		snprintf(err, errlen, "--%s '%s': a decimal number of %s from %u to %u",
 		    d->option, s, d->unit, d->min, d->max);
 		return -1;

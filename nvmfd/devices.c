@@ -28,21 +28,18 @@ struct nvmfd_device {
 int
 nvmfd_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v = 0;
+	const char *p;
+	uint64_t v;
 	unsigned shift = 0;
 
 	/* Decimal only: strtoull would take signs, spaces and wrap on overflow. */
-	if (*p < '0' || *p > '9') {
+	if (*s < '0' || *s > '9') {
 		snprintf(err, errlen, "size '%s' is not a decimal number (e.g. 64M)", s);
 		return -1;
 	}
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
-			snprintf(err, errlen, "size '%s' is too large", s);
-			return -1;
-		}
-		v = v * 10 + (uint64_t)(*p - '0');
+	if (decimal_scan(s, UINT64_MAX, &v, &p) != 0) {
+		snprintf(err, errlen, "size '%s' is too large", s);
+		return -1;
 	}
 	switch (*p) {
 	case 'k': case 'K': shift = 10; p++; break;

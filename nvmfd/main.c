@@ -50,29 +50,12 @@ usage(FILE *f)
 		    nvmfd_limit_defs[i].def);
 }
 
-/* Decimal digits only (strtol would take signs, spaces and "0x"). */
-static bool
-decimal(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (unsigned long)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
 static int
 parse_port(const char *s, const char *what, bool zero_ok)
 {
-	unsigned long v;
+	uint64_t v;
 
-	if (!decimal(s, 65535, &v) || v < (zero_ok ? 0 : 1)) {
+	if (decimal_parse(s, 65535, &v) != 0 || v < (zero_ok ? 0 : 1)) {
 		fprintf(stderr, "nvmfd: invalid %s '%s' (decimal, %d-65535)\n", what, s,
 		    zero_ok ? 0 : 1);
 		exit(2);
@@ -121,9 +104,9 @@ main(int argc, char **argv)
 		case 'G': o.data_digests = true; break;
 		case 'g': o.header_digests = true; break;
 		case 'H': {
-			unsigned long v;
+			uint64_t v;
 
-			if (!decimal(optarg, 1ul << 24, &v) || v < 4096 || v % 4 != 0) {
+			if (decimal_parse(optarg, 1ul << 24, &v) != 0 || v < 4096 || v % 4 != 0) {
 				fprintf(stderr, "nvmfd: invalid MAXH2CDATA '%s' (a multiple of 4, "
 				    "4096 to 16777216)\n", optarg);
 				return 2;

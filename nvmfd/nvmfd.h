@@ -23,6 +23,7 @@
 #define NVMFD_MAX_TRANSFER	(4096u << NVMFD_MDTS)
 
 #include "daemon_log.h"
+#include "decimal.h"
 
 /* ------------------------------------------------------------ devices */
 struct nvmfd_device;
