@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "devd.h"
+#include "text.h"
 
 enum tok_kind { T_EOF, T_WORD, T_STRING, T_NUMBER, T_LBRACE, T_RBRACE, T_SEMI, T_ERROR };
 
@@ -31,9 +32,7 @@ lex_error(struct lexer *lx, const char *what)
 {
 	snprintf(lx->err, lx->errlen, "%s:%u: %s", lx->where, lx->line, what);
 	/* Quoted rule text may hold control characters: the error stays one line. */
-	for (char *p = lx->err; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	text_one_line(lx->err);
 	lx->kind = T_ERROR;
 	return -1;
 }

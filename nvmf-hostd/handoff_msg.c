@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "hostd.h"
+#include "text.h"
 
 #define SECONDS_MAX	(INT32_MAX / 1000)	/* timers count milliseconds in int64 */
 
@@ -132,8 +133,6 @@ hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *
 	if (parse_message(req, nfds, m, err, errlen) == 0)
 		return 0;
 	/* Values quoted from the request may hold newlines: the error stays one line. */
-	for (char *p = err; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	text_one_line(err);
 	return -1;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nvmfd.h"
+#include "text.h"
 
 #define DEFAULT_IO_PORT		4420
 #define DEFAULT_DISCOVERY_PORT	8009
@@ -362,9 +363,7 @@ jfail(const struct jctx *j, const char *where, const char *fmt, ...)
 	va_end(ap);
 	snprintf(j->err, j->errlen, "%s: %s: %s", j->file, where, msg);
 	/* Keys and values are the user's: the error stays one line whatever they hold. */
-	for (char *p = j->err; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	text_one_line(j->err);
 	return -1;
 }
 

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "nvmfd.h"
+#include "text.h"
 
 static void
 usage(FILE *f)
@@ -118,10 +119,7 @@ main(int argc, char **argv)
 		case 'S': o.strict = true; break;
 		case 'n':
 			if ((why = nvmfd_nqn_invalid(optarg)) != NULL) {
-				/* Shown on one line, whatever it holds. */
-				for (char *p = optarg; *p != '\0'; p++)
-					if ((unsigned char)*p < 0x20 || *p == 0x7f)
-						*p = '?';
+				text_one_line(optarg);	/* shown on one line */
 				fprintf(stderr, "nvmfd: invalid SubNQN '%.*s': it %s (nqn...., at "
 				    "most %d characters)\n", NVMF_NQN_FIELD_LEN, optarg, why,
 				    NVMF_NQN_MAX_LEN);

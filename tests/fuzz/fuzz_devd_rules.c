@@ -8,7 +8,7 @@
  * satisfied, and each $variable expands to exactly one shell word that
  * decodes back to the event's value, so no value can inject a command.
  *
- * fuzz-sources: nvmf-devd/rules.c nvmf-devd/event.c lib/util/log.c
+ * fuzz-sources: nvmf-devd/rules.c nvmf-devd/event.c lib/util/log.c lib/util/text.c
  * fuzz-cflags: -Invmf-devd -Ilib/util
  */
 #include <regex.h>

@@ -7,7 +7,7 @@
  * The device layer is replaced by one that opens nothing: a fuzzed path must
  * not reach the machine's files, and the parser is what is under test.
  *
- * fuzz-sources: nvmfd/config.c lib/util/decimal.c
+ * fuzz-sources: nvmfd/config.c lib/util/decimal.c lib/util/text.c
  * fuzz-cflags: -Invmfd -Ilib/util
  * fuzz-libs: -ljson-c
  */
