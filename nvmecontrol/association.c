@@ -183,7 +183,7 @@ handoff_json(const struct assoc_request *r, const char *adrfam, uint16_t cntlid,
 	json_object_object_add(ctrl, "hdr_digest", json_object_new_boolean(o->hdr_digest));
 	json_object_object_add(ctrl, "data_digest", json_object_new_boolean(o->data_digest));
 	json_object_object_add(ctrl, "sq_flow_control",
-	    json_object_new_boolean(!o->disable_sqflow));
+	    json_object_new_boolean(o->flow_control));
 	id64 = base64_encode(id, sizeof(*id));
 	json_object_object_add(ctrl, "identify", json_object_new_string(id64 ? id64 : ""));
 	free(id64);
@@ -239,7 +239,7 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 	const char *adrfam;
 
 	format_address(r->addr.address, r->addr.port, where, sizeof(where));
-	na = make_association(o->hdr_digest, o->data_digest, !o->disable_sqflow, err, errlen);
+	na = make_association(o->hdr_digest, o->data_digest, o->flow_control, err, errlen);
 	if (na == NULL)
 		return -1;
 	memset(&cp, 0, sizeof(cp));

@@ -35,7 +35,7 @@ cmd_connect(int argc, char **argv)
 		o.subnqn = argv[first++];
 	}
 	if (first < argc)
-		return usage_error("connect", "unexpected argument '%s'", argv[first]);
+		return unexpected_argument("connect", argv[first]);
 
 	memset(&r, 0, sizeof(r));
 	if (parse_address(o.address, o.trsvcid, &r.addr, err, sizeof(err)) != 0)
@@ -57,6 +57,19 @@ cmd_connect(int argc, char **argv)
 	if (ctrls == NULL) {
 		errmsg("%s", err);
 		return EXIT_ERROR;
+	}
+	/* As nvme-cli: the same association twice only when asked for. */
+	if (!o.duplicate_connect) {
+		const char *dup = existing_controller(ctrls, o.subnqn, r.addr.address,
+		    r.addr.port, ids.hostnqn);
+
+		if (dup != NULL) {
+			format_address(r.addr.address, r.addr.port, where, sizeof(where));
+			errmsg("%s is already connected to %s at %s (-D/--duplicate-connect "
+			    "connects again)", dup, o.subnqn, where);
+			json_object_put(ctrls);
+			return EXIT_ERROR;
+		}
 	}
 	json_object_put(ctrls);
 

@@ -3,11 +3,9 @@
  * NVM subsystem entry of a discovery log, skipping those already connected
  * (same SubNQN, address and port, and host NQN) and repeated entries.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -18,37 +16,6 @@ struct seen {
 	char traddr[256];	/* as struct target_addr */
 	char trsvcid[32];
 };
-
-/* Same transport address: numerically for IP addresses ("::1" is "0::1"). */
-static bool
-same_address(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-
-	if (inet_pton(AF_INET6, a, x) == 1 && inet_pton(AF_INET6, b, y) == 1)
-		return memcmp(x, y, 16) == 0;
-	if (inet_pton(AF_INET, a, x) == 1 && inet_pton(AF_INET, b, y) == 1)
-		return memcmp(x, y, 4) == 0;
-	return strcasecmp(a, b) == 0;
-}
-
-/* The name of a controller of nvmf-hostd for the same association, or NULL. */
-static const char *
-existing_controller(struct json_object *ctrls, const char *subnqn, const char *traddr,
-    const char *trsvcid, const char *hostnqn)
-{
-	for (size_t i = 0; i < json_object_array_length(ctrls); i++) {
-		struct json_object *c = json_object_array_get_idx(ctrls, i);
-		const char *h = json_get_string(c, "hostnqn", NULL);
-
-		if (strcmp(json_get_string(c, "subnqn", ""), subnqn) == 0 &&
-		    same_address(json_get_string(c, "traddr", ""), traddr) &&
-		    strcmp(json_get_string(c, "trsvcid", ""), trsvcid) == 0 &&
-		    (h == NULL || strcmp(h, hostnqn) == 0))
-			return json_get_string(c, "name", "?");
-	}
-	return NULL;
-}
 
 int
 cmd_connect_all(int argc, char **argv)
@@ -77,7 +44,7 @@ cmd_connect_all(int argc, char **argv)
 		o.address = argv[first++];
 	}
 	if (first < argc)
-		return usage_error("connect-all", "unexpected argument '%s'", argv[first]);
+		return unexpected_argument("connect-all", argv[first]);
 	if (parse_address(o.address, o.trsvcid ? o.trsvcid : DEFAULT_DISCOVERY_PORT, &daddr,
 	    err, sizeof(err)) != 0)
 		return usage_error("connect-all", "%s", err);

@@ -265,7 +265,7 @@ cmd_discover(int argc, char **argv)
 		o.address = argv[first++];
 	}
 	if (first < argc)
-		return usage_error("discover", "unexpected argument '%s'", argv[first]);
+		return unexpected_argument("discover", argv[first]);
 	if (parse_address(o.address, o.trsvcid ? o.trsvcid : DEFAULT_DISCOVERY_PORT, &addr,
 	    err, sizeof(err)) != 0)
 		return usage_error("discover", "%s", err);

@@ -73,7 +73,9 @@ struct fabric_opts {
 	int reconnect_delay;		/* -r, seconds */
 	int ctrl_loss_tmo;		/* -l, seconds, 0 = never */
 	int fast_io_fail_tmo;		/* --fast-io-fail-tmo, -1 = off */
-	bool disable_sqflow;		/* -F */
+	bool flow_control;		/* -F requests SQ flow control; -d asks to disable it */
+	bool flow_control_given;
+	bool duplicate_connect;		/* -D */
 	bool hdr_digest;		/* -g */
 	bool data_digest;		/* -G */
 	bool verbose;			/* -v */
@@ -105,6 +107,12 @@ int parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms);
 int parse_output_format(const char *s, enum output_format *out);
 /* Reports getopt_long's '?' or ':' as a usage error; returns EXIT_USAGE. */
 int getopt_error(const char *cmd, int ch, char **argv);
+/*
+ * A surplus operand of cmd, as a usage error: named as the value of the
+ * option before it when that option takes none ("-F 5"). EXIT_USAGE.
+ */
+int unexpected_argument(const char *cmd, const char *surplus);
+bool option_takes_no_value(const char *cmd, int letter);
 /* The run directory: --rundir, else $NVMF_RUNDIR, else /run/nvmf. */
 const char *rundir_get(void);
 void rundir_set(const char *dir);
@@ -149,6 +157,15 @@ int64_t json_get_int(struct json_object *o, const char *key, int64_t dflt);
 void print_json(struct json_object *o);
 /* " (nvme0ns1, nvme0ns2)" in namespace order; nothing for an empty list. */
 void print_namespace_names(struct json_object *names);
+
+/* ------------------------------------------------------------ duplicate.c */
+bool same_address(const char *a, const char *b);
+/*
+ * The name of the controller in ctrls (nvmf-hostd's list) with the same
+ * SubNQN, address, port and host NQN, or NULL.
+ */
+const char *existing_controller(struct json_object *ctrls, const char *subnqn,
+    const char *traddr, const char *trsvcid, const char *hostnqn);
 
 /* ---------------------------------------------------------- association.c */
 /* What connect builds an association from. */

@@ -1,7 +1,8 @@
 /*
  * options.c - the command line shared by the fabrics commands: FreeBSD
- * nvmecontrol's short options, nvme-cli's long names, addresses
- * (address:port, [IPv6]:port) and durations.
+ * nvmecontrol's short options and long names, with nvme-cli's spellings
+ * alongside (its long names, and its letters where FreeBSD leaves them
+ * free), addresses (address:port, [IPv6]:port) and durations.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -180,6 +181,12 @@ getopt_error(const char *cmd, int ch, char **argv)
 			return usage_error(cmd, "option -%c needs an argument", optopt);
 		return usage_error(cmd, "option %s needs an argument", arg);
 	}
+	/* GNU getopt sets optopt for a known long option given a value it does not take. */
+	if (strncmp(arg, "--", 2) == 0 && optopt != 0 && strchr(arg, '=') != NULL)
+		return usage_error(cmd, "option %.*s takes no value", (int)strcspn(arg, "="),
+		    arg);
+	if (strncmp(arg, "--", 2) == 0)
+		return usage_error(cmd, "unknown option %s", arg);
 	if (optopt > 0 && optopt < 256)
 		return usage_error(cmd, "unknown option -%c", optopt);
 	return usage_error(cmd, "unknown option %s", arg);
@@ -198,6 +205,7 @@ fabric_opts_init(struct fabric_opts *o)
 	o->reconnect_delay = DEFAULT_RECONNECT_DELAY;
 	o->ctrl_loss_tmo = DEFAULT_CTRL_LOSS_TMO;
 	o->fast_io_fail_tmo = -1;
+	o->flow_control = false;	/* FreeBSD's default: ask to disable it */
 	o->timeout_ms = DEFAULT_TIMEOUT_MS;
 	o->output = OUTPUT_NORMAL;
 }
@@ -213,9 +221,6 @@ fabric_opts_init(struct fabric_opts *o)
 enum {
 	OPT_FAST_IO_FAIL = 256,
 	OPT_TIMEOUT,
-	OPT_TRADDR,
-	OPT_TRSVCID,
-	OPT_NQN,
 	OPT_RUNDIR,
 };
 
@@ -226,6 +231,12 @@ struct optdef {
 	unsigned cmds;
 };
 
+/*
+ * FreeBSD's connect letters: t c i Q k r l q F g G. nvme-cli's letters are
+ * taken where FreeBSD has none: a (traddr), s (trsvcid), n (nqn), D
+ * (duplicate-connect), d (disable-sqflow), I (hostid); its -c
+ * (reconnect-delay) stays FreeBSD's cntlid.
+ */
 static const struct optdef optdefs[] = {
 	{ "transport",		required_argument, 't', F_ALL },
 	{ "cntlid",		required_argument, 'c', F_CONNECT },
@@ -236,7 +247,9 @@ static const struct optdef optdefs[] = {
 	{ "ctrl-loss-tmo",	required_argument, 'l', F_CONNECTS },
 	{ "hostnqn",		required_argument, 'q', F_ALL },
 	{ "hostid",		required_argument, 'I', F_ALL },
-	{ "disable-sqflow",	no_argument,	   'F', F_CONNECTS },
+	{ "flow_control",	no_argument,	   'F', F_CONNECTS },
+	{ "disable-sqflow",	no_argument,	   'd', F_CONNECTS },
+	{ "duplicate-connect",	no_argument,	   'D', F_CONNECT },
 	{ "hdr_digests",	no_argument,	   'g', F_CONNECTS },
 	{ "hdr-digest",		no_argument,	   'g', F_CONNECTS },
 	{ "data_digests",	no_argument,	   'G', F_CONNECTS },
@@ -244,15 +257,92 @@ static const struct optdef optdefs[] = {
 	{ "verbose",		no_argument,	   'v', F_ALL },
 	{ "output-format",	required_argument, 'o', F_DISCOVER },
 	{ "fast-io-fail-tmo",	required_argument, OPT_FAST_IO_FAIL, F_CONNECTS },
+	{ "fast_io_fail_tmo",	required_argument, OPT_FAST_IO_FAIL, F_CONNECTS },
 	{ "timeout",		required_argument, OPT_TIMEOUT, F_ALL },
-	{ "traddr",		required_argument, OPT_TRADDR, F_ALL },
-	{ "trsvcid",		required_argument, OPT_TRSVCID, F_ALL },
-	{ "nqn",		required_argument, OPT_NQN, F_CONNECT },
+	{ "traddr",		required_argument, 'a', F_ALL },
+	{ "trsvcid",		required_argument, 's', F_ALL },
+	{ "nqn",		required_argument, 'n', F_CONNECT },
 	{ "rundir",		required_argument, OPT_RUNDIR, F_ALL },
 	{ "help",		no_argument,	   'h', F_ALL },
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static unsigned command_flag(const char *cmd);
+
+bool
+option_takes_no_value(const char *cmd, int letter)
+{
+	for (size_t i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].val == letter && (optdefs[i].cmds & command_flag(cmd)))
+			return optdefs[i].has_arg == no_argument;
+	return false;
+}
+
+/*
+ * argv as given, before getopt_long moved the operands to the end: a
+ * surplus operand right after an option that takes no value ("-F 5") is
+ * reported as that option's value.
+ */
+static char **given_argv;
+static int given_argc;
+
+static void
+remember_argv(int argc, char **argv)
+{
+	free(given_argv);
+	given_argv = malloc(sizeof(*argv) * (size_t)(argc + 1));
+	given_argc = given_argv != NULL ? argc : 0;
+	if (given_argv != NULL)
+		memcpy(given_argv, argv, sizeof(*argv) * (size_t)argc);
+}
+
+/* The option just before argv[i] as given, when it takes no value: its name, else NULL. */
+static const char *
+flag_before(const char *cmd, int i, char *buf, size_t len)
+{
+	const char *prev = given_argv[i - 1];
+	size_t j = 1;
+
+	if (i < 2 || prev[0] != '-' || prev[1] == '\0' || strcmp(prev, "--") == 0)
+		return NULL;
+	if (prev[1] == '-') {
+		/* A long option's operand would be joined by '=' or be a value it takes. */
+		for (size_t k = 0; k < NOPTDEFS; k++)
+			if (strcmp(prev + 2, optdefs[k].name) == 0 &&
+			    (optdefs[k].cmds & command_flag(cmd)) && optdefs[k].has_arg == no_argument)
+				return prev;
+		return NULL;
+	}
+	/* "-F", "-gF": walk the cluster; a letter that takes a value ends it. */
+	while (prev[j + 1] != '\0' && option_takes_no_value(cmd, prev[j]))
+		j++;
+	if (prev[j + 1] != '\0' || !option_takes_no_value(cmd, prev[j]))
+		return NULL;
+	snprintf(buf, len, "-%c", prev[j]);
+	return buf;
+}
+
+int
+unexpected_argument(const char *cmd, const char *surplus)
+{
+	char buf[8];
+
+	/* An operand right after a flag is what the user meant as the flag's value. */
+	for (int i = 2; i < given_argc; i++) {
+		const char *flag;
+
+		if (given_argv[i][0] == '-' && given_argv[i][1] != '\0')
+			continue;
+		if (strcmp(given_argv[i - 1], "--") == 0)
+			break;
+		flag = flag_before(cmd, i, buf, sizeof(buf));
+		if (flag != NULL)
+			return usage_error(cmd, "option %s takes no value (got '%s')", flag,
+			    given_argv[i]);
+	}
+	return usage_error(cmd, "unexpected argument '%s'", surplus);
+}
 
 static unsigned
 command_flag(const char *cmd)
@@ -344,6 +434,7 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 	shortopts[sl] = '\0';
 	memset(&longopts[n], 0, sizeof(longopts[n]));
 
+	remember_argv(argc, argv);
 	opterr = 0;
 	optind = 0;			/* full reset of GNU getopt */
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -417,7 +508,15 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 			break;
 		}
 		case 'F':
-			o->disable_sqflow = true;
+			o->flow_control = true;
+			o->flow_control_given = true;
+			break;
+		case 'd':
+			o->flow_control = false;
+			o->flow_control_given = true;
+			break;
+		case 'D':
+			o->duplicate_connect = true;
 			break;
 		case 'g':
 			o->hdr_digest = true;
@@ -440,17 +539,17 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 				    "0") ", at most 2147483647 ms");
 			o->timeout_ms = (int)ms;
 			break;
-		case OPT_TRADDR:
+		case 'a':
 			o->address = optarg;
 			break;
-		case OPT_TRSVCID:
+		case 's':
 			if (decimal_parse(optarg, 65535, &v) != 0 || v == 0)
 				return bad_value(cmd, ch, optarg, "a decimal port from 1 to 65535");
 			/* As the target will see it: 04420 is port 4420. */
 			snprintf(trsvcid, sizeof(trsvcid), "%" PRIu64, v);
 			o->trsvcid = trsvcid;
 			break;
-		case OPT_NQN:
+		case 'n':
 			o->subnqn = optarg;
 			break;
 		case OPT_RUNDIR:

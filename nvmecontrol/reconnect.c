@@ -43,7 +43,8 @@ merge_kept(struct fabric_opts *o, struct json_object *kept)
 		if (json_object_object_get_ex(kept, "data_digest", &v))
 			o->data_digest |= json_object_get_boolean(v);
 		if (json_object_object_get_ex(kept, "sq_flow_control", &v))
-			o->disable_sqflow |= !json_object_get_boolean(v);
+			if (!o->flow_control_given)
+				o->flow_control = json_object_get_boolean(v);
 	}
 	if (o->hostnqn == NULL)
 		o->hostnqn = json_get_string(kept, "hostnqn", NULL);
@@ -98,7 +99,7 @@ cmd_reconnect(int argc, char **argv)
 	if (first < argc)
 		addr_arg = argv[first++];
 	if (first < argc)
-		return usage_error("reconnect", "unexpected argument '%s'", argv[first]);
+		return unexpected_argument("reconnect", argv[first]);
 
 	ctl = control_open(err, sizeof(err));
 	if (ctl == NULL) {
