@@ -27,6 +27,9 @@ CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
+VERSION    := 0.1
+NVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null)
+NVME_LIBS   := $(shell pkg-config --libs libnvme 2>/dev/null || echo -lnvme)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
@@ -52,9 +55,11 @@ $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
+# nvmecontrol finds and makes the host NQN with libnvme, as nvme-cli does.
+$(BUILD)/nvmecontrol/%.o: CFLAGS += $(NVME_CFLAGS) -DNVMF_VERSION='"$(VERSION)"'
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(NVME_LIBS) -ljson-c $(LDLIBS)
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)

@@ -84,8 +84,8 @@ open_queue(struct nvmf_association *na, const struct target_addr *addr,
 		    NVME_SC_CONNECT_INVALID_PARAMETERS)) {
 			size_t n = strlen(err);
 
-			snprintf(err + n, errlen - n, " (does the target let hosts disable SQ "
-			    "flow control? -F asks for it)");
+			snprintf(err + n, errlen - n, " (the host asked to disable SQ flow "
+			    "control; -F requests it)");
 		}
 	}
 	return qp;

@@ -8,6 +8,11 @@
 #include <string.h>
 
 #include "nvmecontrol.h"
+#include "nvme_glue.h"
+
+#ifndef NVMF_VERSION
+#define NVMF_VERSION "0.1"
+#endif
 
 const char *progname = "nvmecontrol";
 
@@ -53,6 +58,12 @@ static const struct command commands[] = {
 	{ "identify", cmd_identify,
 	  "identify [-vx] [-n nsid] [-o normal|json] nvmeX[nsY]",
 	  "Print the Identify Controller or Identify Namespace data" },
+	{ "gen-hostnqn", cmd_gen_hostnqn,
+	  "gen-hostnqn",
+	  "Print a new host NQN, made by libnvme (for /etc/nvme/hostnqn)" },
+	{ "show-hostnqn", cmd_show_hostnqn,
+	  "show-hostnqn",
+	  "Print the host NQN connect uses" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -117,6 +128,15 @@ usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* As nvme-cli's "version": ours, then the libnvme we run with. */
+static int
+main_version(void)
+{
+	printf("%s version %s (nvmf)\nlibnvme version %s\n", progname, NVMF_VERSION,
+	    glue_libnvme_version());
+	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -136,6 +156,11 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--rundir=", 9) == 0) {
 			rundir_set(argv[i] + 9);
 			i++;
+		} else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			/* As nvme-cli's: ours, then the libnvme we run with. */
+			printf("%s version %s (nvmf)\nlibnvme version %s\n", progname, NVMF_VERSION,
+			    glue_libnvme_version());
+			return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			print_usage(NULL, false);
 			return 0;
@@ -145,6 +170,8 @@ main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage_error(NULL, "no command given");
+	if (strcmp(argv[i], "version") == 0)
+		return main_version();
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc && find_command(argv[i + 1]) != NULL)
 			print_usage(argv[i + 1], false);

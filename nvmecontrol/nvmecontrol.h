@@ -123,9 +123,17 @@ struct host_ids {
 	char hostid_str[37];
 	uint8_t hostid[16];
 };
-/* nvme-cli's derivation; 0 or -1 with err. */
+/* As libnvme finds or makes them (hostnqn.c says how); 0 or -1 with err. */
 int host_ids_get(const char *hostnqn_arg, const char *hostid_arg, struct host_ids *ids,
     char *err, size_t errlen);
+/* $LIBNVME_HOSTNQN, else the hostnqn file; NULL when neither (caller frees). */
+char *hostnqn_configured(void);
+/* libnvme's nvmf_hostnqn_generate(); NULL on failure (caller frees). */
+char *hostnqn_generate(void);
+/* nvme-cli's configuration directory: $NVMF_NVME_CONFDIR, else /etc/nvme. */
+const char *nvme_confdir(void);
+/* confdir/name into buf; -1 when it does not fit. */
+int nvme_conf_path(const char *name, char *buf, size_t len);
 int uuid_parse(const char *s, uint8_t out[16]);
 void uuid_format(const uint8_t in[16], char out[37]);
 bool nqn_valid(const char *nqn);
@@ -204,6 +212,8 @@ int cmd_disconnect(int argc, char **argv);
 int cmd_disconnect_all(int argc, char **argv);
 int cmd_devlist(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
+int cmd_gen_hostnqn(int argc, char **argv);
+int cmd_show_hostnqn(int argc, char **argv);
 
 /* discover.c: names used by discover's text and JSON output and connect-all. */
 const char *trtype_name(uint8_t trtype);

@@ -356,18 +356,3 @@ def wait_until(pred, timeout=5.0, interval=0.05):
         if time.monotonic() > deadline:
             return v
         time.sleep(interval)
-
-
-# ------------------------------------------------------------- host identity
-def machine_id_hostid():
-    """libnvme's host ID from /etc/machine-id (systemd's app-specific ID)."""
-    import hashlib
-    import hmac
-    with open("/etc/machine-id") as f:
-        mid = bytes.fromhex(f.read().strip())
-    app = bytes.fromhex("c7f4618112be49328c83106f9dddd86b")
-    h = bytearray(hmac.new(mid, app, hashlib.sha256).digest()[:16])
-    h[6] = (h[6] & 0x0F) | 0x40
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
-    return "%s-%s-%s-%s-%s" % (x[:8], x[8:12], x[12:16], x[16:20], x[20:])

@@ -20,7 +20,7 @@ import pytest
 from conftest import ADDR, free_port, new_nqn
 from ctl_helpers import (BlackholeListener, SilentListener, assert_one_line_error,  # noqa: F401
                          assert_usage_error, ctl, established_to, fake_hostd, hostd,
-                         machine_id_hostid, rundir, wait_until)
+                         rundir, wait_until)
 
 HOSTNQN_RE = r"host (\S+) connected to"
 
@@ -147,27 +147,33 @@ def test_hostnqn_from_option_and_environment(nvmfd):
     assert _host_nqn_seen(t, since=n) == mine + "-long"
 
 
-def test_hostnqn_derived_like_nvme_cli(nvmfd):
+def test_hostnqn_derived_like_nvme_cli(nvmfd, tmp_path):
     t = nvmfd.start()
     # No host NQN anywhere: nqn.2014-08.org.nvmexpress:uuid:<host ID>, the host ID
-    # from /etc/nvme/hostid if there is one, else from the machine ID.
+    # from /etc/nvme/hostid if there is one.
     if os.path.exists("/etc/nvme/hostid"):
         with open("/etc/nvme/hostid") as f:
             hid = f.read().split()[0]
-    else:
-        hid = machine_id_hostid()
-    r = ctl("discover", "%s:%d" % (ADDR, t.dport), env={"LIBNVME_HOSTNQN": ""})
-    assert r.rc == 0, r
-    assert _host_nqn_seen(t) == "nqn.2014-08.org.nvmexpress:uuid:" + hid
+        r = ctl("discover", "%s:%d" % (ADDR, t.dport), env={"LIBNVME_HOSTNQN": ""})
+        assert r.rc == 0, r
+        assert _host_nqn_seen(t) == "nqn.2014-08.org.nvmexpress:uuid:" + hid
 
-    if not os.path.exists("/etc/machine-id"):
-        return
+    # Neither: libnvme makes one (nvmf_hostnqn_generate), no longer from the machine ID.
+    (tmp_path / "hostid").write_text("0badc0de-0000-4000-8000-00000000beef\n")
     n = len(t.log_lines())
     r = ctl("discover", "%s:%d" % (ADDR, t.dport),
-            env={"LIBNVME_HOSTNQN": "", "LIBNVME_HOSTID": ""})
+            env={"LIBNVME_HOSTNQN": None, "NVMF_NVME_CONFDIR": str(tmp_path)})
     assert r.rc == 0, r
-    assert _host_nqn_seen(t, since=n) == "nqn.2014-08.org.nvmexpress:uuid:" + \
-        machine_id_hostid()
+    assert _host_nqn_seen(t, since=n) == \
+        "nqn.2014-08.org.nvmexpress:uuid:0badc0de-0000-4000-8000-00000000beef"
+    os.unlink(tmp_path / "hostid")
+    n = len(t.log_lines())
+    r = ctl("discover", "%s:%d" % (ADDR, t.dport),
+            env={"LIBNVME_HOSTNQN": None, "LIBNVME_HOSTID": None,
+                 "NVMF_NVME_CONFDIR": str(tmp_path)})
+    assert r.rc == 0, r
+    assert re.fullmatch(r"nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f]{8}-[0-9a-f]{4}-"
+                        r"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", _host_nqn_seen(t, since=n))
 
 
 def test_hostnqn_file_is_the_default(nvmfd):
@@ -324,7 +330,8 @@ def test_handoff_message_and_sockets(nvmfd, fake_hostd):
     assert c["fast_io_fail_tmo"] == 6
     assert c["nr_io_queues"] == 3 and c["queue_size"] == 32
     assert c["hdr_digest"] is False and c["data_digest"] is False
-    assert c["sq_flow_control"] is True
+    # FreeBSD's default: no -F, so the host asks to disable SQ flow control.
+    assert c["sq_flow_control"] is False
     ident = base64.b64decode(c["identify"])
     assert len(ident) == 4096
     assert ident[768:1024].rstrip(b"\0").decode() == t.subnqn
@@ -372,25 +379,34 @@ def test_digests_and_flow_control_are_negotiated(nvmfd, fake_hostd):
     t = nvmfd.start(opts=["-g", "-G", "-F"])
     captured = []
     fake = fake_hostd(_fake_accepting(captured))
+    # FreeBSD's -F requests SQ flow control.
     r = ctl("connect", "-g", "--data-digest", "-F", "%s:%d" % (ADDR, t.port), t.subnqn,
             rundir=fake.rundir)
     assert r.rc == 0, r
     [(req, fds)] = fake.handoffs()
     assert req["controller"]["hdr_digest"] and req["controller"]["data_digest"]
-    assert req["controller"]["sq_flow_control"] is False
+    assert req["controller"]["sq_flow_control"] is True
     for q in req["queues"]:
-        assert q["hdgst"] and q["ddgst"] and q["sq_flow_control"] is False
+        assert q["hdgst"] and q["ddgst"] and q["sq_flow_control"] is True
     t.wait_log(r"header digest, data digest")
-    # nvme-cli's other spellings.
+    # nvme-cli's other spellings; --disable-sqflow asks to disable it.
     r = ctl("connect", "--hdr_digests", "--data_digests", "--disable-sqflow",
             "%s:%d" % (ADDR, t.port), t.subnqn, rundir=fake.rundir)
     assert r.rc == 0, r
-    # The spellings mean what the letters mean: digests on, SQ flow control off.
     (req2, _) = fake.handoffs()[1]
     assert req2["controller"]["hdr_digest"] and req2["controller"]["data_digest"], req2
     assert req2["controller"]["sq_flow_control"] is False, req2
     for q in req2["queues"]:
         assert q["hdgst"] and q["ddgst"] and q["sq_flow_control"] is False, q
+    # FreeBSD's long name, and its default: ask to disable it.
+    r = ctl("connect", "--flow_control", "%s:%d" % (ADDR, t.port), t.subnqn,
+            rundir=fake.rundir)
+    assert r.rc == 0, r
+    r = ctl("connect", "%s:%d" % (ADDR, t.port), t.subnqn, rundir=fake.rundir)
+    assert r.rc == 0, r
+    (req3, _), (req4, _) = fake.handoffs()[2:4]
+    assert req3["controller"]["sq_flow_control"] is True, req3
+    assert req4["controller"]["sq_flow_control"] is False, req4
     fake.close_fds()
 
 
@@ -494,10 +510,14 @@ def test_digests_refused_by_target(nvmfd, hostd):
     t = nvmfd.start(opts=("--strict",))   # strict without -g: digests not granted
     r = hostd.ctl("connect", "-g", "%s:%d" % (ADDR, t.port), t.subnqn)
     assert_one_line_error(r, "header digest")
-    r = hostd.ctl("connect", "-F", "%s:%d" % (ADDR, t.port), t.subnqn)
-    assert_one_line_error(r, "flow control")
+    # Without -F the host asks to disable SQ flow control (FreeBSD's default);
+    # a strict nvmfd without -F refuses that, and the error says -F requests it.
+    r = hostd.ctl("connect", "%s:%d" % (ADDR, t.port), t.subnqn)
+    assert_one_line_error(r, "flow control", "-F")
     assert hostd.controllers() == []
     assert target_forgets_us(t)
+    r = hostd.ctl("connect", "-F", "%s:%d" % (ADDR, t.port), t.subnqn)
+    assert r.rc == 0, r
 
 
 def test_connect_to_discovery_port_is_refused(nvmfd, hostd):
@@ -608,7 +628,7 @@ def test_disconnect_by_subnqn_namespace_and_all(nvmfd, hostd):
     t1 = nvmfd.start()
     t2 = nvmfd.start()
     for t in (t1, t1, t2):
-        r = hostd.ctl("connect", "%s:%d" % (ADDR, t.port), t.subnqn)
+        r = hostd.ctl("connect", "-D", "%s:%d" % (ADDR, t.port), t.subnqn)
         assert r.rc == 0, r
     assert [c["name"] for c in hostd.controllers()] == ["nvme0", "nvme1", "nvme2"]
     r = hostd.ctl("disconnect", "-v", t1.subnqn)
