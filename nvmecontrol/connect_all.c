@@ -17,8 +17,11 @@ struct seen {
 	char trsvcid[32];
 };
 
-int
-cmd_connect_all(int argc, char **argv)
+static int connect_all_conf(int argc, char **argv);
+
+/* One discovery controller's log; from_conf: a line of discovery.conf. */
+static int
+connect_all_run(int argc, char **argv, const char *from_conf)
 {
 	struct nvmf_discovery_log_header *log = NULL;
 	const struct nvmf_discovery_log_entry *entries;
@@ -38,9 +41,13 @@ cmd_connect_all(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (o.address != NULL && first < argc)
 		return usage_error("connect-all", "address given twice (--traddr and argument)");
+	if (o.address == NULL && first >= argc && from_conf == NULL)
+		return connect_all_conf(argc, argv);
 	if (o.address == NULL) {
-		if (first >= argc)
-			return usage_error("connect-all", "missing discovery address");
+		if (first >= argc) {
+			errmsg("%s: no --traddr", from_conf);
+			return EXIT_ERROR;
+		}
 		o.address = argv[first++];
 	}
 	if (first < argc)
@@ -159,4 +166,57 @@ cmd_connect_all(int argc, char **argv)
 	free(log);
 	json_object_put(ctrls);
 	return failed > 0 ? EXIT_ERROR : 0;
+}
+
+#define CONF_MAX_ARGS	64
+
+/*
+ * nvme-cli's discovery.conf: each line that is not blank or a comment is a
+ * discover command line (--transport=tcp --traddr=... --trsvcid=...). Each
+ * runs as connect-all with this command line's options first, so that the
+ * line's own win; a line that fails is reported and the others still run.
+ */
+static int
+connect_all_conf(int argc, char **argv)
+{
+	char path[4096], line[2048], where[4200];
+	unsigned lineno = 0, ran = 0, failed = 0;
+	FILE *f;
+
+	if (nvme_conf_path("discovery.conf", path, sizeof(path)) != 0 ||
+	    (f = fopen(path, "re")) == NULL)
+		return usage_error("connect-all", "no discovery address given and no %s",
+		    path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *args[CONF_MAX_ARGS + 2], *save = NULL, *w;
+		int n = 0;
+
+		lineno++;
+		for (int i = 0; i < argc && n < CONF_MAX_ARGS; i++)
+			args[n++] = argv[i];
+		for (w = strtok_r(line, " \t\r\n", &save); w != NULL && *w != '#';
+		    w = strtok_r(NULL, " \t\r\n", &save)) {
+			if (n == CONF_MAX_ARGS)
+				break;
+			args[n++] = w;
+		}
+		if (n == argc)
+			continue;	/* blank or a comment */
+		args[n] = NULL;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		ran++;
+		if (connect_all_run(n, args, where) != 0)
+			failed++;
+	}
+	fclose(f);
+	if (ran == 0)
+		return usage_error("connect-all", "no discovery address given, and %s lists "
+		    "none", path);
+	return failed > 0 ? EXIT_ERROR : 0;
+}
+
+int
+cmd_connect_all(int argc, char **argv)
+{
+	return connect_all_run(argc, argv, NULL);
 }

@@ -25,54 +25,18 @@ static int
 identify_fetch(const char *ctrl, uint8_t cns, uint32_t nsid, void *buf, char *err,
     size_t errlen)
 {
-	struct json_object *req, *reply;
 	struct nvme_command sqe;
-	struct control *c;
-	const char *data;
 	uint16_t status;
-	char *sqe64;
-	long got;
 
 	nvmf_cmd_identify(&sqe, cns, nsid);
-	sqe64 = base64_encode(&sqe, sizeof(sqe));
-	if (sqe64 == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (admin_read(ctrl, &sqe, buf, 4096, IDENTIFY_TIMEOUT_MS, &status, err, errlen) != 0)
 		return -1;
-	}
-	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("admin"));
-	json_object_object_add(req, "name", json_object_new_string(ctrl));
-	json_object_object_add(req, "sqe", json_object_new_string(sqe64));
-	json_object_object_add(req, "data_len", json_object_new_int(4096));
-	free(sqe64);
-
-	c = control_open(err, errlen);
-	if (c == NULL) {
-		json_object_put(req);
-		return -1;
-	}
-	reply = control_call(c, req, NULL, 0, IDENTIFY_TIMEOUT_MS, NULL, 0, err, errlen);
-	control_close(c);
-	json_object_put(req);
-	if (reply == NULL)
-		return -1;
-	status = (uint16_t)json_get_int(reply, "status", 0);
 	if (status != 0) {
 		snprintf(err, errlen, "Identify (CNS %u%s) failed: %s (status 0x%04x)", cns,
 		    cns == NVME_CNS_NAMESPACE ? ", namespace" : "",
 		    nvmf_status_string(status & ~NVME_STATUS_DNR), status);
-		json_object_put(reply);
 		return -1;
 	}
-	data = json_get_string(reply, "data", NULL);
-	got = data != NULL ? base64_decode(data, buf, 4096) : -1;
-	if (got != 4096) {
-		snprintf(err, errlen, "nvmf-hostd returned %s identify data",
-		    got < 0 ? "no valid" : "short");
-		json_object_put(reply);
-		return -1;
-	}
-	json_object_put(reply);
 	return 0;
 }
 

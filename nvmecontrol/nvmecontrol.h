@@ -154,7 +154,21 @@ struct json_object *control_call(struct control *c, struct json_object *req,
 /* Opens, checks nvmf-hostd answers ("list"), returns its controllers. */
 struct json_object *control_list(char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- admin.c */
+/*
+ * Runs sqe (a command that reads len bytes) on ctrl's admin queue through
+ * nvmf-hostd. 0 with *status (the NVMe status; buf filled when it is 0),
+ * or -1 with err when it could not be run.
+ */
+int admin_read(const char *ctrl, const struct nvme_command *sqe, void *buf, uint32_t len,
+    int timeout_ms, uint16_t *status, char *err, size_t errlen);
+
 /* ----------------------------------------------------------------- util.c */
+/*
+ * A controller operand: "nvmeX" or nvme-cli's "/dev/nvmeX" into out;
+ * EXIT_USAGE after the message when it is neither.
+ */
+int controller_operand(const char *cmd, const char *arg, char *out, size_t len);
 /* Copies a fixed-width, space-padded identify string, trimmed, printable. */
 void id_string(char *dst, size_t dstlen, const char *src, size_t srclen);
 /* A discovery log record as discover -o json shows it (discover.c). */
@@ -214,6 +228,20 @@ int cmd_devlist(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_gen_hostnqn(int argc, char **argv);
 int cmd_show_hostnqn(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_ns_rescan(int argc, char **argv);
+int cmd_get_log(int argc, char **argv);
+int cmd_list_subsys(int argc, char **argv);
+
+/*
+ * reconnect.c: with the lease of ctrl_name held on ctl and its kept
+ * parameters, rebuilds the association (options in o not given are the
+ * kept ones) and prints the result; gives the lease back on failure.
+ * Returns the exit status.
+ */
+void reconnect_opts_init(struct fabric_opts *o);
+int reconnect_leased(struct control *ctl, const char *cmd, const char *ctrl_name,
+    struct json_object *kept, struct fabric_opts *o, const char *addr_arg);
 
 /* discover.c: names used by discover's text and JSON output and connect-all. */
 const char *trtype_name(uint8_t trtype);

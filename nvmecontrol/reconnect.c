@@ -56,6 +56,15 @@ merge_kept(struct fabric_opts *o, struct json_object *kept)
 	}
 }
 
+void
+reconnect_opts_init(struct fabric_opts *o)
+{
+	fabric_opts_init(o);
+	/* Not given: the kept value. */
+	o->reconnect_delay = o->ctrl_loss_tmo = o->fast_io_fail_tmo = NOT_GIVEN;
+	o->nr_io_queues = 0;
+}
+
 static void
 give_back(struct control *ctl, const char *name, const char *why)
 {
@@ -74,17 +83,13 @@ int
 cmd_reconnect(int argc, char **argv)
 {
 	struct json_object *req, *reply, *kept;
-	struct assoc_request r;
 	struct fabric_opts o;
-	struct host_ids ids;
 	struct control *ctl;
-	char err[ERRLEN], code[32], name[64], where[300];
+	char err[ERRLEN], code[32];
 	const char *ctrl_name, *addr_arg = NULL;
 	int first, rc;
 
-	fabric_opts_init(&o);
-	o.reconnect_delay = o.ctrl_loss_tmo = o.fast_io_fail_tmo = NOT_GIVEN;
-	o.nr_io_queues = 0;
+	reconnect_opts_init(&o);
 	rc = fabric_opts_parse("reconnect", argc, argv, &o, &first);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -128,30 +133,42 @@ cmd_reconnect(int argc, char **argv)
 		errmsg("nvmf-hostd sent no parameters for %s", ctrl_name);
 		return EXIT_ERROR;
 	}
-	merge_kept(&o, kept);
+	rc = reconnect_leased(ctl, "reconnect", ctrl_name, kept, &o, addr_arg);
+	json_object_put(reply);
+	control_close(ctl);
+	return rc;
+}
 
+int
+reconnect_leased(struct control *ctl, const char *cmd, const char *ctrl_name,
+    struct json_object *kept, struct fabric_opts *o, const char *addr_arg)
+{
+	struct assoc_request r;
+	struct host_ids ids;
+	char err[ERRLEN], name[64], where[300];
+	int rc;
+
+	merge_kept(o, kept);
 	memset(&r, 0, sizeof(r));
 	if (addr_arg != NULL) {
-		if (parse_address(addr_arg, o.trsvcid != NULL ? o.trsvcid :
+		if (parse_address(addr_arg, o->trsvcid != NULL ? o->trsvcid :
 		    json_get_string(kept, "trsvcid", DEFAULT_NVME_PORT), &r.addr, err,
 		    sizeof(err)) != 0) {
 			give_back(ctl, ctrl_name, err);
-			json_object_put(reply);
-			control_close(ctl);
-			return usage_error("reconnect", "%s", err);
+			return usage_error(cmd, "%s", err);
 		}
 	} else {
 		snprintf(r.addr.address, sizeof(r.addr.address), "%s",
 		    json_get_string(kept, "traddr", ""));
 		snprintf(r.addr.port, sizeof(r.addr.port), "%s",
-		    o.trsvcid != NULL ? o.trsvcid : json_get_string(kept, "trsvcid", ""));
+		    o->trsvcid != NULL ? o->trsvcid : json_get_string(kept, "trsvcid", ""));
 		r.addr.port_given = true;
 	}
-	rc = host_ids_get(o.hostnqn, o.hostid, &ids, err, sizeof(err));
+	rc = host_ids_get(o->hostnqn, o->hostid, &ids, err, sizeof(err));
 	if (rc == 0) {
 		r.subnqn = json_get_string(kept, "subnqn", "");
 		r.ids = &ids;
-		r.opts = &o;
+		r.opts = o;
 		r.cntlid = NVMF_CNTLID_DYNAMIC;
 		r.reconnect_name = ctrl_name;
 		r.ctl = ctl;
@@ -160,14 +177,11 @@ cmd_reconnect(int argc, char **argv)
 	if (rc != 0) {
 		/* The lease goes back; the timers and held I/O stay as they were. */
 		give_back(ctl, ctrl_name, err);
-		json_object_put(reply);
-		control_close(ctl);
 		errmsg("%s: %s", ctrl_name, err);
 		return EXIT_ERROR;
 	}
 	format_address(r.addr.address, r.addr.port, where, sizeof(where));
-	printf("%s: reconnected to %s at %s\n", name, r.subnqn, where);
-	json_object_put(reply);
-	control_close(ctl);
+	printf("%s: %s to %s at %s\n", name, strcmp(cmd, "reset") == 0 ?
+	    "reset, reconnected" : "reconnected", r.subnqn, where);
 	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
 }

@@ -99,3 +99,16 @@ print_namespace_names(struct json_object *names)
 	printf(")");
 	free(v);
 }
+
+int
+controller_operand(const char *cmd, const char *arg, char *out, size_t len)
+{
+	const char *name = strncmp(arg, "/dev/", 5) == 0 ? arg + 5 : arg;
+	size_t digits = strspn(name + 4, "0123456789");
+
+	if (strncmp(name, "nvme", 4) != 0 || digits == 0 || name[4 + digits] != '\0' ||
+	    strlen(name) >= len)
+		return usage_error(cmd, "'%s' is not a controller name (nvmeX)", arg);
+	snprintf(out, len, "%s", name);
+	return 0;
+}

@@ -277,6 +277,114 @@ op_reconnect_abort(struct hd_jf *f, const void *owner)
 	return ok_reply();
 }
 
+/*
+ * list, with what devlist -o json and list-subsys show besides the
+ * controller's state: the host ID and SQ flow control it was connected with.
+ */
+static struct json_object *
+op_list(void)
+{
+	struct json_object *r = ok_reply(), *list = hd_ctrl_list_json();
+
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *o = json_object_array_get_idx(list, i), *name;
+		struct hd_ctrl_params p;
+		struct hd_ctrl *c;
+
+		if (!json_object_object_get_ex(o, "name", &name))
+			continue;
+		c = hd_ctrl_find(json_object_get_string(name));
+		if (c == NULL)
+			continue;	/* gone since: its entry stays as listed */
+		hd_ctrl_params_get(c, &p);
+		hd_ctrl_put(c);
+		hd_json_add_str(o, "hostid", p.hostid);
+		json_object_object_add(o, "sq_flow_control",
+		    json_object_new_boolean(p.sq_flow_control));
+	}
+	json_object_object_add(r, "controllers", list);
+	return r;
+}
+
+/* ns-rescan: read the namespaces again now, as a namespace-change notice does. */
+static struct json_object *
+op_rescan(struct hd_jf *f)
+{
+	struct json_object *r = NULL, *names;
+	struct hd_ctrl *c = named_ctrl(f, "rescan", &r);
+	char err[256];
+
+	if (c == NULL)
+		return r;
+	if (c->state != HD_CTRL_CONNECTED) {
+		r = error_reply("failed", "%s is not connected", c->name);
+		hd_ctrl_put(c);
+		return r;
+	}
+	if (hd_ns_scan(c, err, sizeof(err)) != 0) {
+		r = error_reply("failed", "%s: namespace rescan: %s", c->name, err);
+		hd_ctrl_put(c);
+		return r;
+	}
+	r = ok_reply();
+	names = json_object_new_array();
+	hd_registry_lock();
+	for (struct hd_namespace *ns = c->namespaces; ns != NULL; ns = ns->next)
+		if (!ns->gone)
+			json_object_array_add(names, json_object_new_string(ns->name));
+	hd_registry_unlock();
+	json_object_object_add(r, "namespaces", names);
+	hd_ctrl_put(c);
+	return r;
+}
+
+static void
+reset_on_loop(void *arg)
+{
+	hd_ctrl_lost(arg, "reset by nvmecontrol");
+}
+
+/*
+ * reset: drop the association as a loss does (I/O held, timers started)
+ * and lend the controller to this client at once, as reconnect-begin
+ * does, so that it rebuilds the association before any rule's reconnect.
+ */
+static struct json_object *
+op_reset(struct hd_jf *f, const void *owner)
+{
+	struct json_object *r = NULL;
+	struct hd_ctrl *c = named_ctrl(f, "reset", &r);
+
+	if (c == NULL)
+		return r;
+	if (c->state != HD_CTRL_CONNECTED) {
+		r = error_reply("failed", "%s is not connected (reconnect rebuilds a lost "
+		    "association)", c->name);
+		hd_ctrl_put(c);
+		return r;
+	}
+	hd_loop_call(hd_loop, reset_on_loop, c);
+	switch (hd_reconnect_begin(c, owner)) {
+	case HD_LEASE_OK:
+		r = ok_reply();
+		json_object_object_add(r, "controller", hd_ctrl_params_json(c));
+		break;
+	case HD_LEASE_CONNECTED:
+		/* Reconnected by someone else in between: the reset is done. */
+		r = ok_reply();
+		break;
+	case HD_LEASE_BUSY:
+		r = error_reply("busy", "%s was reset; another reconnect of it is under way",
+		    c->name);
+		break;
+	case HD_LEASE_GONE:
+		r = error_reply("not-found", "%s is being removed", c->name);
+		break;
+	}
+	hd_ctrl_put(c);
+	return r;
+}
+
 static struct json_object *
 dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 {
@@ -294,12 +402,8 @@ dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 		return op_reconnect(&f, fds, nfds, owner);
 	if (nfds > 0)
 		return error_reply("invalid", "%s takes no file descriptors", op);
-	if (strcmp(op, "list") == 0) {
-		struct json_object *r = ok_reply();
-
-		json_object_object_add(r, "controllers", hd_ctrl_list_json());
-		return r;
-	}
+	if (strcmp(op, "list") == 0)
+		return op_list();
 	if (strcmp(op, "disconnect") == 0)
 		return op_disconnect(&f);
 	if (strcmp(op, "disconnect-all") == 0)
@@ -310,6 +414,10 @@ dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 		return op_reconnect_begin(&f, owner);
 	if (strcmp(op, "reconnect-abort") == 0)
 		return op_reconnect_abort(&f, owner);
+	if (strcmp(op, "reset") == 0)
+		return op_reset(&f, owner);
+	if (strcmp(op, "rescan") == 0)
+		return op_rescan(&f);
 	return error_reply("invalid", "unknown operation \"%s\"", op);
 }
 
