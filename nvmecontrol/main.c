@@ -29,19 +29,20 @@ static const struct command commands[] = {
 	  "                   [--timeout time] address[:port]",
 	  "List the discovery log page of a discovery controller (port 8009 by default)" },
 	{ "connect", cmd_connect,
-	  "connect [-FgGv] [-t tcp] [-c cntlid] [-i nr-io-queues] [-Q queue-size]\n"
+	  "connect [-DdFgGv] [-t tcp] [-c cntlid] [-i nr-io-queues] [-Q queue-size]\n"
 	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
-	  "                   [--timeout time] address:port SubNQN",
+	  "                   [--timeout time] address:port SubNQN | -a address -s port -n SubNQN",
 	  "Connect to an NVM subsystem and hand the controller to nvmf-hostd" },
 	{ "connect-all", cmd_connect_all,
-	  "connect-all [-FgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
+	  "connect-all [-dFgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
 	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
-	  "                   [--timeout time] address[:port]",
-	  "Connect to every NVM subsystem a discovery controller lists" },
+	  "                   [--timeout time] [address[:port]]",
+	  "Connect to every NVM subsystem a discovery controller lists\n"
+	  "                  (without an address: those of /etc/nvme/discovery.conf)" },
 	{ "reconnect", cmd_reconnect,
-	  "reconnect [-FgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
+	  "reconnect [-dFgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
 	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
 	  "                   [--timeout time] nvmeX [address:port]",
@@ -116,7 +117,8 @@ print_usage(const char *cmd, bool to_stderr)
 		fprintf(f, "usage: %s %s\n", progname, c->usage);
 		return;
 	}
-	fprintf(f, "usage: %s [--rundir dir] command [options] [arguments]\n", progname);
+	fprintf(f, "usage: %s [--rundir dir] command [options] [arguments]\n"
+	    "       %s --version\n", progname, progname);
 	if (to_stderr)
 		return;
 	fprintf(f, "\ncommands:\n");
