@@ -26,7 +26,7 @@ struct command {
 static const struct command commands[] = {
 	{ "discover", cmd_discover,
 	  "discover [-v] [-t tcp] [-q hostnqn] [-I hostid] [-o normal|json]\n"
-	  "                   [--timeout time] address[:port]",
+	  "                   [--timeout time] address[:port] | -a address [-s port]",
 	  "List the discovery log page of a discovery controller (port 8009 by default)" },
 	{ "connect", cmd_connect,
 	  "connect [-DdFgGv] [-t tcp] [-c cntlid] [-i nr-io-queues] [-Q queue-size]\n"
@@ -38,20 +38,20 @@ static const struct command commands[] = {
 	  "connect-all [-dFgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
 	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
-	  "                   [--timeout time] [address[:port]]",
+	  "                   [--timeout time] [address[:port] | -a address [-s port]]",
 	  "Connect to every NVM subsystem a discovery controller lists\n"
 	  "                  (without an address: those of /etc/nvme/discovery.conf)" },
 	{ "reconnect", cmd_reconnect,
 	  "reconnect [-dFgGv] [-t tcp] [-i nr-io-queues] [-Q queue-size]\n"
 	  "                   [-k keep-alive-tmo] [-r reconnect-delay] [-l ctrl-loss-tmo]\n"
 	  "                   [-q hostnqn] [-I hostid] [--fast-io-fail-tmo time]\n"
-	  "                   [--timeout time] nvmeX [address:port]",
+	  "                   [--timeout time] nvmeX [address:port | -a address -s port]",
 	  "Rebuild a lost association, from the kept parameters or these" },
 	{ "disconnect", cmd_disconnect,
-	  "disconnect nvmeX|nvmeXnsY|SubNQN",
+	  "disconnect [-v] nvmeX|nvmeXnsY|SubNQN | -n SubNQN | -d nvmeX",
 	  "Disconnect a controller, or every controller of a subsystem" },
 	{ "disconnect-all", cmd_disconnect_all,
-	  "disconnect-all",
+	  "disconnect-all [-v]",
 	  "Disconnect every controller" },
 	{ "devlist", cmd_devlist,
 	  "devlist [-o normal|json]",
@@ -66,7 +66,7 @@ static const struct command commands[] = {
 	  "ns-rescan nvmeX",
 	  "Read a controller's namespaces again" },
 	{ "get-log", cmd_get_log,
-	  "get-log [-i log-id] [-l log-len] [-n nsid] [-s lsp] [-L lpo] [-r]\n"
+	  "get-log -i log-id [-l log-len] [-n nsid] [-s lsp] [-L lpo] [-br]\n"
 	  "                   [-o normal|json|binary] nvmeX",
 	  "Print a log page of a controller (Get Log Page)" },
 	{ "list-subsys", cmd_list_subsys,
