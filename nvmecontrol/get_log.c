@@ -1,5 +1,5 @@
 /*
- * get-log.c - "get-log nvmeX --log-id N": a log page read with Get Log Page
+ * get_log.c - "get-log nvmeX --log-id N": a log page read with Get Log Page
  * through nvmf-hostd, with nvme-cli's options; printed as a hex dump, as
  * JSON (the raw bytes, and the fields of the Error Information, SMART /
  * Health and Firmware Slot logs), or as the raw bytes (-o binary, -b).
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -147,7 +146,8 @@ cmd_get_log(int argc, char **argv)
 	};
 	const char *cmd = "get-log";
 	enum log_format fmt = LOG_NORMAL;
-	uint64_t lid = 256, len = 0, nsid = 0xffffffff, lsp = 0, lpo = 0, v;
+	uint64_t lid = 256, len = 0, nsid = 0xffffffff, lsp = 0, lpo = 0;
+	bool written = true;
 	bool rae = false;
 	struct nvme_command sqe;
 	char name[64], err[ERRLEN];
@@ -243,9 +243,8 @@ cmd_get_log(int argc, char **argv)
 		free(buf);
 		return EXIT_ERROR;
 	}
-	v = 0;
 	if (fmt == LOG_BINARY) {
-		v = fwrite(buf, 1, len, stdout) == len ? 0 : 1;
+		written = fwrite(buf, 1, len, stdout) == len;
 	} else if (fmt == LOG_JSON) {
 		struct json_object *o = json_object_new_object();
 		char *b64 = base64_encode(buf, len);
@@ -264,5 +263,5 @@ cmd_get_log(int argc, char **argv)
 		hexdump(buf, (uint32_t)len);
 	}
 	free(buf);
-	return v == 0 && fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+	return written && fflush(stdout) == 0 ? 0 : EXIT_ERROR;
 }
