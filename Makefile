@@ -3,11 +3,14 @@
 #   make            build the library and programs into build/
 #   make check      install test dependencies (apt-get), build, run every test
 #   make demo       nvmfd serving the Linux kernel's NVMe/TCP host (under qemu)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall takes it away)
 
 CC       ?= cc
 PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
+VERSION  := 1.0.0
+SOVERSION := 1
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -27,6 +30,7 @@ CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
+LIBNVMF_SO := $(BUILD)/lib/libnvmf.so.$(VERSION)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
@@ -37,16 +41,27 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install clean
-all: $(LIBNVMF) $(PROGRAMS)
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install uninstall clean
+all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# One set of objects, position-independent, for the static and the shared
+# library; the shared one exports exactly what libnvmf.map lists.
+$(BUILD)/lib/libnvmf/%.o: CFLAGS += -fPIC -fvisibility=default
 $(LIBNVMF): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+$(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libnvmf.so.$(SOVERSION) \
+	    -Wl,--version-script=lib/libnvmf/libnvmf.map -Wl,--no-undefined \
+	    $(LIB_OBJS) -o $@ $(LDLIBS)
+	ln -sf libnvmf.so.$(VERSION) $(BUILD)/lib/libnvmf.so.$(SOVERSION)
+	ln -sf libnvmf.so.$(SOVERSION) $(BUILD)/lib/libnvmf.so
 
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
@@ -125,16 +140,43 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+# Daemons and nvmecontrol in sbin (as FreeBSD's), the library shared and static
+# with its header and pkg-config file, the pages, the example rules.
+SBIN_PROGRAMS := $(filter %/nvmfd %/nvmf-hostd %/nvmf-devd %/nvmecontrol,$(PROGRAMS))
+BIN_PROGRAMS  := $(filter-out $(SBIN_PROGRAMS),$(PROGRAMS))
+MAN3 := $(wildcard lib/libnvmf/*.3)
+MAN8 := $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8 nvmf-perf/*.8)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/nvmf $(DESTDIR)$(PREFIX)/share/man/man3 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/nvmf
+	install -m 755 $(SBIN_PROGRAMS) $(DESTDIR)$(PREFIX)/sbin/
+	test -z "$(BIN_PROGRAMS)" || install -m 755 $(BIN_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBNVMF) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBNVMF_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libnvmf.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so.$(SOVERSION)
+	ln -sf libnvmf.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libnvmf/libnvmf.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
-	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8) \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf
+	install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
+
+# What install put there, and nothing else (the rules file only if unchanged).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(notdir $(SBIN_PROGRAMS))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BIN_PROGRAMS))) \
+	    $(DESTDIR)$(LIBDIR)/libnvmf.a $(DESTDIR)$(LIBDIR)/libnvmf.so \
+	    $(DESTDIR)$(LIBDIR)/libnvmf.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc \
+	    $(addprefix $(DESTDIR)$(PREFIX)/include/nvmf/,$(notdir $(wildcard include/nvmf/*.h))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(MAN3))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/nvmf 2>/dev/null
+	cmp -s etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf && \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf && \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/nvmf 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
