@@ -9,6 +9,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 VERSION  := 1.0.0
 SOVERSION := 1
 BUILD    ?= build
@@ -33,6 +34,8 @@ LIBNVMF    := $(BUILD)/lib/libnvmf.a
 LIBNVMF_SO := $(BUILD)/lib/libnvmf.so.$(VERSION)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+# The daemons tell systemd when they are ready (sd_notify; a no-op without it).
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
               $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
               $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd)
@@ -65,7 +68,7 @@ $(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
 
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
@@ -74,12 +77,12 @@ $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BUILD)/nvmf-devd/%.o: CFLAGS += -DNVMF_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(SYSTEMD_LIBS) $(LDLIBS)
 
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
@@ -144,12 +147,15 @@ demo: deps
 # with its header and pkg-config file, the pages, the example rules.
 SBIN_PROGRAMS := $(filter %/nvmfd %/nvmf-hostd %/nvmf-devd %/nvmecontrol,$(PROGRAMS))
 BIN_PROGRAMS  := $(filter-out $(SBIN_PROGRAMS),$(PROGRAMS))
+UNITS := $(notdir $(basename $(wildcard etc/systemd/*.service.in)))
 MAN3 := $(wildcard lib/libnvmf/*.3)
+MAN5 := $(wildcard etc/*.5)
 MAN8 := $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8 nvmf-perf/*.8)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/nvmf $(DESTDIR)$(PREFIX)/share/man/man3 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/nvmf
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/nvmf
 	install -m 755 $(SBIN_PROGRAMS) $(DESTDIR)$(PREFIX)/sbin/
 	test -z "$(BIN_PROGRAMS)" || install -m 755 $(BIN_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVMF) $(DESTDIR)$(LIBDIR)/
@@ -160,8 +166,15 @@ install: all
 	    lib/libnvmf/libnvmf.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
 	install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json
+	for u in $(UNITS); do \
+	    sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        etc/systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 
 # What install put there, and nothing else (the rules file only if unchanged).
 uninstall:
@@ -172,11 +185,15 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc \
 	    $(addprefix $(DESTDIR)$(PREFIX)/include/nvmf/,$(notdir $(wildcard include/nvmf/*.h))) \
 	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(MAN3))) \
-	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8)))
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8))) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 	-rmdir $(DESTDIR)$(PREFIX)/include/nvmf 2>/dev/null
+	cmp -s etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json && \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json || true
 	cmp -s etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf && \
-	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf && \
-	    rmdir $(DESTDIR)$(SYSCONFDIR)/nvmf 2>/dev/null || true
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf || true
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSCONFDIR)/nvmf 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
