@@ -44,12 +44,12 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install uninstall clean
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install uninstall deb clean
 all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # One set of objects, position-independent, for the static and the shared
 # library; the shared one exports exactly what libnvmf.map lists.
@@ -60,7 +60,7 @@ $(LIBNVMF): $(LIB_OBJS)
 
 $(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libnvmf.so.$(SOVERSION) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libnvmf.so.$(SOVERSION) \
 	    -Wl,--version-script=lib/libnvmf/libnvmf.map -Wl,--no-undefined \
 	    $(LIB_OBJS) -o $@ $(LDLIBS)
 	ln -sf libnvmf.so.$(VERSION) $(BUILD)/lib/libnvmf.so.$(SOVERSION)
@@ -68,21 +68,21 @@ $(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
 
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(SYSTEMD_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BUILD)/nvmf-devd/%.o: CFLAGS += -DNVMF_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(SYSTEMD_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(SYSTEMD_LIBS) $(LDLIBS)
 
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
@@ -195,7 +195,16 @@ uninstall:
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSCONFDIR)/nvmf 2>/dev/null
 
+# The Debian packages (nvmf, libnvmf1, libnvmf-dev) from a copy of the tree,
+# into build-deb/; lintian must report no error.
+deb:
+	rm -rf build-deb
+	mkdir -p build-deb/nvmf-$(VERSION)
+	tar -c --exclude='./build*' --exclude=./.git . | tar -x -C build-deb/nvmf-$(VERSION)
+	cd build-deb/nvmf-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --suppress-tags-from-file debian/lintian-suppressed build-deb/*.changes
+
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -15,6 +15,7 @@ PACKAGES=(
 	iproute2 procps nftables fio e2fsprogs valgrind	# failure and disk tests
 	mandoc binutils				# the pages' lint; readelf and nm on the shared library
 	libsystemd-dev systemd man-db		# sd_notify; systemd-analyze verify (which runs man)
+	debhelper dpkg-dev lintian		# make deb
 )
 
 missing=()
