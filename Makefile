@@ -3,11 +3,15 @@
 #   make            build the library and programs into build/
 #   make check      install test dependencies (apt-get), build, run every test
 #   make demo       nvmfd serving the Linux kernel's NVMe/TCP host (under qemu)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall takes it away)
 
 CC       ?= cc
 PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+VERSION  := 1.0.0
+SOVERSION := 1
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -27,11 +31,13 @@ CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
-VERSION    := 0.1
+LIBNVMF_SO := $(BUILD)/lib/libnvmf.so.$(VERSION)
 NVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null)
 NVME_LIBS   := $(shell pkg-config --libs libnvme 2>/dev/null || echo -lnvme)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+# The daemons tell systemd when they are ready (sd_notify; a no-op without it).
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
               $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
               $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd)
@@ -40,36 +46,47 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install clean
-all: $(LIBNVMF) $(PROGRAMS)
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install uninstall deb clean
+all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# One set of objects, position-independent, for the static and the shared
+# library; the shared one exports exactly what libnvmf.map lists.
+$(BUILD)/lib/libnvmf/%.o: CFLAGS += -fPIC -fvisibility=default
 $(LIBNVMF): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libnvmf.so.$(SOVERSION) \
+	    -Wl,--version-script=lib/libnvmf/libnvmf.map -Wl,--no-undefined \
+	    $(LIB_OBJS) -o $@ $(LDLIBS)
+	ln -sf libnvmf.so.$(VERSION) $(BUILD)/lib/libnvmf.so.$(SOVERSION)
+	ln -sf libnvmf.so.$(SOVERSION) $(BUILD)/lib/libnvmf.so
+
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(SYSTEMD_LIBS) $(LDLIBS)
 
 # nvmecontrol finds and makes the host NQN with libnvme, as nvme-cli does.
 $(BUILD)/nvmecontrol/%.o: CFLAGS += $(NVME_CFLAGS) -DNVMF_VERSION='"$(VERSION)"'
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(NVME_LIBS) -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(NVME_LIBS) -ljson-c $(LDLIBS)
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(FUSE_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BUILD)/nvmf-devd/%.o: CFLAGS += -DNVMF_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(SYSTEMD_LIBS) $(LDLIBS)
 
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
@@ -130,18 +147,68 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+# Daemons and nvmecontrol in sbin (as FreeBSD's), the library shared and static
+# with its header and pkg-config file, the pages, the example rules.
+SBIN_PROGRAMS := $(filter %/nvmfd %/nvmf-hostd %/nvmf-devd %/nvmecontrol,$(PROGRAMS))
+BIN_PROGRAMS  := $(filter-out $(SBIN_PROGRAMS),$(PROGRAMS))
+UNITS := $(notdir $(basename $(wildcard etc/systemd/*.service.in)))
+MAN3 := $(wildcard lib/libnvmf/*.3)
+MAN5 := $(wildcard etc/*.5)
+MAN8 := $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8 nvmf-perf/*.8)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/nvmf $(DESTDIR)$(PREFIX)/share/man/man3 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/nvmf
+	install -m 755 $(SBIN_PROGRAMS) $(DESTDIR)$(PREFIX)/sbin/
+	test -z "$(BIN_PROGRAMS)" || install -m 755 $(BIN_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBNVMF) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBNVMF_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libnvmf.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so.$(SOVERSION)
+	ln -sf libnvmf.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libnvmf/libnvmf.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
-	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8) \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf
+	install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json
+	for u in $(UNITS); do \
+	    sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        etc/systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+
+# What install put there, and nothing else (the rules file only if unchanged).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/sbin/,$(notdir $(SBIN_PROGRAMS))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BIN_PROGRAMS))) \
+	    $(DESTDIR)$(LIBDIR)/libnvmf.a $(DESTDIR)$(LIBDIR)/libnvmf.so \
+	    $(DESTDIR)$(LIBDIR)/libnvmf.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnvmf.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/libnvmf.pc \
+	    $(addprefix $(DESTDIR)$(PREFIX)/include/nvmf/,$(notdir $(wildcard include/nvmf/*.h))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(MAN3))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8))) \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	-rmdir $(DESTDIR)$(PREFIX)/include/nvmf 2>/dev/null
+	cmp -s etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json && \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json || true
+	cmp -s etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf && \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf || true
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSCONFDIR)/nvmf 2>/dev/null
+
+# The Debian packages (nvmf, libnvmf1, libnvmf-dev) from a copy of the tree,
+# into build-deb/; lintian must report no error.
+deb:
+	rm -rf build-deb
+	mkdir -p build-deb/nvmf-$(VERSION)
+	tar -c --exclude='./build*' --exclude=./.git . | tar -x -C build-deb/nvmf-$(VERSION)
+	cd build-deb/nvmf-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --suppress-tags-from-file debian/lintian-suppressed build-deb/*.changes
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

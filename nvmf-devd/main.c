@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "daemon_log.h"
@@ -226,6 +227,8 @@ main(int argc, char **argv)
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	daemon_log(LOG_INFO, "%u rule%s from %s; events from %s", rules.nrules,
 	    rules.nrules == 1 ? "" : "s", rules_path, devctl);
+	/* Under systemd (Type=notify): rules loaded, devd.pipe open. */
+	sd_notify(0, "READY=1");
 
 	for (;;) {
 		struct pollfd pfd[3] = {
@@ -276,6 +279,7 @@ main(int argc, char **argv)
 			framer_feed(&framer, buf, (size_t)n, on_frame, devctl);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	daemon_log(LOG_INFO, "shutting down (%u action%s still running)", action_running(),
 	    action_running() == 1 ? "" : "s");
 	broadcast_close();

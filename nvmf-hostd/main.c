@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -104,9 +105,12 @@ main(int argc, char **argv)
 	hd_rundir_write_pid(&hd_rd);
 	daemon_log(LOG_INFO, "ready: %s (namespaces in %s)", hd_rd.sock, hd_rd.dev);
 	daemon_ready(report_fd);
+	/* Under systemd (Type=notify): nvmf.sock answers, dev/ is mounted. */
+	sd_notify(0, "READY=1");
 
 	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: disconnecting and shutting down", sig);
+	sd_notify(0, "STOPPING=1");
 	/*
 	 * Each step stops what uses the ones after it: requests (their threads
 	 * joined), then the controllers, the lifecycle tasks (a detach under

@@ -382,11 +382,18 @@ jtype(struct json_object *v)
 	return "something else";
 }
 
-/* "parent.key" or "key" at the top. */
+/* "parent.key" or "key" at the top; cut short if need be (it only names a place). */
 static void
 jpath(char *buf, size_t len, const char *parent, const char *key)
 {
-	snprintf(buf, len, "%s%s%s", parent, *parent != '\0' ? "." : "", key);
+	size_t used = 0;
+
+	for (const char *part[3] = { parent, *parent != '\0' ? "." : "", key }, **p = part;
+	    p < part + 3; p++)
+		for (const char *c = *p; *c != '\0' && used + 1 < len; c++)
+			buf[used++] = *c;
+	if (len > 0)
+		buf[used] = '\0';
 }
 
 /* A key not in known is a mistake worth an error, not a silent default. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -169,9 +170,12 @@ main(int argc, char **argv)
 				    (unsigned long long)ss->ns[n]->nlbas, 1u << ss->ns[n]->lba_shift);
 	}
 	daemon_ready(report_fd);
+	/* Under systemd (Type=notify): listening, namespaces open. */
+	sd_notify(0, "READY=1");
 
 	sig = daemon_wait_for_exit(&sigs);
 	daemon_log(LOG_INFO, "signal %d: shutting down", sig);
+	sd_notify(0, "STOPPING=1");
 	nvmfd_listeners_stop(ls, nls);
 	/*
 	 * Every association ends; what they use is freed once their threads are

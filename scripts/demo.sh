@@ -4,9 +4,12 @@
 #   2. Our own host: nvmf-hostd takes the association nvmecontrol builds; the namespace is a file;
 #      nvmf-devd runs FreeBSD's rule; the target is killed and comes back: the reconnect is visible.
 #   3. The Linux kernel's NVMe/TCP host (Debian's kernel under qemu) uses the same target.
+# NVMF_BIN and NVMF_RULES run it from installed programs and rules (the package test does);
+# NVMF_DEMO_KERNEL=0 leaves out part 3.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/build/bin
+BIN=${NVMF_BIN:-$ROOT/build/bin}
+RULES=${NVMF_RULES:-$ROOT/etc/nvmf.conf}
 RUN=$(mktemp -d /tmp/nvmf-demo.XXXXXX)
 NQN=nqn.2026-11.org.nvmf:demo
 PIDS=()
@@ -37,7 +40,7 @@ say "2. our host: nvmf-hostd and nvmf-devd (FreeBSD's rule) in $RUN/host; nvmeco
 "$BIN/nvmf-hostd" -d --rundir "$RUN/host" 2> "$RUN/hostd.log" &
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$RUN/host/nvmf.sock" ] && break; sleep 0.05; done
-"$BIN/nvmf-devd" -d --rundir "$RUN/host" -f "$ROOT/etc/nvmf.conf" 2> "$RUN/devd.log" &
+"$BIN/nvmf-devd" -d --rundir "$RUN/host" -f "$RULES" 2> "$RUN/devd.log" &
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$RUN/host/devd.pipe" ] && break; sleep 0.05; done
 # Every event nvmf-devd sees, as a reader of devd.pipe would.
@@ -76,6 +79,7 @@ grep -E 'action (started|exited)' "$RUN/devd.log" | tail -n 4 | sed 's/^/    /'
 show "${CTL[@]}" disconnect nvme0
 show ls "$RUN/host/dev"
 
+[ "${NVMF_DEMO_KERNEL:-1}" = 0 ] && exit 0
 say "3. the Linux kernel's nvme-tcp host (Debian's kernel under qemu) against the same nvmfd"
 cat > "$RUN/guest.sh" << GUEST
 set -x

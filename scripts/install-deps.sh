@@ -14,6 +14,9 @@ PACKAGES=(
 	tshark wireshark-common			# the nvme-tcp dissector as wire-format oracle; dumpcap
 	qemu-system-x86 nvme-cli cpio kmod xz-utils	# the Linux kernel as a peer
 	iproute2 procps nftables fio e2fsprogs valgrind	# failure and disk tests
+	mandoc binutils				# the pages' lint; readelf and nm on the shared library
+	libsystemd-dev systemd man-db		# sd_notify; systemd-analyze verify (which runs man)
+	debhelper dpkg-dev lintian		# make deb
 )
 
 missing=()
