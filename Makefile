@@ -20,20 +20,23 @@ NVMFD_SRCS := $(wildcard nvmfd/*.c)
 CTL_SRCS   := $(wildcard nvmecontrol/*.c)
 HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
 DEVD_SRCS  := $(wildcard nvmf-devd/*.c)
+PERF_SRCS  := $(wildcard nvmf-perf/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
+PERF_OBJS  := $(PERF_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
               $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
-              $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd)
+              $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd) \
+              $(if $(wildcard nvmf-perf/main.c),$(BUILD)/bin/nvmf-perf)
 
-UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -66,10 +69,18 @@ $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+$(BUILD)/bin/nvmf-perf: $(PERF_OBJS) $(UTIL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Invmf-devd $^ -o $@ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/unit/nvmf-perf/%: tests/unit/nvmf-perf/%.c $(filter-out %/main.o,$(PERF_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf-perf $^ -o $@ -ljson-c -lcmocka $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)
@@ -131,7 +142,7 @@ install: all
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVMF) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nvmf/*.h $(DESTDIR)$(PREFIX)/include/nvmf/
-	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8) \
+	install -m 644 $(wildcard nvmfd/*.8 nvmf-hostd/*.8 nvmf-devd/*.8 nvmecontrol/*.8 nvmf-perf/*.8) \
 	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
