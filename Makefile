@@ -40,7 +40,7 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tes
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install clean
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo bench install clean
 all: $(LIBNVMF) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -135,6 +135,20 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# make bench: this machine's TCP and FUSE floors, nvmf-perf and fio through the
+# namespace file, the goals of issue 9 as ratios (bench/bench.py; BENCH_RUNS,
+# BENCH_SECONDS, BENCH_RECONNECT=0). Results in bench/results/, not committed.
+BENCH_PROGRAMS := $(BUILD)/bench/pingpong $(BUILD)/bench/nullfuse
+$(BUILD)/bench/pingpong: bench/pingpong.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -pthread
+$(BUILD)/bench/nullfuse: bench/nullfuse.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUSE_CFLAGS) $< -o $@ $(FUSE_LIBS)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGRAMS)
+	@BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nvmf \

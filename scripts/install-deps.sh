@@ -13,6 +13,7 @@ PACKAGES=(
 	tshark wireshark-common			# the nvme-tcp dissector as wire-format oracle; dumpcap
 	qemu-system-x86 nvme-cli cpio kmod xz-utils	# the Linux kernel as a peer
 	iproute2 procps nftables fio e2fsprogs valgrind	# failure and disk tests
+	gnuplot-nox				# make bench: the plot of bench/results
 )
 
 missing=()
