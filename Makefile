@@ -142,7 +142,7 @@ demo: deps
 BENCH_PROGRAMS := $(BUILD)/bench/pingpong $(BUILD)/bench/nullfuse
 $(BUILD)/bench/pingpong: bench/pingpong.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ -pthread
+	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/bench/nullfuse: bench/nullfuse.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUSE_CFLAGS) $< -o $@ $(FUSE_LIBS)

@@ -1,6 +1,6 @@
 /*
- * pingpong.c - the TCP loopback floor make bench measures against, in one
- * process with a server thread:
+ * pingpong.c - the TCP loopback floor make bench measures against, a client
+ * and a server in two processes, as a host and a target are:
  *
  *   pingpong [-t seconds] [-s request] [-r reply]     QD1 round trips: the
  *       client sends a request (72 B, a command capsule with its header),
@@ -15,13 +15,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,10 +96,9 @@ nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static void *
-serve(void *arg)
+static void
+serve(struct server *s)
 {
-	struct server *s = arg;
 	size_t size = s->stream ? s->block : (s->request > s->reply ? s->request : s->reply);
 	uint8_t *buf = calloc(1, size);
 	int fd = accept(s->listen_fd, NULL, NULL);
@@ -117,7 +116,6 @@ serve(void *arg)
 	}
 	close(fd);
 	free(buf);
-	return NULL;
 }
 
 static int
@@ -135,7 +133,7 @@ main(int argc, char **argv)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
 	double seconds = 2;
-	pthread_t tid;
+	pid_t pid;
 	uint8_t *buf;
 	int c, fd;
 
@@ -162,8 +160,14 @@ main(int argc, char **argv)
 	    listen(s.listen_fd, 1) != 0 ||
 	    getsockname(s.listen_fd, (struct sockaddr *)&sin, &len) != 0)
 		die("listen");
-	if (pthread_create(&tid, NULL, serve, &s) != 0)
-		die("thread");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		serve(&s);
+		_exit(0);
+	}
+	close(s.listen_fd);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
 		die("connect");
@@ -211,7 +215,7 @@ main(int argc, char **argv)
 	}
 	shutdown(fd, SHUT_RDWR);
 	close(fd);
-	pthread_join(tid, NULL);
+	waitpid(pid, NULL, 0);
 	free(buf);
 	return 0;
 }

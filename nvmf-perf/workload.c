@@ -74,8 +74,9 @@ thread_fail(struct perf_thread *t, const char *fmt, const char *why)
 
 static void io_done(void *arg, const struct nvme_completion *cqe);
 
+/* now: when the slot became free, which is when its next command starts. */
 static int
-submit(struct perf_slot *s)
+submit(struct perf_slot *s, uint64_t now)
 {
 	struct perf_queue *q = s->q;
 	struct perf_thread *t = q->t;
@@ -98,7 +99,7 @@ submit(struct perf_slot *s)
 		perf_pattern_fill(s->buf, o->io_size, s->slba * t->target->lba_size);
 	nvmf_cmd_rw(&sqe, s->write ? NVME_IO_WRITE : NVME_IO_READ, t->target->nsid, s->slba,
 	    (uint32_t)t->blocks_per_io);
-	s->start_ns = perf_now_ns();
+	s->start_ns = now;
 	rc = nvmf_host_submit(q->qp, &sqe, s->buf, o->io_size, s->write, io_done, s);
 	if (rc != 0) {
 		thread_fail(t, "submitting a command: %s", rc == -ENOTCONN ?
@@ -147,7 +148,9 @@ io_done(void *arg, const struct nvme_completion *cqe)
 			t->r.writes++;
 		else
 			t->r.reads++;
-		(void)submit(s);
+		/* The completion's clock reading starts the next command: one
+		 * clock_gettime per I/O instead of two. */
+		(void)submit(s, now);
 	}
 }
 
@@ -336,7 +339,7 @@ perf_thread_run(void *arg)
 		struct perf_queue *q = &t->queues[i];
 
 		for (unsigned j = 0; j < t->o->depth && !t->failed; j++)
-			(void)submit(&q->slots[j]);
+			(void)submit(&q->slots[j], perf_now_ns());
 		if (!t->failed && process(t, q) == 0 && ep >= 0)
 			(void)watch_output(t, ep, q);
 	}
