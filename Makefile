@@ -24,12 +24,14 @@ NVMFD_SRCS := $(wildcard nvmfd/*.c)
 CTL_SRCS   := $(wildcard nvmecontrol/*.c)
 HOSTD_SRCS := $(wildcard nvmf-hostd/*.c)
 DEVD_SRCS  := $(wildcard nvmf-devd/*.c)
+PERF_SRCS  := $(wildcard nvmf-perf/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(BUILD)/%.o)
 NVMFD_OBJS := $(NVMFD_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 HOSTD_OBJS := $(HOSTD_SRCS:%.c=$(BUILD)/%.o)
 DEVD_OBJS  := $(DEVD_SRCS:%.c=$(BUILD)/%.o)
+PERF_OBJS  := $(PERF_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
 LIBNVMF_SO := $(BUILD)/lib/libnvmf.so.$(VERSION)
 NVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null)
@@ -40,13 +42,15 @@ FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
               $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
-              $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd)
+              $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd) \
+              $(if $(wildcard nvmf-perf/main.c),$(BUILD)/bin/nvmf-perf)
 
-UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo install uninstall deb clean
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo bench install \
+	uninstall deb clean
 all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -88,10 +92,18 @@ $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(SYSTEMD_LIBS) $(LDLIBS)
 
+$(BUILD)/bin/nvmf-perf: $(PERF_OBJS) $(UTIL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Invmf-devd $^ -o $@ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/unit/nvmf-perf/%: tests/unit/nvmf-perf/%.c $(filter-out %/main.o,$(PERF_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf-perf $^ -o $@ -ljson-c -lcmocka $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)
@@ -146,6 +158,20 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# make bench: this machine's TCP and FUSE floors, nvmf-perf and fio through the
+# namespace file, the goals of issue 9 as ratios (bench/bench.py; BENCH_RUNS,
+# BENCH_SECONDS, BENCH_RECONNECT=0). Results in bench/results/, not committed.
+BENCH_PROGRAMS := $(BUILD)/bench/pingpong $(BUILD)/bench/nullfuse
+$(BUILD)/bench/pingpong: bench/pingpong.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/bench/nullfuse: bench/nullfuse.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUSE_CFLAGS) $< -o $@ $(FUSE_LIBS)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGRAMS)
+	@BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
 
 # Daemons and nvmecontrol in sbin (as FreeBSD's), the library shared and static
 # with its header and pkg-config file, the pages, the example rules.

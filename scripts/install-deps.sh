@@ -17,6 +17,7 @@ PACKAGES=(
 	mandoc binutils				# the pages' lint; readelf and nm on the shared library
 	libsystemd-dev systemd man-db		# sd_notify; systemd-analyze verify (which runs man)
 	debhelper dpkg-dev lintian		# make deb
+	gnuplot-nox				# make bench: the plot of bench/results
 )
 
 missing=()

@@ -117,6 +117,8 @@ bool nvmf_qpair_tx_pending(const struct nvmf_qpair *qp);
  * socket takes. Returns 0 while the connection is usable, -1 once it is
  * not (peer closed, socket error, protocol error: a termination request has
  * then been sent); nvmf_qpair_error says why. Safe to call from a callback.
+ * It stops at a short read rather than asking the socket again for EAGAIN,
+ * so poll the fd level-triggered (bytes that arrive meanwhile wake it).
  */
 int nvmf_qpair_process(struct nvmf_qpair *qp);
 /* Waits up to timeout_ms for the socket, then nvmf_qpair_process. */

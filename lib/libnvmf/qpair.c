@@ -484,23 +484,34 @@ rx_direct(struct nvmf_qpair *qp)
 	return (int)n;
 }
 
+/*
+ * Reads and consumes until the socket is drained. A read shorter than asked
+ * means it was: the next one would only say EAGAIN, a system call per turn
+ * that level-triggered polling makes needless (bytes arriving meanwhile
+ * wake the caller's poll again).
+ */
 static int
 rx_pump(struct nvmf_qpair *qp)
 {
 	for (;;) {
+		size_t want;
 		ssize_t n;
 
 		if (rx_consume(qp) != 0)
 			return -1;
 		if (qp->rx_state == RX_DATA && qp->data_left >= RX_DIRECT_MIN &&
 		    qp->data_dst != NULL) {
+			want = qp->data_left;
 			n = rx_direct(qp);
 		} else {
+			want = RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
 			n = recv(qp->fd, qp->rxbuf, RXBUF_SIZE, MSG_DONTWAIT);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}
+		if (n > 0 && (size_t)n < want)
+			return rx_consume(qp);
 		if (n == 0) {
 			nvmf_qpair_fail(qp, "connection closed by peer");
 			return -1;
