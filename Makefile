@@ -84,7 +84,7 @@ $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 
 $(BUILD)/completion/nvmecontrol: $(BUILD)/bin/nvmecontrol
 	@mkdir -p $(dir $@)
-	$< __bash-completion >$@.tmp && mv $@.tmp $@
+	$(BUILD)/bin/nvmecontrol __bash-completion >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
