@@ -236,6 +236,19 @@ int cmd_reset(int argc, char **argv);
 int cmd_ns_rescan(int argc, char **argv);
 int cmd_get_log(int argc, char **argv);
 int cmd_list_subsys(int argc, char **argv);
+/*
+ * connect.c: connect's command line (argv[0] "connect"); skip_existing: a
+ * controller nvmf-hostd already holds is no error (connect-all's entries).
+ */
+int connect_entry(int argc, char **argv, bool skip_existing);
+/* connect_all.c: connect-all from one discovery controller; from_conf names the file. */
+int connect_all_discovery(int argc, char **argv, const char *from_conf);
+/*
+ * config_json.c: connect-all's entries of config.json (argv: connect-all's
+ * command line). -1 when there is no config.json; else 0 with how many
+ * entries ran and how many failed.
+ */
+int connect_all_config_json(int argc, char **argv, unsigned *ran, unsigned *failed);
 
 /*
  * reconnect.c: with the lease of ctrl_name held on ctl and its kept
