@@ -45,13 +45,17 @@ PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bi
               $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd) \
               $(if $(wildcard nvmf-perf/main.c),$(BUILD)/bin/nvmf-perf)
 
+# bash completion, written from nvmecontrol's command table at build time.
+COMPLETION := $(if $(wildcard nvmecontrol/main.c),$(BUILD)/completion/nvmecontrol)
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+
 UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo bench install \
 	uninstall deb clean
-all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS)
+all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS) $(COMPLETION)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +85,10 @@ $(BUILD)/nvmecontrol/%.o: CFLAGS += $(NVME_CFLAGS) -DNVMF_VERSION='"$(VERSION)"'
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(NVME_LIBS) -ljson-c $(LDLIBS)
+
+$(BUILD)/completion/nvmecontrol: $(BUILD)/bin/nvmecontrol
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin/nvmecontrol __bash-completion >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/nvmf-hostd/%.o: CFLAGS += $(FUSE_CFLAGS)
 $(BUILD)/bin/nvmf-hostd: $(HOSTD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
@@ -201,6 +209,8 @@ install: all
 	install -m 644 etc/nvmf.conf $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmf.conf
 	install -d $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 644 etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json
+	test -z "$(COMPLETION)" || { install -d $(DESTDIR)$(COMPLETIONDIR) && \
+	    install -m 644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/nvmecontrol; }
 	for u in $(UNITS); do \
 	    sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        etc/systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
@@ -217,7 +227,8 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(MAN3))) \
 	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5))) \
 	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8))) \
-	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+	    $(if $(COMPLETION),$(DESTDIR)$(COMPLETIONDIR)/nvmecontrol)
 	-rmdir $(DESTDIR)$(PREFIX)/include/nvmf 2>/dev/null
 	cmp -s etc/nvmfd/example.json $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json && \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/nvmf/nvmfd/example.json || true

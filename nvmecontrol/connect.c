@@ -11,7 +11,7 @@
 #include "nvmecontrol.h"
 
 int
-cmd_connect(int argc, char **argv)
+connect_entry(int argc, char **argv, bool skip_existing)
 {
 	struct json_object *ctrls, *namespaces = NULL;
 	struct assoc_request r;
@@ -63,6 +63,14 @@ cmd_connect(int argc, char **argv)
 		const char *dup = existing_controller(ctrls, o.subnqn, r.addr.address,
 		    r.addr.port, ids.hostnqn);
 
+		if (dup != NULL && skip_existing) {
+			if (o.verbose) {
+				format_address(r.addr.address, r.addr.port, where, sizeof(where));
+				printf("%s: already connected to %s at %s\n", dup, o.subnqn, where);
+			}
+			json_object_put(ctrls);
+			return 0;
+		}
 		if (dup != NULL) {
 			format_address(r.addr.address, r.addr.port, where, sizeof(where));
 			errmsg("%s is already connected to %s at %s (-D/--duplicate-connect "
@@ -87,4 +95,10 @@ cmd_connect(int argc, char **argv)
 	printf("\n");
 	json_object_put(namespaces);
 	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+}
+
+int
+cmd_connect(int argc, char **argv)
+{
+	return connect_entry(argc, argv, false);
 }

@@ -19,9 +19,9 @@ struct seen {
 
 static int connect_all_conf(int argc, char **argv);
 
-/* One discovery controller's log; from_conf: a line of discovery.conf. */
-static int
-connect_all_run(int argc, char **argv, const char *from_conf)
+/* One discovery controller's log; from_conf: a line of discovery.conf, or config.json. */
+int
+connect_all_discovery(int argc, char **argv, const char *from_conf)
 {
 	struct nvmf_discovery_log_header *log = NULL;
 	const struct nvmf_discovery_log_entry *entries;
@@ -171,7 +171,8 @@ connect_all_run(int argc, char **argv, const char *from_conf)
 #define CONF_MAX_ARGS	64
 
 /*
- * nvme-cli's discovery.conf: each line that is not blank or a comment is a
+ * Without an address, as nvme-cli's: config.json's controllers (config_json.c),
+ * then nvme-cli's discovery.conf: each line that is not blank or a comment is a
  * discover command line (--transport=tcp --traddr=... --trsvcid=...). Each
  * runs as connect-all with this command line's options first, so that the
  * line's own win; a line that fails is reported and the others still run.
@@ -179,14 +180,24 @@ connect_all_run(int argc, char **argv, const char *from_conf)
 static int
 connect_all_conf(int argc, char **argv)
 {
-	char path[4096], line[2048], where[4200];
+	char path[4096], json[4096], line[2048], where[4200];
 	unsigned lineno = 0, ran = 0, failed = 0;
+	bool have_json;
 	FILE *f;
 
+	have_json = connect_all_config_json(argc, argv, &ran, &failed) == 0;
+	if (nvme_conf_path("config.json", json, sizeof(json)) != 0)
+		snprintf(json, sizeof(json), "config.json");
 	if (nvme_conf_path("discovery.conf", path, sizeof(path)) != 0 ||
-	    (f = fopen(path, "re")) == NULL)
-		return usage_error("connect-all", "no discovery address given and no %s",
-		    path);
+	    (f = fopen(path, "re")) == NULL) {
+		if (!have_json)
+			return usage_error("connect-all", "no discovery address given and no %s "
+			    "or %s", path, json);
+		if (ran == 0 && failed == 0)
+			return usage_error("connect-all", "no discovery address given, and %s "
+			    "lists none", json);
+		return failed > 0 ? EXIT_ERROR : 0;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *args[CONF_MAX_ARGS + 2], *save = NULL, *w;
 		int n = 0;
@@ -205,18 +216,18 @@ connect_all_conf(int argc, char **argv)
 		args[n] = NULL;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		ran++;
-		if (connect_all_run(n, args, where) != 0)
+		if (connect_all_discovery(n, args, where) != 0)
 			failed++;
 	}
 	fclose(f);
-	if (ran == 0)
+	if (ran == 0 && failed == 0)
 		return usage_error("connect-all", "no discovery address given, and %s lists "
-		    "none", path);
+		    "none", have_json ? "neither config.json nor discovery.conf" : path);
 	return failed > 0 ? EXIT_ERROR : 0;
 }
 
 int
 cmd_connect_all(int argc, char **argv)
 {
-	return connect_all_run(argc, argv, NULL);
+	return connect_all_discovery(argc, argv, NULL);
 }

@@ -2,7 +2,6 @@
  * devlist.c - "nvmecontrol devlist": the controllers nvmf-hostd holds and
  * their namespaces, as FreeBSD's nvmecontrol lists them, or as JSON.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +9,9 @@
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
-enum { OPT_RUNDIR = 256 };
 
 /* Namespaces in NSID order, whatever order nvmf-hostd keeps them in. */
 static int
@@ -70,37 +69,25 @@ print_controller(struct json_object *c)
 int
 cmd_devlist(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "rundir",	   required_argument, NULL, OPT_RUNDIR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum output_format fmt = OUTPUT_NORMAL;
 	struct json_object *ctrls;
 	char err[ERRLEN];
 	size_t n;
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	cli_parse_begin(&p, "devlist", argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'o':
 			if (parse_output_format(optarg, &fmt) != 0)
 				return usage_error("devlist", "invalid output format '%s' "
 				    "(normal or json)", optarg);
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage("devlist", false);
-			return 0;
-		default:
-			return getopt_error("devlist", ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (optind < argc)
 		return usage_error("devlist", "unexpected argument '%s'", argv[optind]);
 

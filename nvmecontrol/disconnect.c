@@ -4,13 +4,13 @@
  * (CC.SHN), closes their queues and removes their namespaces.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
 #define DISCONNECT_TIMEOUT_MS	120000	/* waits for I/O in flight */
@@ -82,17 +82,6 @@ run(const char *cmd, struct json_object *req, bool verbose)
 	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
 }
 
-enum { OPT_RUNDIR = 256 };
-
-static const struct option disconnect_longopts[] = {
-	{ "nqn",	required_argument, NULL, 'n' },
-	{ "device",	required_argument, NULL, 'd' },
-	{ "verbose",	no_argument,	   NULL, 'v' },
-	{ "rundir",	required_argument, NULL, OPT_RUNDIR },
-	{ "help",	no_argument,	   NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int
 cmd_disconnect(int argc, char **argv)
 {
@@ -100,11 +89,11 @@ cmd_disconnect(int argc, char **argv)
 	const char *target = NULL;
 	unsigned ctrl, nsid;
 	bool has_ns, verbose = false;
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":n:d:vh", disconnect_longopts, NULL)) != -1) {
+	cli_parse_begin(&p, "disconnect", argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'n':
 		case 'd':
@@ -115,16 +104,10 @@ cmd_disconnect(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage("disconnect", false);
-			return 0;
-		default:
-			return getopt_error("disconnect", ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (target == NULL) {
 		if (optind >= argc)
 			return usage_error("disconnect", "missing controller or SubNQN");
@@ -145,33 +128,21 @@ cmd_disconnect(int argc, char **argv)
 int
 cmd_disconnect_all(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "rundir",	required_argument, NULL, OPT_RUNDIR },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct json_object *req;
 	bool verbose = false;
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+	cli_parse_begin(&p, "disconnect-all", argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'v':
 			verbose = true;
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage("disconnect-all", false);
-			return 0;
-		default:
-			return getopt_error("disconnect-all", ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (optind < argc)
 		return usage_error("disconnect-all", "unexpected argument '%s'", argv[optind]);
 	req = json_object_new_object();

@@ -4,7 +4,6 @@
  * JSON (the raw bytes, and the fields of the Error Information, SMART /
  * Health and Firmware Slot logs), or as the raw bytes (-o binary, -b).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +11,12 @@
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
 #define GET_LOG_TIMEOUT_MS	30000
 #define GET_LOG_MAX_LEN		65536	/* what nvmf-hostd's admin operation moves */
 
-enum { OPT_RUNDIR = 256 };
 enum log_format { LOG_NORMAL, LOG_JSON, LOG_BINARY };
 
 static uint64_t
@@ -131,19 +130,6 @@ number(const char *cmd, const char *opt, const char *arg, uint64_t max, uint64_t
 int
 cmd_get_log(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "log-id",	   required_argument, NULL, 'i' },
-		{ "log-len",	   required_argument, NULL, 'l' },
-		{ "namespace-id",  required_argument, NULL, 'n' },
-		{ "lsp",	   required_argument, NULL, 's' },
-		{ "lpo",	   required_argument, NULL, 'L' },
-		{ "rae",	   no_argument,	      NULL, 'r' },
-		{ "raw-binary",	   no_argument,	      NULL, 'b' },
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "rundir",	   required_argument, NULL, OPT_RUNDIR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = "get-log";
 	enum log_format fmt = LOG_NORMAL;
 	uint64_t lid = 256, len = 0, nsid = 0xffffffff, lsp = 0, lpo = 0;
@@ -153,11 +139,11 @@ cmd_get_log(int argc, char **argv)
 	char name[64], err[ERRLEN];
 	uint16_t status;
 	uint8_t *buf;
+	struct cli_parser p;
 	int ch, rc;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":i:l:n:s:L:rbo:h", longopts, NULL)) != -1) {
+	cli_parse_begin(&p, cmd, argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'i':
 			if (number(cmd, "-i/--log-id", optarg, 255, &lid) != 0)
@@ -199,16 +185,10 @@ cmd_get_log(int argc, char **argv)
 				return usage_error(cmd, "invalid output format '%s' (normal, json "
 				    "or binary)", optarg);
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage(cmd, false);
-			return 0;
-		default:
-			return getopt_error(cmd, ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (optind >= argc)
 		return usage_error(cmd, "missing controller name (nvmeX)");
 	if (optind + 1 < argc)

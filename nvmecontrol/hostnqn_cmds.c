@@ -7,23 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
-/* Neither command takes an option but help. */
+/* Neither command takes an option of its own, nor an operand. */
 static int
 no_arguments(const char *cmd, int argc, char **argv, bool *help)
 {
-	*help = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			print_usage(cmd, false);
-			*help = true;
-			return 0;
-		}
-		if (argv[i][0] == '-')
-			return usage_error(cmd, "unknown option %s", argv[i]);
-		return usage_error(cmd, "unexpected argument '%s'", argv[i]);
-	}
+	struct cli_parser p;
+	int ch;
+
+	cli_parse_begin(&p, cmd, argc, argv);
+	ch = cli_next(&p, argc, argv);
+	*help = ch == CLI_HELP;
+	if (ch == CLI_HELP)
+		return 0;
+	if (ch != CLI_END)
+		return EXIT_USAGE;
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 

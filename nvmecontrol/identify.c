@@ -5,7 +5,6 @@
  * field names.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +12,12 @@
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
 #define IDENTIFY_TIMEOUT_MS	30000
 #define MPS			4096u	/* CAP.MPSMIN of a fabrics controller: 4 KiB */
 
-enum { OPT_RUNDIR = 256 };
 
 /* ------------------------------------------------------------ the command */
 static int
@@ -412,26 +411,17 @@ parse_target(const char *s, char *ctrl, size_t ctrllen, uint32_t *nsid)
 int
 cmd_identify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "namespace-id",  required_argument, NULL, 'n' },
-		{ "verbose",	   no_argument,	      NULL, 'v' },
-		{ "hex",	   no_argument,	      NULL, 'x' },
-		{ "rundir",	   required_argument, NULL, OPT_RUNDIR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum output_format fmt = OUTPUT_NORMAL;
 	bool hex = false, verbose = false;
 	uint32_t nsid = 0, nsopt = 0;
 	uint8_t data[4096];
 	char ctrl[32], err[ERRLEN];
 	uint64_t v;
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":o:n:vxh", longopts, NULL)) != -1) {
+	cli_parse_begin(&p, "identify", argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'o':
 			if (parse_output_format(optarg, &fmt) != 0)
@@ -451,16 +441,10 @@ cmd_identify(int argc, char **argv)
 		case 'x':
 			hex = true;
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage("identify", false);
-			return 0;
-		default:
-			return getopt_error("identify", ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (optind >= argc)
 		return usage_error("identify", "missing controller or namespace");
 	if (parse_target(argv[optind], ctrl, sizeof(ctrl), &nsid) != 0)

@@ -5,16 +5,15 @@
  * HostID, Subsystems), each subsystem (Name, NQN, Paths), each path a
  * controller (Name, Transport, Address, State) with the kernel's states.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
-enum { OPT_RUNDIR = 256 };
 
 /* nvmf-hostd's states as the kernel names a fabrics controller's. */
 static const char *
@@ -131,36 +130,24 @@ print_text(struct json_object *hosts)
 int
 cmd_list_subsys(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "rundir",	   required_argument, NULL, OPT_RUNDIR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum output_format fmt = OUTPUT_NORMAL;
 	struct json_object *ctrls, *hosts;
 	char err[ERRLEN];
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	cli_parse_begin(&p, "list-subsys", argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		switch (ch) {
 		case 'o':
 			if (parse_output_format(optarg, &fmt) != 0)
 				return usage_error("list-subsys", "invalid output format '%s' "
 				    "(normal or json)", optarg);
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage("list-subsys", false);
-			return 0;
-		default:
-			return getopt_error("list-subsys", ch, argv);
 		}
 	}
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? 0 : EXIT_USAGE;
 	if (optind < argc)
 		return usage_error("list-subsys", "unexpected argument '%s'", argv[optind]);
 	ctrls = control_list(err, sizeof(err));

@@ -6,6 +6,7 @@
 #ifndef NVME_GLUE_H
 #define NVME_GLUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Each returns a string the caller frees, or NULL. */
@@ -17,5 +18,22 @@ int glue_uuid_from_string(const char *s, uint8_t out[16]);
 int glue_uuid_to_string(const uint8_t in[16], char out[37]);
 int glue_uuid_random(uint8_t out[16]);
 const char *glue_libnvme_version(void);
+
+/* nvme_config.c: one controller of libnvme's JSON configuration (config.json). */
+struct glue_config_ctrl {
+	const char *hostnqn, *hostid;	/* its host's; NULL when not given */
+	const char *subnqn;		/* NULL when not given */
+	const char *transport, *traddr, *trsvcid;
+	int nr_io_queues, queue_size, keep_alive_tmo;	/* 0 when not given */
+	bool hdr_digest, data_digest;
+};
+/*
+ * Reads path with libnvme (nvme_read_config, no scan of this machine) and
+ * calls fn for each controller of each subsystem of each host, in order.
+ * Returns the number of controllers, or -1 with errno when path could not
+ * be read or parsed.
+ */
+int glue_config_each_ctrl(const char *path,
+    void (*fn)(const struct glue_config_ctrl *c, void *arg), void *arg);
 
 #endif /* NVME_GLUE_H */

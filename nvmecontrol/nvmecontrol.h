@@ -41,6 +41,8 @@ struct json_object;
 extern const char *progname;
 /* "nvmecontrol: <message>" on stderr. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---------------------------------------------------------------- usage.c */
 /* Cause line (if fmt), then the command's usage line; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -105,6 +107,11 @@ void format_address(const char *address, const char *port, char *buf, size_t len
 /* Durations: "120" (unit), "500ms", "2s", "3m", "1h". 0 or -1. */
 int parse_duration_ms(const char *s, int64_t default_unit_ms, int64_t *ms);
 int parse_output_format(const char *s, enum output_format *out);
+/* The run directory: --rundir, else $NVMF_RUNDIR, else /run/nvmf. */
+const char *rundir_get(void);
+void rundir_set(const char *dir);
+
+/* ------------------------------------------------------------ cli_parse.c */
 /* Reports getopt_long's '?' or ':' as a usage error; returns EXIT_USAGE. */
 int getopt_error(const char *cmd, int ch, char **argv);
 /*
@@ -113,9 +120,6 @@ int getopt_error(const char *cmd, int ch, char **argv);
  */
 int unexpected_argument(const char *cmd, const char *surplus);
 bool option_takes_no_value(const char *cmd, int letter);
-/* The run directory: --rundir, else $NVMF_RUNDIR, else /run/nvmf. */
-const char *rundir_get(void);
-void rundir_set(const char *dir);
 
 /* -------------------------------------------------------------- hostnqn.c */
 struct host_ids {
@@ -232,6 +236,19 @@ int cmd_reset(int argc, char **argv);
 int cmd_ns_rescan(int argc, char **argv);
 int cmd_get_log(int argc, char **argv);
 int cmd_list_subsys(int argc, char **argv);
+/*
+ * connect.c: connect's command line (argv[0] "connect"); skip_existing: a
+ * controller nvmf-hostd already holds is no error (connect-all's entries).
+ */
+int connect_entry(int argc, char **argv, bool skip_existing);
+/* connect_all.c: connect-all from one discovery controller; from_conf names the file. */
+int connect_all_discovery(int argc, char **argv, const char *from_conf);
+/*
+ * config_json.c: connect-all's entries of config.json (argv: connect-all's
+ * command line). -1 when there is no config.json; else 0 with how many
+ * entries ran and how many failed.
+ */
+int connect_all_config_json(int argc, char **argv, unsigned *ran, unsigned *failed);
 
 /*
  * reconnect.c: with the lease of ctrl_name held on ctl and its kept

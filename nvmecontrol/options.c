@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
 /* ------------------------------------------------------------- run directory */
@@ -170,28 +171,6 @@ format_address(const char *address, const char *port, char *buf, size_t len)
 		snprintf(buf, len, "%s:%s", address, port);
 }
 
-/* ------------------------------------------------------------ getopt errors */
-int
-getopt_error(const char *cmd, int ch, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (ch == ':') {
-		if (optopt > 0 && optopt < 256 && arg[0] == '-' && arg[1] != '-')
-			return usage_error(cmd, "option -%c needs an argument", optopt);
-		return usage_error(cmd, "option %s needs an argument", arg);
-	}
-	/* GNU getopt sets optopt for a known long option given a value it does not take. */
-	if (strncmp(arg, "--", 2) == 0 && optopt != 0 && strchr(arg, '=') != NULL)
-		return usage_error(cmd, "option %.*s takes no value", (int)strcspn(arg, "="),
-		    arg);
-	if (strncmp(arg, "--", 2) == 0)
-		return usage_error(cmd, "unknown option %s", arg);
-	if (optopt > 0 && optopt < 256)
-		return usage_error(cmd, "unknown option -%c", optopt);
-	return usage_error(cmd, "unknown option %s", arg);
-}
-
 /* ------------------------------------------------------------ fabric options */
 void
 fabric_opts_init(struct fabric_opts *o)
@@ -210,175 +189,13 @@ fabric_opts_init(struct fabric_opts *o)
 	o->output = OUTPUT_NORMAL;
 }
 
-/* Which commands take an option. */
-#define F_DISCOVER	0x1
-#define F_CONNECT	0x2
-#define F_CONNECT_ALL	0x4
-#define F_RECONNECT	0x8
-#define F_ALL		(F_DISCOVER | F_CONNECT | F_CONNECT_ALL | F_RECONNECT)
-#define F_CONNECTS	(F_CONNECT | F_CONNECT_ALL | F_RECONNECT)
-
-enum {
-	OPT_FAST_IO_FAIL = 256,
-	OPT_TIMEOUT,
-	OPT_RUNDIR,
-};
-
-struct optdef {
-	const char *name;
-	int has_arg;
-	int val;
-	unsigned cmds;
-};
-
-/*
- * FreeBSD's connect letters: t c i Q k r l q F g G. nvme-cli's letters are
- * taken where FreeBSD has none: a (traddr), s (trsvcid), n (nqn), D
- * (duplicate-connect), d (disable-sqflow), I (hostid); its -c
- * (reconnect-delay) stays FreeBSD's cntlid.
- */
-static const struct optdef optdefs[] = {
-	{ "transport",		required_argument, 't', F_ALL },
-	{ "cntlid",		required_argument, 'c', F_CONNECT },
-	{ "nr-io-queues",	required_argument, 'i', F_CONNECTS },
-	{ "queue-size",		required_argument, 'Q', F_CONNECTS },
-	{ "keep-alive-tmo",	required_argument, 'k', F_CONNECTS },
-	{ "reconnect-delay",	required_argument, 'r', F_CONNECTS },
-	{ "ctrl-loss-tmo",	required_argument, 'l', F_CONNECTS },
-	{ "hostnqn",		required_argument, 'q', F_ALL },
-	{ "hostid",		required_argument, 'I', F_ALL },
-	{ "flow_control",	no_argument,	   'F', F_CONNECTS },
-	{ "disable-sqflow",	no_argument,	   'd', F_CONNECTS },
-	{ "duplicate-connect",	no_argument,	   'D', F_CONNECT },
-	{ "hdr_digests",	no_argument,	   'g', F_CONNECTS },
-	{ "hdr-digest",		no_argument,	   'g', F_CONNECTS },
-	{ "data_digests",	no_argument,	   'G', F_CONNECTS },
-	{ "data-digest",	no_argument,	   'G', F_CONNECTS },
-	{ "verbose",		no_argument,	   'v', F_ALL },
-	{ "output-format",	required_argument, 'o', F_DISCOVER },
-	{ "fast-io-fail-tmo",	required_argument, OPT_FAST_IO_FAIL, F_CONNECTS },
-	{ "fast_io_fail_tmo",	required_argument, OPT_FAST_IO_FAIL, F_CONNECTS },
-	{ "timeout",		required_argument, OPT_TIMEOUT, F_ALL },
-	{ "traddr",		required_argument, 'a', F_ALL },
-	{ "trsvcid",		required_argument, 's', F_ALL },
-	{ "nqn",		required_argument, 'n', F_CONNECT },
-	{ "rundir",		required_argument, OPT_RUNDIR, F_ALL },
-	{ "help",		no_argument,	   'h', F_ALL },
-};
-
-#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-static unsigned command_flag(const char *cmd);
-
-bool
-option_takes_no_value(const char *cmd, int letter)
-{
-	for (size_t i = 0; i < NOPTDEFS; i++)
-		if (optdefs[i].val == letter && (optdefs[i].cmds & command_flag(cmd)))
-			return optdefs[i].has_arg == no_argument;
-	return false;
-}
-
-/*
- * argv as given, before getopt_long moved the operands to the end: a
- * surplus operand right after an option that takes no value ("-F 5") is
- * reported as that option's value.
- */
-static char **given_argv;
-static int given_argc;
-
-static void
-remember_argv(int argc, char **argv)
-{
-	free(given_argv);
-	given_argv = malloc(sizeof(*argv) * (size_t)(argc + 1));
-	given_argc = given_argv != NULL ? argc : 0;
-	if (given_argv != NULL)
-		memcpy(given_argv, argv, sizeof(*argv) * (size_t)argc);
-}
-
-/* The option just before argv[i] as given, when it takes no value: its name, else NULL. */
-static const char *
-flag_before(const char *cmd, int i, char *buf, size_t len)
-{
-	const char *prev = given_argv[i - 1];
-	size_t j = 1;
-
-	if (i < 2 || prev[0] != '-' || prev[1] == '\0' || strcmp(prev, "--") == 0)
-		return NULL;
-	if (prev[1] == '-') {
-		/* A long option's operand would be joined by '=' or be a value it takes. */
-		for (size_t k = 0; k < NOPTDEFS; k++)
-			if (strcmp(prev + 2, optdefs[k].name) == 0 &&
-			    (optdefs[k].cmds & command_flag(cmd)) && optdefs[k].has_arg == no_argument)
-				return prev;
-		return NULL;
-	}
-	/* "-F", "-gF": walk the cluster; a letter that takes a value ends it. */
-	while (prev[j + 1] != '\0' && option_takes_no_value(cmd, prev[j]))
-		j++;
-	if (prev[j + 1] != '\0' || !option_takes_no_value(cmd, prev[j]))
-		return NULL;
-	snprintf(buf, len, "-%c", prev[j]);
-	return buf;
-}
-
-int
-unexpected_argument(const char *cmd, const char *surplus)
-{
-	char buf[8];
-
-	/* An operand right after a flag is what the user meant as the flag's value. */
-	for (int i = 2; i < given_argc; i++) {
-		const char *flag;
-
-		if (given_argv[i][0] == '-' && given_argv[i][1] != '\0')
-			continue;
-		if (strcmp(given_argv[i - 1], "--") == 0)
-			break;
-		flag = flag_before(cmd, i, buf, sizeof(buf));
-		if (flag != NULL)
-			return usage_error(cmd, "option %s takes no value (got '%s')", flag,
-			    given_argv[i]);
-	}
-	return usage_error(cmd, "unexpected argument '%s'", surplus);
-}
-
-static unsigned
-command_flag(const char *cmd)
-{
-	if (strcmp(cmd, "discover") == 0)
-		return F_DISCOVER;
-	if (strcmp(cmd, "connect") == 0)
-		return F_CONNECT;
-	if (strcmp(cmd, "reconnect") == 0)
-		return F_RECONNECT;
-	return F_CONNECT_ALL;
-}
-
-/* "-i/--nr-io-queues", or "--timeout": the option as a user may have typed it. */
-static void
-option_name(int val, char *buf, size_t len)
-{
-	for (size_t i = 0; i < NOPTDEFS; i++) {
-		if (optdefs[i].val != val)
-			continue;
-		if (val < 256)
-			snprintf(buf, len, "-%c/--%s", val, optdefs[i].name);
-		else
-			snprintf(buf, len, "--%s", optdefs[i].name);
-		return;
-	}
-	snprintf(buf, len, "-%c", val);
-}
-
 /* One line naming the option, the value and what it takes; EXIT_USAGE. */
 static int
 bad_value(const char *cmd, int val, const char *arg, const char *takes)
 {
 	char name[64];
 
-	option_name(val, name, sizeof(name));
+	cli_option_label(cmd, val, name, sizeof(name));
 	return usage_error(cmd, "invalid value '%s' for %s (%s)", arg, name, takes);
 }
 
@@ -410,34 +227,11 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
     int *first)
 {
 	static char trsvcid[24];	/* o->trsvcid, once read as a number */
-	struct option longopts[NOPTDEFS + 1];
-	char shortopts[64] = "";
-	unsigned flag = command_flag(cmd), n = 0;
-	size_t sl = 0;
+	struct cli_parser p;
 	int ch;
 
-	shortopts[sl++] = ':';		/* report a missing argument as ':' */
-	for (size_t i = 0; i < NOPTDEFS; i++) {
-		if (!(optdefs[i].cmds & flag))
-			continue;
-		longopts[n].name = optdefs[i].name;
-		longopts[n].has_arg = optdefs[i].has_arg;
-		longopts[n].flag = NULL;
-		longopts[n].val = optdefs[i].val;
-		n++;
-		if (optdefs[i].val < 256 && strchr(shortopts, optdefs[i].val) == NULL) {
-			shortopts[sl++] = (char)optdefs[i].val;
-			if (optdefs[i].has_arg == required_argument)
-				shortopts[sl++] = ':';
-		}
-	}
-	shortopts[sl] = '\0';
-	memset(&longopts[n], 0, sizeof(longopts[n]));
-
-	remember_argv(argc, argv);
-	opterr = 0;
-	optind = 0;			/* full reset of GNU getopt */
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	cli_parse_begin(&p, cmd, argc, argv);
+	while ((ch = cli_next(&p, argc, argv)) >= 0) {
 		uint64_t v;
 		int64_t ms;
 
@@ -552,16 +346,12 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 		case 'n':
 			o->subnqn = optarg;
 			break;
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage(cmd, false);
-			return -1;
-		default:
-			return getopt_error(cmd, ch, argv);
 		}
 	}
+	if (ch == CLI_HELP)
+		return -1;
+	if (ch == CLI_ERROR)
+		return EXIT_USAGE;
 	*first = optind;
 	return 0;
 }

@@ -4,44 +4,29 @@
  * drops the current one as a loss does (I/O held) and lends the controller
  * to this command, which reconnects it from the kept parameters.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
 
+#include "cli_table.h"
 #include "nvmecontrol.h"
 
 #define RESET_TIMEOUT_MS	10000
-
-enum { OPT_RUNDIR = 256 };
 
 /* "cmd [--rundir dir] nvmeX" into name; 0, -1 after help, or the exit status. */
 static int
 parse_controller_command(const char *cmd, int argc, char **argv, char *name, size_t len)
 {
-	static const struct option longopts[] = {
-		{ "rundir", required_argument, NULL, OPT_RUNDIR },
-		{ "help",   no_argument,       NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_parser p;
 	int ch;
 
-	opterr = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_RUNDIR:
-			rundir_set(optarg);
-			break;
-		case 'h':
-			print_usage(cmd, false);
-			return -1;
-		default:
-			return getopt_error(cmd, ch, argv);
-		}
-	}
+	cli_parse_begin(&p, cmd, argc, argv);
+	/* No option of its own: all cli_next returns is the end, help or an error. */
+	ch = cli_next(&p, argc, argv);
+	if (ch != CLI_END)
+		return ch == CLI_HELP ? -1 : EXIT_USAGE;
 	if (optind >= argc)
 		return usage_error(cmd, "missing controller name (nvmeX)");
 	if (optind + 1 < argc)

@@ -215,3 +215,66 @@ def test_connect_all_reads_discovery_conf(nvmfd, hostd, tmp_path):
     r = hostd.ctl("connect-all", env={"NVMF_NVME_CONFDIR": str(tmp_path)})
     assert_usage_error(r)
     assert "discovery.conf" in r.err_lines[0], r
+
+
+def config_json(tmp_path, hostnqn, hostid, subsystems):
+    """libnvme's config.json: one host, its subsystems, each with its ports."""
+    (tmp_path / "config.json").write_text(json.dumps([{
+        "hostnqn": hostnqn, "hostid": hostid,
+        "subsystems": [{"nqn": nqn, "ports": ports} for nqn, ports in subsystems]}]))
+
+
+def test_connect_all_reads_config_json(nvmfd, hostd, tmp_path):
+    """An NVM subsystem named in config.json is connected with the host NQN and ID given there;
+    a second run skips it; a discovery controller named there has its log connected."""
+    t1, t2 = nvmfd.start(), nvmfd.start()
+    hostnqn = "nqn.2014-08.org.nvmexpress:uuid:6f1d3a4e-0b8a-4f0e-9a51-2b3c4d5e6f70"
+    hostid = "6f1d3a4e-0b8a-4f0e-9a51-2b3c4d5e6f70"
+    config_json(tmp_path, hostnqn, hostid, [
+        (t1.subnqn, [{"transport": "tcp", "traddr": ADDR, "trsvcid": str(t1.port)}]),
+        ("nqn.2014-08.org.nvmexpress.discovery",
+         [{"transport": "tcp", "traddr": ADDR, "trsvcid": str(t2.dport)}]),
+        ("nqn.2024-01.io.nvmf.e2e:rdma-only",
+         [{"transport": "rdma", "traddr": ADDR, "trsvcid": "4420"}]),
+    ])
+    env = {"NVMF_NVME_CONFDIR": str(tmp_path), "LIBNVME_HOSTNQN": None}
+    r = hostd.ctl("connect-all", env=env)
+    assert r.rc == 0, r
+    assert "connected to %s" % t1.subnqn in r.out and "connected to %s" % t2.subnqn in r.out, r
+    assert "unsupported transport rdma" in r.err, r
+    ctrls = hostd.controllers()
+    assert sorted(c["subnqn"] for c in ctrls) == sorted([t1.subnqn, t2.subnqn]), ctrls
+    for c in ctrls:
+        assert c["hostnqn"] == hostnqn and c["hostid"] == hostid, c
+    # Again: both are held already, nothing new and no error.
+    r = hostd.ctl("connect-all", env=env)
+    assert r.rc == 0 and len(hostd.controllers()) == 2, r
+
+
+def test_connect_all_config_json_beside_discovery_conf(nvmfd, hostd, tmp_path):
+    t1, t2 = nvmfd.start(), nvmfd.start()
+    config_json(tmp_path, "nqn.2014-08.org.nvmexpress:uuid:0c6b9d3e-1f2a-4b5c-8d7e-9f0a1b2c3d4e",
+                "0c6b9d3e-1f2a-4b5c-8d7e-9f0a1b2c3d4e",
+                [(t1.subnqn, [{"transport": "tcp", "traddr": ADDR, "trsvcid": str(t1.port)}])])
+    (tmp_path / "discovery.conf").write_text(
+        "--transport=tcp --traddr=%s --trsvcid=%d\n" % (ADDR, t2.dport))
+    r = hostd.ctl("connect-all", env={"NVMF_NVME_CONFDIR": str(tmp_path)})
+    assert r.rc == 0, r
+    assert sorted(c["subnqn"] for c in hostd.controllers()) == sorted([t1.subnqn, t2.subnqn])
+
+
+def test_connect_all_config_json_errors(hostd, tmp_path):
+    env = {"NVMF_NVME_CONFDIR": str(tmp_path)}
+    # Neither file: one line naming both.
+    r = hostd.ctl("connect-all", env=env)
+    assert_usage_error(r)
+    assert "discovery.conf" in r.err_lines[0] and "config.json" in r.err_lines[0], r
+    # Not JSON libnvme reads: one line naming the file, exit 1.
+    (tmp_path / "config.json").write_text("{ not json")
+    r = hostd.ctl("connect-all", env=env)
+    assert r.rc == 1 and "config.json" in r.err, r
+    # A host without subsystems: nothing to connect, said so.
+    (tmp_path / "config.json").write_text(json.dumps([{"hostnqn": "nqn.2014-08.a:b"}]))
+    r = hostd.ctl("connect-all", env=env)
+    assert_usage_error(r)
+    assert "lists none" in r.err_lines[0], r

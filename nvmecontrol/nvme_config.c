@@ -1,0 +1,68 @@
+/*
+ * nvme_config.c - libnvme's JSON configuration (/etc/nvme/config.json), read
+ * by libnvme itself, so that nvmecontrol accepts what nvme-cli writes and
+ * reads. Only the file is read: no scan of this machine's NVMe devices,
+ * which are not nvmf-hostd's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include <libnvme.h>
+
+#include "nvme_glue.h"
+
+int
+glue_config_each_ctrl(const char *path,
+    void (*fn)(const struct glue_config_ctrl *c, void *arg), void *arg)
+{
+	nvme_root_t r;
+	nvme_host_t h;
+	nvme_subsystem_t s;
+	nvme_ctrl_t c;
+	FILE *f;
+	int n = 0;
+
+	/* libnvme takes a missing file for an empty one; the caller must know. */
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	fclose(f);
+	r = nvme_create_root(stderr, LOG_ERR);
+	if (r == NULL)
+		return -1;
+	if (nvme_read_config(r, path) != 0) {
+		int e = errno;
+
+		nvme_free_tree(r);
+		errno = e;
+		return -1;
+	}
+	nvme_for_each_host(r, h) {
+		nvme_for_each_subsystem(h, s) {
+			nvme_subsystem_for_each_ctrl(s, c) {
+				const struct nvme_fabrics_config *cfg = nvme_ctrl_get_config(c);
+				struct glue_config_ctrl gc = {
+					.hostnqn = nvme_host_get_hostnqn(h),
+					.hostid = nvme_host_get_hostid(h),
+					.subnqn = nvme_subsystem_get_nqn(s),
+					.transport = nvme_ctrl_get_transport(c),
+					.traddr = nvme_ctrl_get_traddr(c),
+					.trsvcid = nvme_ctrl_get_trsvcid(c),
+				};
+
+				if (cfg != NULL) {
+					gc.nr_io_queues = cfg->nr_io_queues;
+					gc.queue_size = cfg->queue_size;
+					gc.keep_alive_tmo = cfg->keep_alive_tmo;
+					gc.hdr_digest = cfg->hdr_digest;
+					gc.data_digest = cfg->data_digest;
+				}
+				fn(&gc, arg);
+				n++;
+			}
+		}
+	}
+	nvme_free_tree(r);
+	return n;
+}
