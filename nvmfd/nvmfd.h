@@ -258,7 +258,7 @@ struct nvmfd_controller {
 	uint8_t hostid[16];
 	pthread_mutex_t lock;
 	int refs;			/* connections attached */
-	bool dead;			/* association over: queues must go */
+	atomic_bool dead;		/* association over: set under lock, read by queue threads */
 	uint32_t cc;
 	uint32_t csts;
 	uint32_t kato_ms;
