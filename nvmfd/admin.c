@@ -142,37 +142,27 @@ ns_descriptors(const struct nvmfd_namespace *ns, uint8_t *buf)
 	return off + 5;
 }
 
-static void
-admin_identify(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
+/* The Identify data for cns into buf; 0 or the status to fail with. */
+static uint16_t
+identify_data(struct nvmfd_conn *conn, const struct nvme_command *sqe, uint8_t cns,
+    uint8_t csi, uint8_t *buf)
 {
-	const struct nvme_command *sqe = nvmf_capsule_sqe(nc);
 	const struct nvmfd_subsystem *ss = conn->ctrl->ss;
-	uint8_t cns = sqe->cdw10 & 0xff, csi = (uint8_t)(sqe->cdw11 >> 24);
-	uint8_t *buf;
 
-	buf = nvmfd_capsule_buffer(nc, 4096, false);
-	if (buf == NULL)
-		return;
 	switch (cns) {
 	case NVME_CNS_CONTROLLER:
 		identify_controller(conn, (void *)buf);
 		break;
 	case NVME_CNS_NAMESPACE:
-		if (sqe->nsid == 0 || sqe->nsid > NVMFD_MAX_NAMESPACES) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-			    NVME_SC_INVALID_NAMESPACE));
-			return;
-		}
+		if (sqe->nsid == 0 || sqe->nsid > NVMFD_MAX_NAMESPACES)
+			return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NAMESPACE);
 		identify_namespace(nvmfd_subsystem_ns(ss, sqe->nsid), (void *)buf);
 		break;
 	case NVME_CNS_ACTIVE_NS_LIST: {
 		uint32_t *list = (uint32_t *)buf, n = 0;
 
-		if (sqe->nsid >= 0xfffffffe) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-			    NVME_SC_INVALID_NAMESPACE));
-			return;
-		}
+		if (sqe->nsid >= 0xfffffffe)
+			return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NAMESPACE);
 		for (uint32_t id = sqe->nsid + 1; id <= ss->nns && n < 1024; id++)
 			if (nvmfd_subsystem_ns(ss, id) != NULL)
 				list[n++] = id;
@@ -181,32 +171,44 @@ admin_identify(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	case NVME_CNS_NS_DESC_LIST: {
 		const struct nvmfd_namespace *ns = nvmfd_subsystem_ns(ss, sqe->nsid);
 
-		if (ns == NULL) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-			    NVME_SC_INVALID_NAMESPACE));
-			return;
-		}
+		if (ns == NULL)
+			return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NAMESPACE);
 		ns_descriptors(ns, buf);
 		break;
 	}
 	case NVME_CNS_CSI_NAMESPACE:
 	case NVME_CNS_CSI_CONTROLLER:
 		/* The NVM command set has no specific limits to report: zeroes. */
-		if (csi != NVME_CSI_NVM) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
-			return;
-		}
-		if (cns == NVME_CNS_CSI_NAMESPACE && nvmfd_subsystem_ns(ss, sqe->nsid) == NULL) {
-			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC,
-			    NVME_SC_INVALID_NAMESPACE));
-			return;
-		}
+		if (csi != NVME_CSI_NVM)
+			return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
+		if (cns == NVME_CNS_CSI_NAMESPACE && nvmfd_subsystem_ns(ss, sqe->nsid) == NULL)
+			return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NAMESPACE);
 		break;
 	default:
-		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD));
-		return;
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD);
 	}
-	nvmf_capsule_complete(nc, 0, 0, 0, 4096);
+	return 0;
+}
+
+static void
+admin_identify(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
+{
+	const struct nvme_command *sqe = nvmf_capsule_sqe(nc);
+	uint8_t cns = sqe->cdw10 & 0xff, csi = (uint8_t)(sqe->cdw11 >> 24);
+	uint16_t status;
+	uint8_t *buf;
+
+	buf = nvmfd_capsule_buffer(nc, 4096, false);
+	if (buf == NULL)
+		return;
+	/* Namespaces may be reloaded: look at them with the configuration held. */
+	nvmfd_config_rdlock();
+	status = identify_data(conn, sqe, cns, csi, buf);
+	nvmfd_config_unlock();
+	if (status != 0)
+		nvmfd_complete(nc, status);
+	else
+		nvmf_capsule_complete(nc, 0, 0, 0, 4096);
 }
 
 static void
@@ -257,8 +259,12 @@ admin_get_log_page(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 		break;
 	}
 	case NVME_LOG_CHANGED_NS: {
-		struct nvme_changed_ns_list l = { 0 };
+		struct nvme_changed_ns_list l;
 
+		/* Read and cleared; without RAE the next change is notified again. */
+		nvmfd_controller_take_changed_ns(c, &l);
+		if (!(sqe->cdw10 & NVMFD_LOG_RAE))
+			nvmfd_controller_aen_clear(c, NVMFD_AEN_NS_ATTR);
 		status = nvmfd_get_log_common(conn, nc, &l, sizeof(l));
 		break;
 	}
@@ -363,6 +369,7 @@ admin_async_event(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	/* Held until an event happens; freed when the admin queue closes. */
 	c->aer[c->naer++] = nc;
 	pthread_mutex_unlock(&c->lock);
+	nvmfd_controller_deliver_events(c);	/* an event may be pended */
 }
 
 bool

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "nvmfd.h"
@@ -71,6 +72,84 @@ nvmfd_nqn_invalid(const char *nqn)
 	return NULL;
 }
 
+/*
+ * Writer-preferring: I/O threads read it for every command, and a reload
+ * must get in between them rather than wait for a quiet moment.
+ */
+static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+void
+nvmfd_config_rdlock(void)
+{
+	pthread_rwlock_rdlock(&config_lock);
+}
+
+void
+nvmfd_config_wrlock(void)
+{
+	pthread_rwlock_wrlock(&config_lock);
+}
+
+void
+nvmfd_config_unlock(void)
+{
+	pthread_rwlock_unlock(&config_lock);
+}
+
+struct nvmfd_namespace *
+nvmfd_ns_get(struct nvmfd_subsystem *ss, uint32_t nsid)
+{
+	struct nvmfd_namespace *ns;
+
+	nvmfd_config_rdlock();
+	ns = nvmfd_subsystem_ns(ss, nsid);
+	if (ns != NULL)
+		atomic_fetch_add_explicit(&ns->refs, 1, memory_order_relaxed);
+	nvmfd_config_unlock();
+	return ns;
+}
+
+void
+nvmfd_ns_put(struct nvmfd_namespace *ns)
+{
+	if (ns == NULL || atomic_fetch_sub_explicit(&ns->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	nvmfd_device_close(ns->dev);
+	free(ns);
+}
+
+void
+nvmfd_subsystem_get(struct nvmfd_subsystem *ss)
+{
+	atomic_fetch_add_explicit(&ss->refs, 1, memory_order_relaxed);
+}
+
+void
+nvmfd_subsystem_put(struct nvmfd_subsystem *ss)
+{
+	if (ss == NULL || atomic_fetch_sub_explicit(&ss->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++)
+		nvmfd_ns_put(ss->ns[n]);
+	for (uint32_t h = 0; h < ss->nhosts; h++)
+		free(ss->hosts[h]);
+	free(ss->hosts);
+	free(ss->ports);
+	pthread_mutex_destroy(&ss->lock);
+	free(ss);
+}
+
+uint64_t
+nvmfd_genctr_next(uint64_t prev)
+{
+	struct timeval tv;
+	uint64_t now;
+
+	gettimeofday(&tv, NULL);
+	now = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	return now > prev ? now : prev + 1;
+}
+
 /* FNV-1a, 64 bits: stable identifiers derived from names, not a security hash. */
 static uint64_t
 fnv1a(const void *buf, size_t len, uint64_t h)
@@ -113,6 +192,7 @@ nvmfd_subsystem_new(const char *nqn)
 		snprintf(ss->serial + 2 * i, 3, "%02x", sn[i]);
 	snprintf(ss->model, sizeof(ss->model), "nvmf nvmfd");
 	pthread_mutex_init(&ss->lock, NULL);
+	atomic_init(&ss->refs, 1);
 	ss->next_cntlid = 1;
 	ss->strict = -1;
 	return ss;
@@ -174,6 +254,7 @@ nvmfd_subsystem_add_namespace(struct nvmfd_subsystem *ss, uint32_t nsid,
 		free(ns);
 		return -1;
 	}
+	atomic_init(&ns->refs, 1);
 	ns->nsid = nsid;
 	ns->lba_shift = block_size == 4096 ? 12 : 9;
 	ns->nlbas = nvmfd_device_size(ns->dev) >> ns->lba_shift;
@@ -242,7 +323,7 @@ config_defaults(struct nvmfd_config *cfg)
 	cfg->max_h2c_data = 256 * 1024;
 	cfg->io_icd_size = 8192;
 	cfg->max_io_queues = NVMFD_MAX_IO_QUEUES;
-	cfg->genctr = 1;
+	cfg->genctr = nvmfd_genctr_next(0);
 	cfg->header_digests_key = cfg->data_digests_key = cfg->disable_sq_fc_key = -1;
 	for (int i = 0; i < NVMFD_NLIMITS; i++)
 		cfg->limit[i] = nvmfd_limit_defs[i].def;
@@ -937,22 +1018,8 @@ out:
 void
 nvmfd_config_free(struct nvmfd_config *cfg)
 {
-	for (uint32_t i = 0; i < cfg->nsubsystems; i++) {
-		struct nvmfd_subsystem *ss = cfg->subsystems[i];
-
-		for (uint32_t n = 0; n < NVMFD_MAX_NAMESPACES; n++) {
-			if (ss->ns[n] != NULL) {
-				nvmfd_device_close(ss->ns[n]->dev);
-				free(ss->ns[n]);
-			}
-		}
-		for (uint32_t h = 0; h < ss->nhosts; h++)
-			free(ss->hosts[h]);
-		free(ss->hosts);
-		free(ss->ports);
-		pthread_mutex_destroy(&ss->lock);
-		free(ss);
-	}
+	for (uint32_t i = 0; i < cfg->nsubsystems; i++)
+		nvmfd_subsystem_put(cfg->subsystems[i]);
 	free(cfg->subsystems);
 	free(cfg->ports);
 	memset(cfg, 0, sizeof(*cfg));

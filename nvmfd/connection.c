@@ -187,6 +187,7 @@ connect_admin(struct nvmfd_conn *conn, struct nvmf_capsule *nc, struct nvmfd_sub
 		return NULL;
 	}
 	ctrl->counted = true;
+	ctrl->port_id = conn->listener->port->id;
 	if (hostnqn_deviates)
 		(void)nvmfd_controller_first_deviation(ctrl, NVMFD_DEV_HOSTNQN);
 	return ctrl;
@@ -255,16 +256,68 @@ fail:
 	return NULL;
 }
 
+/*
+ * The checks of a Connect that depend on the configuration, then the
+ * controller it binds to; NULL once refused. Configuration lock held.
+ */
+static struct nvmfd_controller *
+bind_controller(struct nvmfd_conn *conn, struct nvmf_capsule *nc, const char *subnqn,
+    const char *hostnqn)
+{
+	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
+	bool disable_fc = (cmd->cattr & NVMF_CONNECT_ATTR_DISABLE_SQ_FC) != 0;
+	struct nvmfd_subsystem *ss = NULL;
+	bool hostnqn_deviates = false;
+	char what[320];
+
+	if (strcmp(subnqn, NVMF_DISCOVERY_NQN) != 0) {
+		ss = find_subsystem(conn, subnqn);
+		if (ss == NULL) {
+			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(subnqn),
+			    "SUBNQN %s: no such subsystem on this port", shown_nqn(subnqn));
+			return NULL;
+		}
+		if (!nvmfd_subsystem_allows(ss, hostnqn)) {
+			refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC,
+			    NVME_SC_CONNECT_INVALID_HOST), -1, 0,
+			    "HOSTNQN %s is not allowed into %s", shown_nqn(hostnqn), ss->nqn);
+			return NULL;
+		}
+	}
+	/* Only the admin Connect can deviate first: I/O queues must match it. */
+	if (!nqn_conforms(hostnqn) && cmd->qid == 0) {
+		snprintf(what, sizeof(what), "HOSTNQN %s is not an NQN (\"nqn.\", at most "
+		    "%d bytes)", shown_nqn(hostnqn), NVMF_NQN_MAX_LEN);
+		if (!serve_deviation(conn, ss, NULL, NVMFD_DEV_HOSTNQN, hostnqn, what)) {
+			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(hostnqn),
+			    "%s", what);
+			return NULL;
+		}
+		hostnqn_deviates = true;
+	}
+	if (cmd->sqsize == 0 || cmd->sqsize > NVMFD_QUEUE_SIZE - 1) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(sqsize),
+		    "SQSIZE %u (1 to %u, zero-based)", cmd->sqsize, NVMFD_QUEUE_SIZE - 1);
+		return NULL;
+	}
+	if (disable_fc && !nvmfd_sq_fc_disable_permitted(conn->cfg, ss)) {
+		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(cattr),
+		    "CATTR 0x%02x asks to disable SQ flow control (permitted by -F)",
+		    cmd->cattr);
+		return NULL;
+	}
+	return cmd->qid == 0 ? connect_admin(conn, nc, ss, hostnqn, hostnqn_deviates) :
+	    connect_io(conn, nc, ss, hostnqn);
+}
+
 void
 nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 {
 	const struct nvmf_connect_cmd *cmd = (const void *)nvmf_capsule_sqe(nc);
 	const struct nvmf_connect_data *d = nvmf_capsule_data(nc);
-	char subnqn[NVMF_NQN_FIELD_LEN], hostnqn[NVMF_NQN_FIELD_LEN], what[320];
-	struct nvmfd_subsystem *ss = NULL;
+	char subnqn[NVMF_NQN_FIELD_LEN], hostnqn[NVMF_NQN_FIELD_LEN];
 	struct nvmfd_controller *ctrl;
 	bool disable_fc = (cmd->cattr & NVMF_CONNECT_ATTR_DISABLE_SQ_FC) != 0;
-	bool hostnqn_deviates = false;
 
 	if (cmd->opc != NVME_ADMIN_FABRICS || cmd->fctype != NVMF_FCTYPE_CONNECT) {
 		refuse_connect(conn, nc, "", NVME_STATUS(NVME_SCT_GENERIC,
@@ -286,45 +339,14 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 		    cmd->recfmt);
 		return;
 	}
-	if (strcmp(subnqn, NVMF_DISCOVERY_NQN) != 0) {
-		ss = find_subsystem(conn, subnqn);
-		if (ss == NULL) {
-			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(subnqn),
-			    "SUBNQN %s: no such subsystem on this port", shown_nqn(subnqn));
-			return;
-		}
-		if (!nvmfd_subsystem_allows(ss, hostnqn)) {
-			refuse_connect(conn, nc, hostnqn, NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC,
-			    NVME_SC_CONNECT_INVALID_HOST), -1, 0,
-			    "HOSTNQN %s is not allowed into %s", shown_nqn(hostnqn), ss->nqn);
-			return;
-		}
-	}
-	/* Only the admin Connect can deviate first: I/O queues must match it. */
-	if (!nqn_conforms(hostnqn) && cmd->qid == 0) {
-		snprintf(what, sizeof(what), "HOSTNQN %s is not an NQN (\"nqn.\", at most "
-		    "%d bytes)", shown_nqn(hostnqn), NVMF_NQN_MAX_LEN);
-		if (!serve_deviation(conn, ss, NULL, NVMFD_DEV_HOSTNQN, hostnqn, what)) {
-			refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_DATA(hostnqn),
-			    "%s", what);
-			return;
-		}
-		hostnqn_deviates = true;
-	}
-	if (cmd->sqsize == 0 || cmd->sqsize > NVMFD_QUEUE_SIZE - 1) {
-		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(sqsize),
-		    "SQSIZE %u (1 to %u, zero-based)", cmd->sqsize, NVMFD_QUEUE_SIZE - 1);
-		return;
-	}
-	if (disable_fc && !nvmfd_sq_fc_disable_permitted(conn->cfg, ss)) {
-		refuse_connect(conn, nc, hostnqn, INVALID_PARAMETERS, IN_SQE(cattr),
-		    "CATTR 0x%02x asks to disable SQ flow control (permitted by -F)",
-		    cmd->cattr);
-		return;
-	}
-
-	ctrl = cmd->qid == 0 ? connect_admin(conn, nc, ss, hostnqn, hostnqn_deviates) :
-	    connect_io(conn, nc, ss, hostnqn);
+	/*
+	 * The subsystem, its allow-list and the controller it gets are settled
+	 * under the configuration lock: a reload either comes before (and this
+	 * Connect sees it) or after (and finds the controller to end).
+	 */
+	nvmfd_config_rdlock();
+	ctrl = bind_controller(conn, nc, subnqn, hostnqn);
+	nvmfd_config_unlock();
 	if (ctrl == NULL)
 		return;
 	if (nvmfd_controller_attach_queue(ctrl, cmd->qid, conn) != 0) {
@@ -425,6 +447,8 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 	}
 	if (c->dead)
 		return "association ended";
+	if (conn->qid == 0)
+		nvmfd_controller_deliver_events(c);	/* queued by a reload */
 	if (conn->qid == 0 && nvmfd_controller_kato_expired(c)) {
 		char why[96];
 

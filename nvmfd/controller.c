@@ -12,6 +12,10 @@
 
 #include "nvmfd.h"
 
+/* Discovery controllers, for discovery log change notices. */
+static pthread_mutex_t discovery_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nvmfd_controller *discovery_ctrls;
+
 uint64_t
 nvmfd_now_ms(void)
 {
@@ -45,6 +49,7 @@ nvmfd_controller_create(struct nvmfd_subsystem *ss, const struct nvmfd_config *c
 	c->feat[NVME_FEAT_VOLATILE_WC] = 1;
 	atomic_store(&c->last_traffic_ms, (long)nvmfd_now_ms());
 	if (ss != NULL) {
+		nvmfd_subsystem_get(ss);	/* kept while the controller lives */
 		pthread_mutex_lock(&ss->lock);
 		/* Dynamic controller model: the next free ID in 1..0xFFEF. */
 		for (;;) {
@@ -66,6 +71,10 @@ nvmfd_controller_create(struct nvmfd_subsystem *ss, const struct nvmfd_config *c
 		static atomic_ushort discovery_ids;
 
 		c->cntlid = (uint16_t)(atomic_fetch_add(&discovery_ids, 1) % 0xffef + 1);
+		pthread_mutex_lock(&discovery_lock);
+		c->disc_next = discovery_ctrls;
+		discovery_ctrls = c;
+		pthread_mutex_unlock(&discovery_lock);
 	}
 	return c;
 }
@@ -114,9 +123,22 @@ nvmfd_controller_release(struct nvmfd_controller *c)
 	}
 	if (c->ss != NULL)
 		pthread_mutex_unlock(&c->ss->lock);
+	if (left == 0 && c->ss == NULL) {
+		struct nvmfd_controller **pp;
+
+		pthread_mutex_lock(&discovery_lock);
+		for (pp = &discovery_ctrls; *pp != NULL; pp = &(*pp)->disc_next)
+			if (*pp == c) {
+				*pp = c->disc_next;
+				break;
+			}
+		pthread_mutex_unlock(&discovery_lock);
+	}
 	if (left == 0) {
 		if (c->counted)
 			nvmfd_limit_association_put(c->hostnqn, c->ss == NULL);
+		if (c->ss != NULL)
+			nvmfd_subsystem_put(c->ss);
 		pthread_mutex_destroy(&c->lock);
 		free(c->queues);
 		free(c);
@@ -204,6 +226,102 @@ nvmfd_controller_detach_queue(struct nvmfd_controller *c, uint16_t qid,
 		c->naer = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+bool
+nvmfd_controller_notice(struct nvmfd_controller *c, uint32_t aec_bit, uint8_t info,
+    uint8_t lid)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&c->lock);
+	/*
+	 * As nvmet: a notice the host did not enable is not sent, and one of a
+	 * kind already reported waits until its log page is read (masked).
+	 */
+	if (!c->dead && (c->aec & aec_bit) && !(c->aen_masked & aec_bit) &&
+	    c->nevents < NVMFD_MAX_EVENTS) {
+		c->aen_masked |= aec_bit;
+		c->events[c->nevents++] = NVME_AER_CDW0(NVME_AER_TYPE_NOTICE, info, lid);
+		queued = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return queued;
+}
+
+bool
+nvmfd_controller_ns_changed(struct nvmfd_controller *c, const uint32_t *nsids, uint32_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	for (uint32_t i = 0; i < n && c->nchanged_ns != UINT32_MAX; i++) {
+		uint32_t k;
+
+		for (k = 0; k < c->nchanged_ns && c->changed_ns[k] != nsids[i]; k++)
+			;
+		if (k < c->nchanged_ns)
+			continue;
+		if (c->nchanged_ns == NVMFD_MAX_CHANGED_NS) {
+			/* More than the log holds: FFFFFFFFh says "rescan them all". */
+			c->changed_ns[0] = 0xffffffffu;
+			c->nchanged_ns = UINT32_MAX;
+			break;
+		}
+		c->changed_ns[c->nchanged_ns++] = nsids[i];
+	}
+	pthread_mutex_unlock(&c->lock);
+	return nvmfd_controller_notice(c, NVMFD_AEN_NS_ATTR, NVME_AER_NOTICE_NS_CHANGED,
+	    NVME_LOG_CHANGED_NS);
+}
+
+void
+nvmfd_controller_deliver_events(struct nvmfd_controller *c)
+{
+	struct nvmf_capsule *aer[NVMFD_MAX_AER];
+	uint32_t cdw0[NVMFD_MAX_AER], n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->naer > 0 && c->nevents > 0) {
+		aer[n] = c->aer[--c->naer];
+		cdw0[n++] = c->events[0];
+		memmove(c->events, c->events + 1, --c->nevents * sizeof(c->events[0]));
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (uint32_t i = 0; i < n; i++)
+		nvmf_capsule_complete(aer[i], 0, cdw0[i], 0, 0);
+}
+
+void
+nvmfd_controller_aen_clear(struct nvmfd_controller *c, uint32_t aec_bit)
+{
+	pthread_mutex_lock(&c->lock);
+	c->aen_masked &= ~aec_bit;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+nvmfd_controller_take_changed_ns(struct nvmfd_controller *c, struct nvme_changed_ns_list *l)
+{
+	pthread_mutex_lock(&c->lock);
+	memset(l, 0, sizeof(*l));
+	if (c->nchanged_ns == UINT32_MAX)
+		l->nsid[0] = 0xffffffffu;
+	else
+		memcpy(l->nsid, c->changed_ns, c->nchanged_ns * sizeof(l->nsid[0]));
+	c->nchanged_ns = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+nvmfd_controllers_foreach(struct nvmfd_subsystem *ss,
+    void (*fn)(struct nvmfd_controller *c, void *arg), void *arg)
+{
+	pthread_mutex_t *lock = ss != NULL ? &ss->lock : &discovery_lock;
+
+	pthread_mutex_lock(lock);
+	for (struct nvmfd_controller *c = ss != NULL ? ss->controllers : discovery_ctrls;
+	    c != NULL; c = ss != NULL ? c->next : c->disc_next)
+		fn(c, arg);
+	pthread_mutex_unlock(lock);
 }
 
 static uint64_t

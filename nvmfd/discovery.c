@@ -22,6 +22,7 @@ nvmfd_identify_discovery_controller(const struct nvmfd_controller *c,
 	id->ver = NVME_VS(1, 3, 0);
 	id->cntrltype = NVME_CTRL_TYPE_DISCOVERY;
 	id->lpa = NVME_CTRL_LPA_EXTENDED;
+	id->oaes = NVMFD_AEN_DISC_CHANGE;	/* discovery log change notices */
 	id->kas = 1;
 	id->maxcmd = NVMFD_QUEUE_SIZE;
 	id->sgls = NVME_CTRL_SGLS_SUPPORTED | NVME_CTRL_SGLS_OFFSET;
@@ -65,7 +66,7 @@ port_address(const struct nvmfd_conn *conn, const struct nvmfd_port *p, char *bu
 }
 
 uint32_t
-nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out)
+nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out, bool clear_aen)
 {
 	const struct nvmfd_config *cfg = conn->cfg;
 	const char *hostnqn = conn->ctrl->hostnqn;
@@ -74,11 +75,15 @@ nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out)
 	uint32_t n = 0, cap = 0;
 	uint8_t *buf;
 
+	/* The subsystems, their ports and allow-lists may be reloaded. */
+	nvmfd_config_rdlock();
 	for (uint32_t i = 0; i < cfg->nsubsystems; i++)
 		cap += cfg->subsystems[i]->nports;
 	buf = calloc(1, sizeof(*h) + (size_t)cap * sizeof(*e));
-	if (buf == NULL)
+	if (buf == NULL) {
+		nvmfd_config_unlock();
 		return 0;
+	}
 	h = (void *)buf;
 	e = (void *)(buf + sizeof(*h));
 	for (uint32_t i = 0; i < cfg->nsubsystems; i++) {
@@ -105,6 +110,13 @@ nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out)
 		}
 	}
 	h->genctr = cfg->genctr;
+	/*
+	 * Unmasked under the lock a reload writes with: a change made after
+	 * this read is notified, one it already shows need not be.
+	 */
+	if (clear_aen)
+		nvmfd_controller_aen_clear(conn->ctrl, NVMFD_AEN_DISC_CHANGE);
+	nvmfd_config_unlock();
 	h->numrec = n;
 	h->recfmt = 0;
 	*out = buf;
@@ -143,7 +155,8 @@ nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 			    NVME_SC_INVALID_LOG_PAGE));
 			return;
 		}
-		len = nvmfd_discovery_log(conn, &log);
+		/* Read without Retain Asynchronous Event: the next change is news. */
+		len = nvmfd_discovery_log(conn, &log, !(sqe->cdw10 & NVMFD_LOG_RAE));
 		status = log == NULL ? NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL) :
 		    nvmfd_get_log_common(conn, nc, log, len);
 		free(log);
@@ -182,6 +195,7 @@ nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 		if (c->naer < NVMFD_MAX_AER) {
 			c->aer[c->naer++] = nc;
 			pthread_mutex_unlock(&c->lock);
+			nvmfd_controller_deliver_events(c);	/* one may be pended */
 			return;
 		}
 		pthread_mutex_unlock(&c->lock);

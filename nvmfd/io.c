@@ -138,7 +138,8 @@ nvmfd_io_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 		}
 		return;
 	}
-	ns = nvmfd_subsystem_ns(conn->ctrl->ss, sqe->nsid);
+	/* Referenced: a reload may remove the namespace while this runs. */
+	ns = nvmfd_ns_get(conn->ctrl->ss, sqe->nsid);
 	if (ns == NULL) {
 		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_NAMESPACE));
 		return;
@@ -166,4 +167,5 @@ nvmfd_io_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 		nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE));
 		break;
 	}
+	nvmfd_ns_put(ns);
 }

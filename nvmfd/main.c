@@ -79,6 +79,7 @@ main(int argc, char **argv)
 	uint32_t nls;
 	char err[512];
 	sigset_t sigs;
+	char *config_abs = NULL;
 	int ch, sig, report_fd = -1;
 	const char *why;
 
@@ -144,6 +145,10 @@ main(int argc, char **argv)
 	}
 
 	if (o.config_file != NULL) {
+		/* A reload reads the same file, whatever the working directory then. */
+		config_abs = realpath(o.config_file, NULL);
+		if (config_abs != NULL)
+			o.config_file = config_abs;
 		if (nvmfd_config_load_json(&cfg, o.config_file, err, sizeof(err)) != 0)
 			daemon_fail("nvmfd", -1, err);
 	} else if (nvmfd_config_from_options(&cfg, &o, err, sizeof(err)) != 0) {
@@ -173,7 +178,21 @@ main(int argc, char **argv)
 	/* Under systemd (Type=notify): listening, namespaces open. */
 	sd_notify(0, "READY=1");
 
-	sig = daemon_wait_for_exit(&sigs);
+	/* SIGHUP reloads the configuration file; SIGTERM and SIGINT end it all. */
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			sig = SIGTERM;
+		if (sig != SIGHUP)
+			break;
+		if (o.config_file == NULL) {
+			daemon_log(LOG_INFO, "SIGHUP: the configuration comes from the command "
+			    "line (no -c): nothing to reload");
+			continue;
+		}
+		sd_notify(0, "RELOADING=1");
+		nvmfd_reload(&cfg, &o);
+		sd_notify(0, "READY=1");
+	}
 	daemon_log(LOG_INFO, "signal %d: shutting down", sig);
 	sd_notify(0, "STOPPING=1");
 	nvmfd_listeners_stop(ls, nls);
@@ -192,5 +211,6 @@ main(int argc, char **argv)
 				nvmfd_device_flush(cfg.subsystems[i]->ns[n]->dev);
 	nvmfd_listeners_free(ls, nls);
 	nvmfd_config_free(&cfg);
+	free(config_abs);
 	return 0;
 }

@@ -19,6 +19,14 @@
 #define NVMFD_QUEUE_SIZE	128	/* MQES + 1 */
 #define NVMFD_MAX_IO_QUEUES	64
 #define NVMFD_MAX_AER		4
+#define NVMFD_MAX_EVENTS	4	/* one per notice kind, masked until read */
+#define NVMFD_MAX_CHANGED_NS	1024	/* entries of the Changed Namespace List */
+
+/* Asynchronous Event Configuration bits and their notices (NVMe base). */
+#define NVMFD_AEN_NS_ATTR		(1u << 8)
+#define NVMFD_AEN_DISC_CHANGE		(1u << 31)
+#define NVMFD_AER_NOTICE_DISC_CHANGED	0xf0
+#define NVMFD_LOG_RAE			(1u << 15)	/* Get Log Page cdw10 */
 #define NVMFD_MDTS		8	/* 2^8 pages of 4 KiB: 1 MiB */
 #define NVMFD_MAX_TRANSFER	(4096u << NVMFD_MDTS)
 
@@ -81,7 +89,15 @@ int nvmfd_limit_parse(enum nvmfd_limit l, const char *s, uint32_t *out, char *er
  */
 const char *nvmfd_nqn_invalid(const char *nqn);
 
+/*
+ * A namespace never changes once made: a reload that changes its device or
+ * block size puts a new one in the slot. The slot (ss->ns[]) holds one
+ * reference and each I/O command in flight one more (nvmfd_ns_get): the
+ * last put closes the device, so a command racing a removal finishes on
+ * the device it started on.
+ */
 struct nvmfd_namespace {
+	atomic_int refs;
 	uint32_t nsid;
 	uint32_t lba_shift;
 	uint64_t nlbas;
@@ -98,6 +114,18 @@ struct nvmfd_port {
 	bool discovery_only;		/* FreeBSD's -P listener */
 };
 
+/*
+ * Who owns what (SIGHUP reloads the configuration while connections run):
+ * - nqn, serial, model, strict never change while the subsystem lives.
+ * - ns[], nns, hosts, nhosts, ports, nports are replaced by a reload under
+ *   the configuration lock held for writing; connection threads read them
+ *   with it held for reading (nvmfd_config_rdlock), and not a moment longer.
+ * - lock guards controllers and next_cntlid; taken after the configuration
+ *   lock, before a controller's lock.
+ * - refs: one for being in the configuration, one per controller; the last
+ *   put frees it, so a controller of a subsystem a reload removed still
+ *   finds its subsystem while its queues wind down.
+ */
 struct nvmfd_subsystem {
 	char nqn[NVMF_NQN_MAX_LEN + 1];
 	char serial[21];
@@ -109,11 +137,18 @@ struct nvmfd_subsystem {
 	uint16_t *ports;		/* port ids this subsystem is reachable on */
 	uint32_t nports;
 	int8_t strict;			/* -1: as the configuration's "strict" */
+	atomic_int refs;
 	pthread_mutex_t lock;
 	uint16_t next_cntlid;
 	struct nvmfd_controller *controllers;
 };
 
+/*
+ * The running configuration. What a reload (reload.c) may change, under the
+ * configuration lock held for writing: subsystems, nsubsystems, genctr and
+ * the live parts of each subsystem (above). Everything else is fixed from
+ * start to exit: a reload that finds it changed says it takes a restart.
+ */
 struct nvmfd_config {
 	struct nvmfd_port *ports;
 	uint32_t nports;
@@ -138,9 +173,34 @@ struct nvmfd_config {
 	uint32_t max_h2c_data;
 	uint32_t io_icd_size;
 	uint32_t max_io_queues;
-	uint64_t genctr;
+	uint64_t genctr;		/* discovery log generation (nvmfd_genctr_next) */
 	uint32_t limit[NVMFD_NLIMITS];
 };
+
+/*
+ * The configuration lock (one per process): readers are connection threads
+ * looking something up (Connect, discovery log, Identify, an I/O command's
+ * namespace), the writer is a reload. Writers are preferred, so a reload
+ * is not starved by I/O; a reader must not take it twice.
+ */
+void nvmfd_config_rdlock(void);
+void nvmfd_config_wrlock(void);
+void nvmfd_config_unlock(void);
+/*
+ * The namespace nsid of ss with a reference held (NULL: none); the caller
+ * puts it when its command is done. Takes the configuration lock briefly.
+ */
+struct nvmfd_namespace *nvmfd_ns_get(struct nvmfd_subsystem *ss, uint32_t nsid);
+void nvmfd_ns_put(struct nvmfd_namespace *ns);
+void nvmfd_subsystem_get(struct nvmfd_subsystem *ss);
+void nvmfd_subsystem_put(struct nvmfd_subsystem *ss);
+/*
+ * The next discovery generation counter: greater than prev and not below
+ * the wall clock in microseconds, so a restarted nvmfd never goes back to a
+ * value an earlier run gave another discovery log.
+ */
+uint64_t nvmfd_genctr_next(uint64_t prev);
+
 
 /* From the command line (FreeBSD's options): returns 0 or -1 with err. */
 struct nvmfd_options {
@@ -161,6 +221,12 @@ struct nvmfd_options {
 
 int nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *o,
     char *err, size_t errlen);
+/*
+ * SIGHUP: reads o->config_file again and applies what changed (reload.c);
+ * a file that does not load leaves the running configuration alone. One
+ * log line says what changed, or why nothing did.
+ */
+void nvmfd_reload(struct nvmfd_config *cfg, const struct nvmfd_options *o);
 int nvmfd_config_load_json(struct nvmfd_config *cfg, const char *path, char *err,
     size_t errlen);
 /* Settles the permissions once the command line and the file are read. */
@@ -192,7 +258,7 @@ struct nvmfd_controller {
 	uint8_t hostid[16];
 	pthread_mutex_t lock;
 	int refs;			/* connections attached */
-	bool dead;			/* association over: queues must go */
+	atomic_bool dead;		/* association over: set under lock, read by queue threads */
 	uint32_t cc;
 	uint32_t csts;
 	uint32_t kato_ms;
@@ -207,6 +273,18 @@ struct nvmfd_controller {
 	uint64_t data_units_read, data_units_written, host_reads, host_writes;
 	uint32_t deviations_logged;	/* NVMFD_DEV_* bits: one line each */
 	bool counted;			/* in the association limits */
+	uint16_t port_id;		/* the port its admin queue came in on */
+	/*
+	 * Asynchronous events, under lock. A reload (any thread) queues them;
+	 * only the admin queue's thread completes AERs with them
+	 * (nvmfd_controller_deliver_events), as the capsules are its queue's.
+	 */
+	uint32_t aen_masked;		/* AEC bits reported, their log not read yet */
+	uint32_t events[NVMFD_MAX_EVENTS];	/* AER cdw0 values waiting for an AER */
+	uint32_t nevents;
+	uint32_t changed_ns[NVMFD_MAX_CHANGED_NS];
+	uint32_t nchanged_ns;		/* UINT32_MAX: more changed than fit */
+	struct nvmfd_controller *disc_next;	/* discovery controllers (controller.c) */
 };
 
 /* Host deviations nvmfd serves as nvmet does (and refuses with --strict). */
@@ -239,6 +317,29 @@ uint16_t nvmfd_controller_property_get(struct nvmfd_controller *c, uint32_t ofst
 uint16_t nvmfd_controller_property_set(struct nvmfd_controller *c, uint32_t ofst,
     bool eight, uint64_t value);
 const char *nvmfd_controller_name(const struct nvmfd_controller *c);
+/*
+ * Queues a notice (AER cdw0 from type Notice, info and log page) when the
+ * host enabled aec_bit and no notice of that kind waits for its log page to
+ * be read, as nvmet does; true when queued. Any thread.
+ */
+bool nvmfd_controller_notice(struct nvmfd_controller *c, uint32_t aec_bit, uint8_t info,
+    uint8_t lid);
+/* Adds NSIDs to the Changed Namespace List, then the notice. Any thread. */
+bool nvmfd_controller_ns_changed(struct nvmfd_controller *c, const uint32_t *nsids,
+    uint32_t n);
+/* Completes held AERs with queued events: the admin queue's thread only. */
+void nvmfd_controller_deliver_events(struct nvmfd_controller *c);
+/* The host read the log page of aec_bit's notice (without RAE): unmask it. */
+void nvmfd_controller_aen_clear(struct nvmfd_controller *c, uint32_t aec_bit);
+/* Copies the Changed Namespace List out and empties it. */
+void nvmfd_controller_take_changed_ns(struct nvmfd_controller *c,
+    struct nvme_changed_ns_list *l);
+/*
+ * Calls fn for every controller of ss (ss->lock held: fn may kill or notify
+ * but not release), or of the discovery service when ss is NULL.
+ */
+void nvmfd_controllers_foreach(struct nvmfd_subsystem *ss,
+    void (*fn)(struct nvmfd_controller *c, void *arg), void *arg);
 
 /* ------------------------------------------------------------- limits */
 /* A new connection: true when under max_connections (then counted). */
@@ -296,8 +397,11 @@ void nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 void nvmfd_io_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 /* Fabrics commands every admin queue takes (Property Get/Set, Disconnect). */
 bool nvmfd_fabrics_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
-/* Get Log Page data for the discovery controller. */
-uint32_t nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out);
+/*
+ * Get Log Page data for the discovery controller; clear_aen: the read
+ * unmasks the discovery log change notice (no RAE).
+ */
+uint32_t nvmfd_discovery_log(struct nvmfd_conn *conn, uint8_t **out, bool clear_aen);
 void nvmfd_identify_discovery_controller(const struct nvmfd_controller *c,
     struct nvme_identify_controller *id);
 

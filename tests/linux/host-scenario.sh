@@ -1,7 +1,7 @@
 # tests/linux/host-scenario.sh - what the kernel nvme-tcp host guest does against our nvmfd.
 # Runs inside the guest (busybox sh).  run.sh puts assignments of DISC_PORT IO_PORT IO_NQN
-# DGST_PORT DGST_NQN ACL_PORT ACL_NQN ACL_HOSTNQN ACL_HOSTID STRICT_PORT STRICT_NQN above this
-# text; guest.sh exports ADDR (10.0.2.2: the test machine's 127.0.0.1).  Every check prints
+# DGST_PORT DGST_NQN ACL_PORT ACL_NQN ACL_HOSTNQN ACL_HOSTID STRICT_PORT STRICT_NQN RESTART_PORT
+# RESTART_NQN above this text; guest.sh exports ADDR (10.0.2.2: the test machine's 127.0.0.1).  Every check prints
 # "RESULT <name> rc=<n>"; run.sh expects each name and counts it as one pass/fail item, so a
 # check must never be skipped silently: a step whose prerequisite failed still prints its
 # (failing) RESULT.
@@ -138,3 +138,110 @@ check strict-namespace test -b "$dev"
 write_read_cmp strict-4k "$dev" 4096 7
 check strict-disconnect disconnect "$STRICT_NQN"
 check strict-disconnect-gone gone "$STRICT_NQN"
+
+# nvmfd killed with -9 and started again on the same backing file, then its configuration
+# reloaded by SIGHUP (adding namespace 2), while a writer runs on namespace 1.  The guest says
+# "PHASE kill" and "PHASE hup" on its result channel; run.sh's conductor does the deed on the
+# test machine; the guest sees its effect (the controller leaves live and comes back; namespace
+# 2 appears through the Namespace Attribute Changed AEN).  The writer writes 4 KiB blocks, each
+# holding its block number and a sequence number, round robin over RBLOCKS blocks, and keeps
+# the last acknowledged sequence of each; in the end every block must read back as that.
+RBLOCKS=64
+
+rblock() { # B S: the block's content on stdout
+	printf 'nvmf-restart block %06d seq %08d\n' "$1" "$2" | dd bs=4096 count=1 conv=sync 2> /dev/null
+}
+
+writer() { # DEV
+	s=0
+	while [ ! -e /tmp/stop-writer ]; do
+		s=$((s + 1))
+		b=$((s % RBLOCKS))
+		if ! rblock "$b" "$s" | dd of="$1" bs=4096 seek="$b" count=1 oflag=direct conv=notrunc 2> /tmp/writer.err; then
+			echo "writer: write of block $b seq $s failed: $(cat /tmp/writer.err)"
+			return 1
+		fi
+		echo "$s" > "/tmp/ack/$b"
+		echo "$s" > /tmp/ack-last
+	done
+	echo "writer: $s writes, none failed"
+}
+
+acked() { cat /tmp/ack-last 2> /dev/null || echo 0; }
+
+wait_acked_beyond() { # N SECONDS: true once the writer acknowledged more than N writes
+	i=0
+	while [ "$(acked)" -le "$1" ] && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+	echo "writes acknowledged: $(acked) (waited for more than $1)"
+	[ "$(acked)" -gt "$1" ]
+}
+
+state_of() { cat "/sys/class/nvme/$1/state" 2> /dev/null; }
+
+wait_state() { # CTRL not|is STATE SECONDS
+	i=0
+	while [ $i -lt $(($4 * 10)) ]; do
+		st=$(state_of "$1")
+		if [ "$2" = is ] && [ "$st" = "$3" ]; then break; fi
+		if [ "$2" = not ] && [ "$st" != "$3" ]; then break; fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "state of $1: $st after $i polls"
+	if [ "$2" = is ]; then [ "$st" = "$3" ]; else [ "$st" != "$3" ]; fi
+}
+
+wait_ns2() { # SECONDS
+	i=0
+	while [ $i -lt $(($1 * 10)) ]; do
+		for b in /dev/nvme*n2; do [ -b "$b" ] && { echo "namespace 2: $b"; return 0; }; done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+verify_acked() { # DEV: every acknowledged block reads back as its last write
+	bad=0 n=0
+	for f in /tmp/ack/*; do
+		b=${f##*/}
+		rblock "$b" "$(cat "$f")" > /tmp/expect
+		dd if="$1" bs=4096 skip="$b" count=1 iflag=direct 2> /dev/null > /tmp/got
+		if ! cmp -s /tmp/expect /tmp/got; then
+			echo "block $b: expected seq $(cat "$f"), read: $(head -c 40 /tmp/got)"
+			bad=$((bad + 1))
+		fi
+		n=$((n + 1))
+	done
+	echo "verified $n blocks, $bad wrong"
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+echo "=== f. nvmfd killed and restarted, then reloaded, under a writer ($ADDR:$RESTART_PORT $RESTART_NQN)"
+check restart-connect nvme connect -t tcp -a "$ADDR" -s "$RESTART_PORT" -n "$RESTART_NQN" \
+	--reconnect-delay 1 --ctrl-loss-tmo 30
+rctrl=$(ctrl_of "$RESTART_NQN")
+rdev=$(bdev_of "$RESTART_NQN")
+check restart-namespace test -b "$rdev"
+rm -rf /tmp/ack /tmp/ack-last /tmp/stop-writer
+mkdir -p /tmp/ack
+writer "$rdev" > /tmp/writer.log 2>&1 &
+wpid=$!
+check restart-writer-runs wait_acked_beyond 20 60
+echo "PHASE kill"
+check restart-kill-controller-leaves-live wait_state "$rctrl" not live 30
+check restart-kill-reconnected wait_state "$rctrl" is live 60
+n=$(acked)
+check restart-kill-io-resumes wait_acked_beyond "$n" 30
+echo "PHASE hup"
+check restart-hup-namespace-2-appears wait_ns2 60
+check restart-hup-still-live wait_state "$rctrl" is live 1
+n=$(acked)
+check restart-hup-io-goes-on wait_acked_beyond $((n + 20)) 60
+touch /tmp/stop-writer
+wait "$wpid"
+wrc=$?
+cat /tmp/writer.log
+result restart-writer-no-error "$wrc"
+check restart-every-acked-block-reads-back verify_acked "$rdev"
+check restart-disconnect disconnect "$RESTART_NQN"

@@ -9,7 +9,10 @@
 #   acl     from a JSON config (-c): one subsystem that allows one other host NQN only
 #   strict  one subsystem, --strict: the kernel, a conforming host, must pass it, and this
 #           nvmfd must log no "deviation" (served) and no "refused" line
-# One guest boot runs host-scenario.sh against all four (TCG boots are the slow part).  dumpcap
+#   restart from a JSON config on a backing file: killed with -9 and started again, then
+#           reloaded with SIGHUP (a namespace added), while the guest writes and verifies
+#           (issue 10); run.sh's conductor does what the guest's "PHASE" lines ask
+# One guest boot runs host-scenario.sh against all five (TCG boots are the slow part).  dumpcap
 # records the loopback traffic on these ports meanwhile; afterwards tshark must find no malformed
 # PDU and no expert error with the digest checks on, must see the PDU types that prove the data
 # path ran, and digests exactly on the dgst port.  Every check is one pass/fail item; the last
@@ -31,6 +34,7 @@ IO_NQN=nqn.2026-11.org.nvmf:linux-plain
 DGST_NQN=nqn.2026-11.org.nvmf:linux-digests
 ACL_NQN=nqn.2026-11.org.nvmf:allowed-only
 STRICT_NQN=nqn.2026-11.org.nvmf:linux-strict
+RESTART_NQN=nqn.2026-11.org.nvmf:linux-restart
 ACL_HOSTID=00000000-0000-4000-8000-000000000001
 ACL_HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:$ACL_HOSTID
 # The guest's own identity, which the acl subsystem does not allow.
@@ -45,6 +49,10 @@ EXPECTED+=(dgst-1m-{write,read,cmp} dgst-4k-{write,read,cmp} dgst-1m-intact dgst
 EXPECTED+=(acl-denied-connect-fails acl-denied-no-controller acl-allowed-connect)
 EXPECTED+=(acl-4k-{write,read,cmp} acl-disconnect)
 EXPECTED+=(strict-connect strict-namespace strict-4k-{write,read,cmp} strict-disconnect strict-disconnect-gone)
+EXPECTED+=(restart-connect restart-namespace restart-writer-runs)
+EXPECTED+=(restart-kill-controller-leaves-live restart-kill-reconnected restart-kill-io-resumes)
+EXPECTED+=(restart-hup-namespace-2-appears restart-hup-still-live restart-hup-io-goes-on)
+EXPECTED+=(restart-writer-no-error restart-every-acked-block-reads-back restart-disconnect)
 EXPECTED+=(scenario-exit)
 NVMFDS=(plain dgst acl strict)
 
@@ -169,10 +177,11 @@ item nvmfd-built test -x "$NVMFD"
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-linux.XXXXXX")
 DISC_PORT=$(free_port) IO_PORT=$(free_port) DGST_PORT=$(free_port) ACL_PORT=$(free_port)
-STRICT_PORT=$(free_port)
+STRICT_PORT=$(free_port) RESTART_PORT=$(free_port)
+# The capture leaves out the restart port: a kill -9 may cut a PDU short there on purpose.
 PORTS=("$DISC_PORT" "$IO_PORT" "$DGST_PORT" "$ACL_PORT" "$STRICT_PORT")
 echo "run directory $RUN; ports: discovery $DISC_PORT, plain $IO_PORT, digests $DGST_PORT," \
-	"acl $ACL_PORT, strict $STRICT_PORT"
+	"acl $ACL_PORT, strict $STRICT_PORT, restart $RESTART_PORT"
 
 cat > "$RUN/acl.json" << EOF
 {
@@ -184,6 +193,22 @@ cat > "$RUN/acl.json" << EOF
   }]
 }
 EOF
+
+# restart.json: one namespace on a file; restart-hup.json, what SIGHUP loads: a second one.
+truncate -s 16M "$RUN/restart.img"
+restart_config() { # EXTRA_NAMESPACE
+	cat << EOF
+{
+  "listen": [{"address": "127.0.0.1", "port": $RESTART_PORT}],
+  "subsystems": [{
+    "nqn": "$RESTART_NQN",
+    "namespaces": [{"device": "$RUN/restart.img", "nsid": 1}${1:-}]
+  }]
+}
+EOF
+}
+restart_config > "$RUN/restart.json"
+restart_config ', {"device": "ramdisk:8M", "nsid": 2}' > "$RUN/restart-hup.json"
 
 # Capture before any nvmfd listens, so that every byte of every connection is in the file.
 CAP=$RUN/nvmf.pcapng
@@ -203,7 +228,52 @@ start_nvmfd plain "$DISC_PORT" "$IO_PORT" -- -a 127.0.0.1 -P "$DISC_PORT" -p "$I
 start_nvmfd dgst "$DGST_PORT" -- -a 127.0.0.1 -P 0 -p "$DGST_PORT" -n "$DGST_NQN" ramdisk:64M
 start_nvmfd acl "$ACL_PORT" -- -c "$RUN/acl.json"
 start_nvmfd strict "$STRICT_PORT" -- --strict -a 127.0.0.1 -P 0 -p "$STRICT_PORT" -n "$STRICT_NQN" ramdisk:64M
+start_nvmfd restart "$RESTART_PORT" -- -c "$RUN/restart.json"
 [ "$FAILED" -eq 0 ] || finish
+
+# The conductor: does on this machine what the guest's "PHASE" lines (on its result channel)
+# ask: "kill" kills the restart nvmfd with -9 and starts it again on the same file and
+# configuration; "hup" puts restart-hup.json in place and sends SIGHUP.  What it did goes to
+# conductor.log, the new nvmfd's pid to restart2.pid and its log to nvmfd-restart2.log.
+conductor() {
+	local raw=$RUN/guest/results.raw seen=0 lines n line pid i
+	while [ ! -e "$RUN/conductor.stop" ]; do
+		mapfile -t lines < <(tr -d '\r' < "$raw" 2> /dev/null)
+		n=${#lines[@]}
+		# A last line without its newline yet is read next time round.
+		[ "$n" -gt 0 ] && [ -n "$(tail -c 1 "$raw")" ] && n=$((n - 1))
+		while [ "$seen" -lt "$n" ]; do
+			line=${lines[$seen]}
+			seen=$((seen + 1))
+			case $line in
+			"PHASE kill")
+				echo "$(date +%T.%N) PHASE kill: kill -9 $PID_restart"
+				kill -9 "$PID_restart"
+				for ((i = 0; i < 50; i++)); do listening "$RESTART_PORT" || break; sleep 0.1; done
+				sleep 1
+				(cd "$RUN/restart" && exec "$NVMFD" -d -c "$RUN/restart.json") \
+					> "$RUN/nvmfd-restart2.log" 2>&1 &
+				pid=$!
+				echo "$pid" > "$RUN/restart2.pid"
+				for ((i = 0; i < 100; i++)); do listening "$RESTART_PORT" && break; sleep 0.1; done
+				if listening "$RESTART_PORT"; then
+					echo "$(date +%T.%N) restarted: pid $pid listening again"
+				else
+					echo "$(date +%T.%N) restarted nvmfd (pid $pid) does not listen"
+				fi
+				;;
+			"PHASE hup")
+				pid=$(cat "$RUN/restart2.pid" 2> /dev/null)
+				cp "$RUN/restart-hup.json" "$RUN/restart.json"
+				kill -HUP "$pid" && echo "$(date +%T.%N) PHASE hup: SIGHUP sent to $pid"
+				;;
+			esac
+		done
+		sleep 0.2
+	done
+}
+conductor > "$RUN/conductor.log" 2>&1 &
+CONDUCTOR_PID=$!
 
 # ------------------------------------------------------------------ the guest
 {
@@ -211,11 +281,15 @@ start_nvmfd strict "$STRICT_PORT" -- --strict -a 127.0.0.1 -P 0 -p "$STRICT_PORT
 	echo "DGST_PORT=$DGST_PORT DGST_NQN=$DGST_NQN"
 	echo "ACL_PORT=$ACL_PORT ACL_NQN=$ACL_NQN ACL_HOSTNQN=$ACL_HOSTNQN ACL_HOSTID=$ACL_HOSTID"
 	echo "STRICT_PORT=$STRICT_PORT STRICT_NQN=$STRICT_NQN"
+	echo "RESTART_PORT=$RESTART_PORT RESTART_NQN=$RESTART_NQN"
 	cat "$HERE/host-scenario.sh"
 } > "$RUN/scenario.sh"
 echo "=== booting the kernel host guest (console follows)"
 NVMF_GUEST_OUT=$RUN/guest NVMF_GUEST_TIMEOUT=${NVMF_LINUX_TIMEOUT:-300} \
 	"$GUEST" host "$IO_PORT" "$RUN/scenario.sh" 2>&1 | sed -u 's/^/  | /'
+touch "$RUN/conductor.stop"
+wait "$CONDUCTOR_PID"
+[ ! -s "$RUN/restart2.pid" ] || PIDS+=("$(cat "$RUN/restart2.pid")")
 echo "=== results"
 RESULTS=$RUN/guest/results.log
 item guest-finished grep -qx DONE "$RESULTS"
@@ -242,6 +316,20 @@ for name in "${NVMFDS[@]}"; do
 	pid_var=PID_$name
 	item "nvmfd-$name-survived" kill -0 "${!pid_var}"
 done
+
+# The restart nvmfd: killed, started again, reloaded without ending the kernel's association.
+sed 's/^/  conductor: /' "$RUN/conductor.log"
+item restart-conductor-killed grep -q 'PHASE kill: kill -9' "$RUN/conductor.log"
+item restart-conductor-restarted grep -q 'listening again' "$RUN/conductor.log"
+item restart-conductor-hup grep -q 'SIGHUP sent' "$RUN/conductor.log"
+item nvmfd-restart2-survived kill -0 "$(cat "$RUN/restart2.pid" 2> /dev/null || echo none)"
+n=$(grep -c "connected to $RESTART_NQN, controller .* queue 0" "$RUN/nvmfd-restart2.log" 2> /dev/null)
+item "nvmfd-restart2-log-kernel-reconnected (${n:-0} admin queues)" test "${n:-0}" -gt 0
+line=$(grep 'reload: ' "$RUN/nvmfd-restart2.log" 2> /dev/null | tail -n 1)
+echo "  reload: ${line:-none}"
+item nvmfd-restart2-log-reload-added-namespace grep -q \
+	'reload: .*namespaces 1 added, 0 removed, 0 changed; 0 associations ended' "$RUN/nvmfd-restart2.log"
+grep -iE 'deviation|refused|not granted' "$RUN/nvmfd-restart.log" "$RUN/nvmfd-restart2.log" 2> /dev/null | sed 's/^/  ! /'
 
 # ------------------------------------------------------------------ nvmfd's view
 # What nvmfd served against the spec ("deviation") or refused, in any of the four logs: shown.
@@ -346,7 +434,7 @@ item "wire-strict-pdus-no-digests ($m PDUs, $n with)" test "$m" -gt 0 -a "$n" -e
 if [ "$FAILED" -gt 0 ]; then
 	echo "=== kernel NVMe messages of the guest"
 	grep -E '^\[ *[0-9]+\.[0-9]+\] nvme' "$RUN/guest/console.log" 2> /dev/null | tail -n 40
-	for name in "${NVMFDS[@]}"; do
+	for name in "${NVMFDS[@]}" restart restart2; do
 		echo "=== nvmfd-$name log (tail)"
 		tail -n 20 "$RUN/nvmfd-$name.log"
 	done
