@@ -53,7 +53,7 @@ UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tes
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn demo bench install \
+.PHONY: all deps check unit e2e linux fuzz sanitize sanitize-e2e tsan-churn soak demo bench install \
 	uninstall deb clean
 all: $(LIBNVMF) $(LIBNVMF_SO) $(PROGRAMS) $(COMPLETION)
 
@@ -162,6 +162,12 @@ tsan-churn:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check.sh
+
+# make soak FAULTS=N: random overlapping faults under a verifying workload
+# (tests/soak/soak.py; SOAK_SEED=S repeats a run).
+FAULTS ?= 50
+soak: all
+	@/usr/bin/python3 tests/soak/soak.py --faults $(FAULTS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -33,6 +33,7 @@ run_suite sanitize make --no-print-directory sanitize
 run_suite e2e make --no-print-directory e2e
 run_suite e2e-asan make --no-print-directory sanitize-e2e
 run_suite tsan-churn make --no-print-directory tsan-churn
+run_suite soak make --no-print-directory soak FAULTS=50
 run_suite fuzz make --no-print-directory fuzz
 run_suite linux make --no-print-directory linux
 run_suite linux-target tests/linux/run-target.sh
