@@ -200,58 +200,58 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
+/*
+ * Reads, writes and fsync are answered from their completion, on the loop
+ * thread (libfuse's replies may come from any thread): the worker that
+ * took the request is free for the next one at once.
+ */
+static void
+reply_data(void *arg, ssize_t result, const void *data)
+{
+	if (result < 0)
+		fuse_reply_err(arg, (int)-result);
+	else
+		fuse_reply_buf(arg, data, (size_t)result);
+}
+
+static void
+reply_written(void *arg, ssize_t result, const void *data)
+{
+	(void)data;
+	if (result < 0)
+		fuse_reply_err(arg, (int)-result);
+	else
+		fuse_reply_write(arg, (size_t)result);
+}
+
+static void
+reply_status(void *arg, ssize_t result, const void *data)
+{
+	(void)data;
+	fuse_reply_err(arg, result < 0 ? (int)-result : 0);
+}
+
 static void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-	void *buf;
-	ssize_t n;
-
 	(void)ino;
-	if (ns->gone) {
-		fuse_reply_err(req, ENODEV);
-		return;
-	}
-	buf = malloc(size > 0 ? size : 1);
-	if (buf == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = hd_ns_read(ns, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	hd_io_read(file_ns(fi), size, (uint64_t)off, reply_data, req);
 }
 
 static void
 fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-	ssize_t n;
-
 	(void)ino;
-	if (ns->gone) {
-		fuse_reply_err(req, ENODEV);
-		return;
-	}
-	n = hd_ns_write(ns, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_write(req, (size_t)n);
+	hd_io_write(file_ns(fi), buf, size, (uint64_t)off, reply_written, req);
 }
 
 static void
 fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-
 	(void)ino;
 	(void)datasync;
-	fuse_reply_err(req, ns->gone ? ENODEV : -hd_ns_flush(ns));
+	hd_io_flush(file_ns(fi), reply_status, req);
 }
 
 static void
@@ -407,6 +407,16 @@ hd_fuse_stop(void)
 		daemon_log(LOG_WARNING, "%s: unmount: %s", mount_path, strerror(errno));
 	if (fuse_running)
 		pthread_join(fuse_thread, NULL);
+	/*
+	 * Requests still with the loop reply through the session: it stays
+	 * until they are done (every controller is gone by now, so they end
+	 * soon). Should one not, the session is left rather than freed under it.
+	 */
+	if (!hd_io_drain(10000)) {
+		daemon_log(LOG_ERR, "FUSE requests still unanswered at exit");
+		session = NULL;
+		return;
+	}
 	fuse_session_unmount(session);
 	fuse_session_destroy(session);
 	session = NULL;
