@@ -308,7 +308,13 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_read = 1u << 20;
 	if (conn->max_write < (1u << 20))
 		conn->max_write = 1u << 20;
-	conn->max_background = 64;
+	/*
+	 * Async direct I/O is background requests to the kernel: past this many
+	 * a process's I/O waits in the kernel. hostd answers from completions,
+	 * so the queue pairs, not FUSE, should bound what is in flight.
+	 */
+	conn->max_background = 256;
+	conn->congestion_threshold = 192;
 	if (conn->capable & FUSE_CAP_ASYNC_DIO)
 		conn->want |= FUSE_CAP_ASYNC_DIO;	/* O_DIRECT I/O in parallel */
 	/* O_TRUNC arrives with open, where it is ignored, not as a size change. */

@@ -332,6 +332,8 @@ void hd_io_read(struct hd_namespace *ns, size_t len, uint64_t off, hd_io_done do
 void hd_io_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off,
     hd_io_done done, void *arg);
 void hd_io_flush(struct hd_namespace *ns, hd_io_done done, void *arg);
+/* Before any thread starts: how the requests' memory is kept. */
+void hd_io_init(void);
 /* Waits up to timeout_ms for every request to be done; false if some are not. */
 bool hd_io_drain(int timeout_ms);
 
