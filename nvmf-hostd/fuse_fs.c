@@ -25,6 +25,19 @@ static pthread_t fuse_thread;
 static bool fuse_running;
 static char mount_path[4200];
 
+/*
+ * An open namespace file: its reference to the namespace. Kept on a list so
+ * that files still open when hostd stops (no RELEASE will come) give their
+ * references back.
+ */
+struct open_file {
+	struct open_file *prev, *next;	/* open_lock */
+	struct hd_namespace *ns;
+};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_file *open_files;
+
 static void
 ns_attr(const struct hd_namespace *ns, struct stat *st)
 {
@@ -164,9 +177,25 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 static void
+file_close(struct open_file *of)
+{
+	pthread_mutex_lock(&open_lock);
+	if (of->prev != NULL)
+		of->prev->next = of->next;
+	else
+		open_files = of->next;
+	if (of->next != NULL)
+		of->next->prev = of->prev;
+	pthread_mutex_unlock(&open_lock);
+	hd_ns_put(of->ns);
+	free(of);
+}
+
+static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hd_namespace *ns = hd_ns_lookup_ino(ino);
+	struct open_file *of;
 
 	if (ns == NULL) {
 		fuse_reply_err(req, ENOENT);
@@ -178,25 +207,38 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)ns;	/* the open file keeps its reference */
+	of = calloc(1, sizeof(*of));
+	if (of == NULL) {
+		hd_ns_put(ns);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	of->ns = ns;			/* the open file keeps its reference */
+	pthread_mutex_lock(&open_lock);
+	of->next = open_files;
+	if (open_files != NULL)
+		open_files->prev = of;
+	open_files = of;
+	pthread_mutex_unlock(&open_lock);
+	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->nonseekable = 0;
 	if (fuse_reply_open(req, fi) != 0)
-		hd_ns_put(ns);
+		file_close(of);
 }
 
 static struct hd_namespace *
 file_ns(struct fuse_file_info *fi)
 {
-	return (struct hd_namespace *)(uintptr_t)fi->fh;
+	return ((struct open_file *)(uintptr_t)fi->fh)->ns;
 }
 
 static void
 fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	hd_ns_put(file_ns(fi));
+	file_close((struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -427,4 +469,7 @@ hd_fuse_stop(void)
 	fuse_session_destroy(session);
 	session = NULL;
 	rmdir(mount_path);
+	/* Files still open: the connection is gone, no RELEASE will come for them. */
+	while (open_files != NULL)
+		file_close(open_files);
 }
