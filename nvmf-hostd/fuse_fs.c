@@ -25,6 +25,19 @@ static pthread_t fuse_thread;
 static bool fuse_running;
 static char mount_path[4200];
 
+/*
+ * An open namespace file: its reference to the namespace. Kept on a list so
+ * that files still open when hostd stops (no RELEASE will come) give their
+ * references back.
+ */
+struct open_file {
+	struct open_file *prev, *next;	/* open_lock */
+	struct hd_namespace *ns;
+};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_file *open_files;
+
 static void
 ns_attr(const struct hd_namespace *ns, struct stat *st)
 {
@@ -164,9 +177,25 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 static void
+file_close(struct open_file *of)
+{
+	pthread_mutex_lock(&open_lock);
+	if (of->prev != NULL)
+		of->prev->next = of->next;
+	else
+		open_files = of->next;
+	if (of->next != NULL)
+		of->next->prev = of->prev;
+	pthread_mutex_unlock(&open_lock);
+	hd_ns_put(of->ns);
+	free(of);
+}
+
+static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hd_namespace *ns = hd_ns_lookup_ino(ino);
+	struct open_file *of;
 
 	if (ns == NULL) {
 		fuse_reply_err(req, ENOENT);
@@ -178,80 +207,93 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)ns;	/* the open file keeps its reference */
+	of = calloc(1, sizeof(*of));
+	if (of == NULL) {
+		hd_ns_put(ns);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	of->ns = ns;			/* the open file keeps its reference */
+	pthread_mutex_lock(&open_lock);
+	of->next = open_files;
+	if (open_files != NULL)
+		open_files->prev = of;
+	open_files = of;
+	pthread_mutex_unlock(&open_lock);
+	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->nonseekable = 0;
 	if (fuse_reply_open(req, fi) != 0)
-		hd_ns_put(ns);
+		file_close(of);
 }
 
 static struct hd_namespace *
 file_ns(struct fuse_file_info *fi)
 {
-	return (struct hd_namespace *)(uintptr_t)fi->fh;
+	return ((struct open_file *)(uintptr_t)fi->fh)->ns;
 }
 
 static void
 fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	hd_ns_put(file_ns(fi));
+	file_close((struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
+}
+
+/*
+ * Reads, writes and fsync are answered from their completion, on the loop
+ * thread (libfuse's replies may come from any thread): the worker that
+ * took the request is free for the next one at once.
+ */
+static void
+reply_data(void *arg, ssize_t result, const void *data)
+{
+	if (result < 0)
+		fuse_reply_err(arg, (int)-result);
+	else
+		fuse_reply_buf(arg, data, (size_t)result);
+}
+
+static void
+reply_written(void *arg, ssize_t result, const void *data)
+{
+	(void)data;
+	if (result < 0)
+		fuse_reply_err(arg, (int)-result);
+	else
+		fuse_reply_write(arg, (size_t)result);
+}
+
+static void
+reply_status(void *arg, ssize_t result, const void *data)
+{
+	(void)data;
+	fuse_reply_err(arg, result < 0 ? (int)-result : 0);
 }
 
 static void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-	void *buf;
-	ssize_t n;
-
 	(void)ino;
-	if (ns->gone) {
-		fuse_reply_err(req, ENODEV);
-		return;
-	}
-	buf = malloc(size > 0 ? size : 1);
-	if (buf == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = hd_ns_read(ns, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	hd_io_read(file_ns(fi), size, (uint64_t)off, reply_data, req);
 }
 
 static void
 fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-	ssize_t n;
-
 	(void)ino;
-	if (ns->gone) {
-		fuse_reply_err(req, ENODEV);
-		return;
-	}
-	n = hd_ns_write(ns, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_write(req, (size_t)n);
+	hd_io_write(file_ns(fi), buf, size, (uint64_t)off, reply_written, req);
 }
 
 static void
 fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct hd_namespace *ns = file_ns(fi);
-
 	(void)ino;
 	(void)datasync;
-	fuse_reply_err(req, ns->gone ? ENODEV : -hd_ns_flush(ns));
+	hd_io_flush(file_ns(fi), reply_status, req);
 }
 
 static void
@@ -308,7 +350,13 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_read = 1u << 20;
 	if (conn->max_write < (1u << 20))
 		conn->max_write = 1u << 20;
-	conn->max_background = 64;
+	/*
+	 * Async direct I/O is background requests to the kernel: past this many
+	 * a process's I/O waits in the kernel. hostd answers from completions,
+	 * so the queue pairs, not FUSE, should bound what is in flight.
+	 */
+	conn->max_background = 256;
+	conn->congestion_threshold = 192;
 	if (conn->capable & FUSE_CAP_ASYNC_DIO)
 		conn->want |= FUSE_CAP_ASYNC_DIO;	/* O_DIRECT I/O in parallel */
 	/* O_TRUNC arrives with open, where it is ignored, not as a size change. */
@@ -407,8 +455,21 @@ hd_fuse_stop(void)
 		daemon_log(LOG_WARNING, "%s: unmount: %s", mount_path, strerror(errno));
 	if (fuse_running)
 		pthread_join(fuse_thread, NULL);
+	/*
+	 * Requests still with the loop reply through the session: it stays
+	 * until they are done (every controller is gone by now, so they end
+	 * soon). Should one not, the session is left rather than freed under it.
+	 */
+	if (!hd_io_drain(10000)) {
+		daemon_log(LOG_ERR, "FUSE requests still unanswered at exit");
+		session = NULL;
+		return;
+	}
 	fuse_session_unmount(session);
 	fuse_session_destroy(session);
 	session = NULL;
 	rmdir(mount_path);
+	/* Files still open: the connection is gone, no RELEASE will come for them. */
+	while (open_files != NULL)
+		file_close(open_files);
 }

@@ -94,7 +94,9 @@ bool hd_jf_element(struct hd_jf *f, const char *key, struct json_object *array, 
 /* ------------------------------------------------------------ requests */
 /*
  * One command for the event loop to run: from a FUSE thread (I/O), the
- * control thread or the task thread (admin). The submitter waits on it.
+ * control thread or the task thread (admin). The submitter waits on it, or
+ * its callback reports it on the loop thread. The submitter fills it in;
+ * once submitted it is the loop's until it completes.
  */
 struct hd_cmd {
 	struct hd_cmd *next;
@@ -111,6 +113,7 @@ struct hd_cmd {
 	/* completion: a waiter, or a callback run on the loop thread */
 	struct hd_waiter *waiter;
 	void (*cb)(struct hd_cmd *cmd);
+	void *owner;			/* for cb: what the command is part of */
 };
 
 /* Several commands waited for together (an I/O split by MDTS). */
@@ -127,7 +130,10 @@ void hd_waiter_destroy(struct hd_waiter *w);
 /* ------------------------------------------------------------ the loop */
 struct hd_loop *hd_loop_start(char *err, size_t errlen);
 void hd_loop_stop(struct hd_loop *loop);
-/* Queues commands for the loop (any thread); their waiter/cb reports. */
+/*
+ * Queues commands for the loop (any thread); their waiter/cb reports. The
+ * loop is woken only if it sleeps: a busy loop takes them on its next turn.
+ */
 void hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n);
 /* Runs fn(arg) on the loop thread and waits for it. */
 void hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg);
@@ -141,7 +147,7 @@ void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
 void hd_loop_dispatch(struct hd_cmd *cmd);
 void hd_loop_timers_changed(void);
 void hd_loop_fail(struct hd_cmd *cmd, int error);
-/* After queueing a command from the loop thread: have its PDUs sent. */
+/* After queueing a command from the loop thread: its PDUs go at the turn's end. */
 void hd_loop_kick(struct hd_queue *q);
 
 /* ------------------------------------------------------- controllers */
@@ -196,6 +202,9 @@ struct hd_queue {
 	uint16_t qid;
 	bool registered;		/* in the loop's epoll set */
 	bool want_out;
+	/* Commands queued this turn, sent once at its end (loop). */
+	bool dirty;
+	struct hd_queue *dirty_next;
 };
 
 /*
@@ -285,17 +294,48 @@ struct hd_ctrl *hd_ctrls_first(void);		/* loop walk, registry lock held */
 int hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen);
 struct hd_namespace *hd_ns_lookup_name(const char *name);	/* referenced */
 struct hd_namespace *hd_ns_lookup_ino(uint64_t ino);		/* referenced */
+void hd_ns_get(struct hd_namespace *ns);	/* another reference to one held */
 void hd_ns_put(struct hd_namespace *ns);
 void hd_ns_remove_all(struct hd_ctrl *c);
 uint64_t hd_ns_size(const struct hd_namespace *ns);
-/* I/O on a namespace: bytes done or -errno. Handles alignment and MDTS. */
-ssize_t hd_ns_read(struct hd_namespace *ns, void *buf, size_t len, uint64_t off);
+/* [off, off+len) cut at the namespace's end: what is left of len, maybe 0. */
+size_t hd_ns_clamp(const struct hd_namespace *ns, size_t len, uint64_t off);
+/* Blocking write, waiting for the loop: bytes done or -errno. Handles
+ * alignment (read-modify-write of partial blocks) and MDTS. */
 ssize_t hd_ns_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off);
-int hd_ns_flush(struct hd_namespace *ns);
 int hd_ns_deallocate(struct hd_namespace *ns, uint64_t off, uint64_t len);
 int hd_ns_write_zeroes(struct hd_namespace *ns, uint64_t off, uint64_t len);
 /* Snapshot of every namespace name (for readdir); caller frees. */
 unsigned hd_ns_names(char (**names)[32], uint64_t **inos);
+/*
+ * Reads or writes of nblocks whole blocks from slba, split by MDTS: per from
+ * hd_ns_blocks_per_cmd (read once per request: a reconnect may change it).
+ * Fills zeroed cmds (none when NULL); returns how many there are.
+ */
+uint32_t hd_ns_blocks_per_cmd(const struct hd_namespace *ns);
+unsigned hd_ns_rw_fill(const struct hd_namespace *ns, uint32_t per, bool write, void *buf,
+    uint64_t slba, uint64_t nblocks, struct hd_cmd *cmds);
+/* A finished command's outcome: 0 or -errno (ENOSPC past the end, else EIO). */
+int hd_cmd_errno(const struct hd_cmd *cmd);
+
+/*
+ * Requests answered from their completion (io.c): the caller's thread builds
+ * the commands and hands them to the loop; done(arg, result) runs once, on
+ * the loop thread (or on the caller's, before return, when the request ends
+ * without the loop). result is -errno or, for reads and writes, the bytes
+ * done; data is what a read returns, valid until done returns. Each request
+ * holds its namespace (and so its controller) until done has run.
+ */
+typedef void (*hd_io_done)(void *arg, ssize_t result, const void *data);
+void hd_io_read(struct hd_namespace *ns, size_t len, uint64_t off, hd_io_done done,
+    void *arg);
+void hd_io_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off,
+    hd_io_done done, void *arg);
+void hd_io_flush(struct hd_namespace *ns, hd_io_done done, void *arg);
+/* Before any thread starts: how the requests' memory is kept. */
+void hd_io_init(void);
+/* Waits up to timeout_ms for every request to be done; false if some are not. */
+bool hd_io_drain(int timeout_ms);
 
 /* FUSE (fuse_fs.c). */
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);

@@ -1,9 +1,12 @@
 /*
  * loop.c - the event loop that drives every queue pair of every controller:
  * one thread, epoll over the sockets, an inbox for commands from other
- * threads (woken by an eventfd), and the controllers' timers.
+ * threads, and the controllers' timers. Other threads wake the loop (an
+ * eventfd) only when it sleeps; each turn takes the whole inbox, and the
+ * PDUs the turn queued go out once at its end, one send per queue pair.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +33,17 @@ struct hd_loop {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t call_done;
-	struct hd_cmd *in_head, *in_tail;
-	struct loop_call *calls;
+	struct hd_cmd *in_head, *in_tail;	/* lock */
+	struct loop_call *calls;		/* lock */
+	/*
+	 * In epoll_wait with the inbox empty, or about to be: set under the
+	 * lock by the loop, taken (exchanged for false) by the first submitter,
+	 * which alone writes the eventfd.
+	 */
+	atomic_bool sleeping;
 	bool stop;
 	uint64_t next_timer_ms;
+	struct hd_queue *dirty;			/* queues with PDUs to send (loop) */
 };
 
 uint64_t
@@ -67,6 +77,13 @@ hd_waiter_destroy(struct hd_waiter *w)
 {
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+}
+
+/* Under loop->lock, after queueing work: whether the caller must wake the loop. */
+static bool
+must_wake(struct hd_loop *loop)
+{
+	return atomic_exchange(&loop->sleeping, false);
 }
 
 static void
@@ -115,8 +132,10 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 		cmd->cqe = *cqe;
 	else
 		cmd->error = -EIO;
-	cmd_finish(cmd);
-	/* A slot is free: the oldest command waiting for one goes now. */
+	/*
+	 * A slot is free: the oldest command waiting for one goes now. Before
+	 * the report, which may drop the last reference to the controller.
+	 */
 	if (c->backlog != NULL && c->state == HD_CTRL_CONNECTED) {
 		struct hd_cmd *next = c->backlog;
 
@@ -126,6 +145,7 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 		next->next = NULL;
 		cmd_dispatch(next);
 	}
+	cmd_finish(cmd);
 }
 
 static void
@@ -142,6 +162,58 @@ queue_sync_out(struct hd_loop *loop, struct hd_queue *q)
 	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
 	epoll_ctl(loop->epfd, EPOLL_CTL_MOD, nvmf_qpair_fd(q->qp), &ev);
 	q->want_out = want;
+}
+
+/* Queued PDUs: the queue pair is sent to at the end of the turn (loop_flush). */
+static void
+queue_mark(struct hd_loop *loop, struct hd_queue *q)
+{
+	if (q->dirty)
+		return;
+	q->dirty = true;
+	q->dirty_next = loop->dirty;
+	loop->dirty = q;
+}
+
+/* Takes a controller's queues off the list to send to: they are going. */
+static void
+queues_unmark(struct hd_loop *loop, struct hd_ctrl *c)
+{
+	for (struct hd_queue **pp = &loop->dirty; *pp != NULL;) {
+		struct hd_queue *q = *pp;
+
+		if (q->ctrl == c) {
+			*pp = q->dirty_next;
+			q->dirty = false;
+			q->dirty_next = NULL;
+		} else {
+			pp = &q->dirty_next;
+		}
+	}
+}
+
+/*
+ * Sends what this turn queued, one batch per queue pair, and takes what
+ * came back meanwhile; a socket that will not take it all gets EPOLLOUT.
+ */
+static void
+loop_flush(struct hd_loop *loop)
+{
+	struct hd_queue *q;
+
+	/* Completions may queue more (backlog): taken from the head until none. */
+	while ((q = loop->dirty) != NULL) {
+		loop->dirty = q->dirty_next;
+		q->dirty = false;
+		q->dirty_next = NULL;
+		if (q->qp == NULL)
+			continue;
+		if (nvmf_qpair_process(q->qp) != 0) {
+			hd_ctrl_lost(q->ctrl, nvmf_qpair_error(q->qp));
+			continue;
+		}
+		queue_sync_out(loop, q);
+	}
 }
 
 static void
@@ -170,7 +242,7 @@ cmd_dispatch(struct hd_cmd *cmd)
 		rc = nvmf_host_submit(c->queues[0].qp, &cmd->sqe, cmd->buf, cmd->len,
 		    cmd->to_controller, cmd_completed, cmd);
 		if (rc == 0)
-			queue_sync_out(hd_loop, &c->queues[0]);
+			queue_mark(hd_loop, &c->queues[0]);
 	} else {
 		/* Spread commands over the I/O queues, skipping full ones. */
 		for (uint32_t i = 0; i < nio && rc == -EBUSY; i++) {
@@ -180,7 +252,7 @@ cmd_dispatch(struct hd_cmd *cmd)
 			    cmd->to_controller, cmd_completed, cmd);
 			if (rc == 0) {
 				c->rr = (c->rr + i + 1) % nio;
-				queue_sync_out(hd_loop, q);
+				queue_mark(hd_loop, q);
 			}
 		}
 	}
@@ -239,6 +311,8 @@ hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid)
 
 	q->ctrl = c;
 	q->qid = qid;
+	q->dirty = false;
+	q->dirty_next = NULL;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, nvmf_qpair_fd(q->qp), &ev) != 0)
 		return -errno;
 	q->registered = true;
@@ -249,6 +323,7 @@ hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid)
 void
 hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c)
 {
+	queues_unmark(loop, c);
 	for (uint32_t i = 0; i < c->nqueues; i++) {
 		struct hd_queue *q = &c->queues[i];
 		struct nvmf_qpair *qp = q->qp;
@@ -297,6 +372,8 @@ run_inbox(struct hd_loop *loop)
 		cmd_dispatch(cmds);
 		cmds = next;
 	}
+	/* Before the calls: one may end a controller these queues belong to. */
+	loop_flush(loop);
 	if (calls == NULL)
 		return;
 	/* Calls were pushed newest first: run them in arrival order. */
@@ -366,7 +443,7 @@ hd_loop_timers_changed(void)
 void
 hd_loop_kick(struct hd_queue *q)
 {
-	queue_sync_out(hd_loop, q);
+	queue_mark(hd_loop, q);
 }
 
 static void *
@@ -381,7 +458,15 @@ loop_main(void *arg)
 
 		if (loop->next_timer_ms > now)
 			timeout = (int)(loop->next_timer_ms - now);
+		/* Asleep only with nothing to do: what comes later wakes us. */
+		pthread_mutex_lock(&loop->lock);
+		if (loop->in_head != NULL || loop->calls != NULL)
+			timeout = 0;
+		else if (timeout != 0)
+			atomic_store(&loop->sleeping, true);
+		pthread_mutex_unlock(&loop->lock);
 		n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout);
+		atomic_store(&loop->sleeping, false);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == loop) {
 				uint64_t v;
@@ -396,6 +481,7 @@ loop_main(void *arg)
 		now = hd_now_ms();
 		if (now >= loop->next_timer_ms)
 			run_timers(loop, now);
+		loop_flush(loop);	/* what calls and timers queued */
 	}
 	return NULL;
 }
@@ -449,6 +535,8 @@ hd_loop_stop(struct hd_loop *loop)
 void
 hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
 {
+	bool woken;
+
 	pthread_mutex_lock(&loop->lock);
 	for (unsigned i = 0; i < n; i++) {
 		cmds[i].next = NULL;
@@ -460,14 +548,17 @@ hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
 			loop->in_head = &cmds[i];
 		loop->in_tail = &cmds[i];
 	}
+	woken = must_wake(loop);
 	pthread_mutex_unlock(&loop->lock);
-	wake(loop);
+	if (woken)
+		wake(loop);
 }
 
 void
 hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 {
 	struct loop_call call = { .fn = fn, .arg = arg };
+	bool woken;
 
 	if (pthread_equal(pthread_self(), loop->thread)) {
 		fn(arg);
@@ -476,8 +567,10 @@ hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 	pthread_mutex_lock(&loop->lock);
 	call.next = loop->calls;
 	loop->calls = &call;
+	woken = must_wake(loop);
 	pthread_mutex_unlock(&loop->lock);
-	wake(loop);
+	if (woken)
+		wake(loop);
 	pthread_mutex_lock(&loop->lock);
 	while (!call.done)
 		pthread_cond_wait(&loop->call_done, &loop->lock);

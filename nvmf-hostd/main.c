@@ -93,6 +93,7 @@ main(int argc, char **argv)
 	daemon_log_init("nvmf-hostd", foreground, verbose);
 	daemon_block_signals(&sigs);
 
+	hd_io_init();
 	hd_loop = hd_loop_start(err, sizeof(err));
 	if (hd_loop == NULL || hd_tasks_start(err, sizeof(err)) != 0 ||
 	    hd_events_start(hd_rd.devctl, err, sizeof(err)) != 0 ||

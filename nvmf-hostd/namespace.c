@@ -70,6 +70,14 @@ ns_free(struct hd_namespace *ns)
 }
 
 void
+hd_ns_get(struct hd_namespace *ns)
+{
+	hd_registry_lock();
+	ns->refs++;
+	hd_registry_unlock();
+}
+
+void
 hd_ns_put(struct hd_namespace *ns)
 {
 	int left;
@@ -417,8 +425,8 @@ hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
 
 /* ----------------------------------------------------------------- I/O */
 
-static int
-status_errno(const struct hd_cmd *cmd)
+int
+hd_cmd_errno(const struct hd_cmd *cmd)
 {
 	uint16_t st;
 
@@ -452,28 +460,31 @@ run_cmds(struct hd_namespace *ns, struct hd_cmd *cmds, unsigned n)
 	hd_waiter_wait(&w);
 	hd_waiter_destroy(&w);
 	for (unsigned i = 0; i < n && rc == 0; i++)
-		rc = status_errno(&cmds[i]);
+		rc = hd_cmd_errno(&cmds[i]);
 	return rc;
 }
 
-/* Whole blocks: split by MDTS into commands that run at once. */
-static int
-rw_blocks(struct hd_namespace *ns, bool write, void *buf, uint64_t slba, uint64_t nblocks)
+/*
+ * Blocks per command: MDTS, and what the 16-bit NLB field holds. Read once
+ * per request: a reconnect may change MDTS under it.
+ */
+uint32_t
+hd_ns_blocks_per_cmd(const struct hd_namespace *ns)
 {
 	uint32_t per = ns->ctrl->max_transfer >> ns->lba_shift;
-	struct hd_cmd inline_cmds[INLINE_CMDS], *cmds = inline_cmds;
-	unsigned n, i;
-	int rc;
 
 	if (per > MAX_NLB)
 		per = MAX_NLB;
-	if (per == 0)
-		per = 1;
-	n = (unsigned)((nblocks + per - 1) / per);
-	if (n > INLINE_CMDS && (cmds = calloc(n, sizeof(*cmds))) == NULL)
-		return -ENOMEM;
-	memset(cmds, 0, (n > INLINE_CMDS ? n : INLINE_CMDS) * sizeof(*cmds));
-	for (i = 0; i < n; i++) {
+	return per == 0 ? 1 : per;
+}
+
+unsigned
+hd_ns_rw_fill(const struct hd_namespace *ns, uint32_t per, bool write, void *buf,
+    uint64_t slba, uint64_t nblocks, struct hd_cmd *cmds)
+{
+	unsigned n = (unsigned)((nblocks + per - 1) / per);
+
+	for (unsigned i = 0; cmds != NULL && i < n; i++) {
 		uint64_t lba = slba + (uint64_t)i * per;
 		uint32_t nlb = (uint32_t)(nblocks - (uint64_t)i * per < per ?
 		    nblocks - (uint64_t)i * per : per);
@@ -483,47 +494,37 @@ rw_blocks(struct hd_namespace *ns, bool write, void *buf, uint64_t slba, uint64_
 		cmds[i].len = nlb << ns->lba_shift;
 		cmds[i].to_controller = write;
 	}
+	return n;
+}
+
+/* Whole blocks: split by MDTS into commands that run at once. */
+static int
+rw_blocks(struct hd_namespace *ns, bool write, void *buf, uint64_t slba, uint64_t nblocks)
+{
+	uint32_t per = hd_ns_blocks_per_cmd(ns);
+	struct hd_cmd inline_cmds[INLINE_CMDS], *cmds = inline_cmds;
+	unsigned n;
+	int rc;
+
+	n = hd_ns_rw_fill(ns, per, write, buf, slba, nblocks, NULL);
+	if (n > INLINE_CMDS && (cmds = calloc(n, sizeof(*cmds))) == NULL)
+		return -ENOMEM;
+	memset(cmds, 0, (n > INLINE_CMDS ? n : INLINE_CMDS) * sizeof(*cmds));
+	hd_ns_rw_fill(ns, per, write, buf, slba, nblocks, cmds);
 	rc = run_cmds(ns, cmds, n);
 	if (cmds != inline_cmds)
 		free(cmds);
 	return rc;
 }
 
-/* Clamps [off, off+len) to the namespace; 0 when nothing is left. */
-static size_t
-clamp(const struct hd_namespace *ns, size_t len, uint64_t off)
+size_t
+hd_ns_clamp(const struct hd_namespace *ns, size_t len, uint64_t off)
 {
 	uint64_t size = hd_ns_size(ns);
 
 	if (off >= size)
 		return 0;
 	return len > size - off ? (size_t)(size - off) : len;
-}
-
-ssize_t
-hd_ns_read(struct hd_namespace *ns, void *buf, size_t len, uint64_t off)
-{
-	uint64_t bs = 1ull << ns->lba_shift, start, end;
-	uint8_t *bounce;
-	int rc;
-
-	len = clamp(ns, len, off);
-	if (len == 0)
-		return 0;
-	if (off % bs == 0 && len % bs == 0) {
-		rc = rw_blocks(ns, false, buf, off >> ns->lba_shift, len >> ns->lba_shift);
-		return rc != 0 ? rc : (ssize_t)len;
-	}
-	start = off & ~(bs - 1);
-	end = (off + len + bs - 1) & ~(bs - 1);
-	bounce = malloc(end - start);
-	if (bounce == NULL)
-		return -ENOMEM;
-	rc = rw_blocks(ns, false, bounce, start >> ns->lba_shift, (end - start) >> ns->lba_shift);
-	if (rc == 0)
-		memcpy(buf, bounce + (off - start), len);
-	free(bounce);
-	return rc != 0 ? rc : (ssize_t)len;
 }
 
 /* Writes bytes that do not cover whole blocks: read, merge, write back. */
@@ -564,7 +565,7 @@ hd_ns_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off)
 
 	if (len == 0)
 		return 0;
-	len = clamp(ns, len, off);
+	len = hd_ns_clamp(ns, len, off);
 	if (len == 0)
 		return -ENOSPC;
 	if (off % bs == 0 && len % bs == 0)
@@ -572,17 +573,6 @@ hd_ns_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off)
 	else
 		rc = write_partial(ns, buf, len, off);
 	return rc != 0 ? rc : (ssize_t)len;
-}
-
-int
-hd_ns_flush(struct hd_namespace *ns)
-{
-	struct hd_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.sqe.opc = NVME_IO_FLUSH;
-	cmd.sqe.nsid = ns->nsid;
-	return run_cmds(ns, &cmd, 1);
 }
 
 /*
