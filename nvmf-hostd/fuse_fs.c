@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostd.h"
@@ -24,6 +26,7 @@ static struct fuse_session *session;
 static pthread_t fuse_thread;
 static bool fuse_running;
 static char mount_path[4200];
+static long conn_id = -1;		/* fusectl's name for our connection */
 
 /*
  * An open namespace file: its reference to the namespace. Kept on a list so
@@ -380,6 +383,59 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.statfs = fs_statfs,
 };
 
+/*
+ * The FUSE connection's number, as fusectl names it: the mount's device,
+ * read from mountinfo (a stat of the mount would be a request to ourselves).
+ */
+static long
+connection_id(void)
+{
+	unsigned dev_major, dev_minor;
+	long id = -1;
+	char line[8192], point[4200];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL)
+		return -1;
+	/* "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...": the last mount there wins. */
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%*u %*u %u:%u %*s %4199s", &dev_major, &dev_minor, point) == 3 &&
+		    strcmp(point, mount_path) == 0)
+			id = (long)(dev_major << 20 | dev_minor);
+	fclose(f);
+	return id;
+}
+
+static void
+abort_connection(long id)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%ld/abort", id);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* fusectl not mounted: the join's timeout covers it */
+	if (write(fd, "1", 1) != 1)
+		daemon_log(LOG_WARNING, "%s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static bool
+join_fuse_thread(int timeout_ms)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(fuse_thread, NULL, &dl) == 0;
+}
+
 static void *
 fuse_main_thread(void *arg)
 {
@@ -420,6 +476,7 @@ hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 		session = NULL;
 		return -1;
 	}
+	conn_id = connection_id();
 	errno = pthread_create(&fuse_thread, NULL, fuse_main_thread, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "FUSE thread: %s", strerror(errno));
@@ -447,14 +504,25 @@ hd_fuse_stop(void)
 		return;
 	fuse_session_exit(session);
 	/*
-	 * Unmounting aborts the connection: the threads blocked reading
-	 * /dev/fuse wake with ENODEV and end. Only then is the descriptor
-	 * closed (fuse_session_unmount), never under a read in flight.
+	 * Unmounting ends the connection when nothing else holds the mount:
+	 * the threads blocked reading /dev/fuse wake with ENODEV and end. Only
+	 * then is the descriptor closed (fuse_session_unmount), never under a
+	 * read in flight. A mount namespace created since (ip netns exec, a
+	 * container) keeps a copy of the mount alive, so the connection is
+	 * also aborted through fusectl where it is mounted; where it is not,
+	 * the threads are waited for a while and then left to the exit, whose
+	 * closing of /dev/fuse ends the connection everywhere.
 	 */
 	if (umount2(mount_path, MNT_DETACH) != 0)
 		daemon_log(LOG_WARNING, "%s: unmount: %s", mount_path, strerror(errno));
-	if (fuse_running)
-		pthread_join(fuse_thread, NULL);
+	if (conn_id >= 0)
+		abort_connection(conn_id);
+	if (fuse_running && !join_fuse_thread(3000)) {
+		daemon_log(LOG_WARNING, "%s: the mount lives on in another mount namespace; "
+		    "its FUSE connection ends when nvmf-hostd exits", mount_path);
+		session = NULL;
+		return;
+	}
 	/*
 	 * Requests still with the loop reply through the session: it stays
 	 * until they are done (every controller is gone by now, so they end
