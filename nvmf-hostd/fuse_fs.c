@@ -53,6 +53,7 @@ ns_attr(const struct hd_namespace *ns, struct stat *st)
 	st->st_size = (off_t)hd_ns_size(ns);
 	st->st_blksize = 1 << ns->lba_shift;
 	st->st_blocks = (blkcnt_t)(hd_ns_size(ns) / 512);
+	st->st_atim = st->st_mtim = st->st_ctim = ns->appeared;
 }
 
 static void
@@ -64,6 +65,8 @@ root_attr(struct stat *st)
 	st->st_uid = hd_access.uid;
 	st->st_gid = hd_access.gid;
 	st->st_nlink = 2;
+	hd_ns_dir_time(&st->st_mtim);
+	st->st_atim = st->st_ctim = st->st_mtim;
 }
 
 static void
@@ -455,7 +458,10 @@ hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 	    "default_permissions,max_read=1048576", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 
+	struct timespec started;
+
 	snprintf(mount_path, sizeof(mount_path), "%s", mountpoint);
+	hd_ns_dir_time(&started);	/* dev/ dates from now until a file comes or goes */
 	/* A hostd killed earlier leaves a dead mount behind: clear it. */
 	umount2(mountpoint, MNT_DETACH);
 	/* Private underneath: the mount's root (root_attr) says who gets in. */

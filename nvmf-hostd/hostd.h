@@ -175,6 +175,7 @@ struct hd_namespace {
 	int refs;			/* the controller's + open files' (registry lock) */
 	_Atomic bool gone;
 	pthread_mutex_t rmw_lock;	/* serialises read-modify-write of partial blocks */
+	struct timespec appeared;	/* the file's times, as a block device's (fixed) */
 };
 
 /* What the controller was connected with: kept to reconnect it. */
@@ -307,6 +308,8 @@ int hd_ns_deallocate(struct hd_namespace *ns, uint64_t off, uint64_t len);
 int hd_ns_write_zeroes(struct hd_namespace *ns, uint64_t off, uint64_t len);
 /* Snapshot of every namespace name (for readdir); caller frees. */
 unsigned hd_ns_names(char (**names)[32], uint64_t **inos);
+/* When dev/ last gained or lost a file (its mtime): hostd's start before any. */
+void hd_ns_dir_time(struct timespec *ts);
 /*
  * Reads or writes of nblocks whole blocks from slba, split by MDTS: per from
  * hd_ns_blocks_per_cmd (read once per request: a reconnect may change it).

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hostd.h"
 
@@ -116,12 +117,32 @@ hd_ns_names(char (**names)[32], uint64_t **inos)
 	return n;
 }
 
+/* dev/'s mtime (registry lock): set when a file appears or goes. */
+static struct timespec dir_changed;
+
+static void
+dir_touch(void)
+{
+	clock_gettime(CLOCK_REALTIME, &dir_changed);
+}
+
+void
+hd_ns_dir_time(struct timespec *ts)
+{
+	hd_registry_lock();
+	if (dir_changed.tv_sec == 0)
+		dir_touch();	/* the first look, at start-up: dev/ appeared then */
+	*ts = dir_changed;
+	hd_registry_unlock();
+}
+
 /* Unlinks a namespace from its controller (registry lock held). */
 static void
 ns_unlink(struct hd_namespace *ns)
 {
 	struct hd_namespace **pp;
 
+	dir_touch();
 	for (pp = &ns->ctrl->namespaces; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == ns) {
 			*pp = ns->next;
@@ -138,6 +159,8 @@ hd_ns_remove_all(struct hd_ctrl *c)
 	hd_registry_lock();
 	list = c->namespaces;
 	c->namespaces = NULL;
+	if (list != NULL)
+		dir_touch();
 	for (struct hd_namespace *ns = list; ns != NULL; ns = ns->next)
 		ns->gone = true;
 	hd_registry_unlock();
@@ -286,6 +309,8 @@ ns_add_or_update(struct hd_ctrl *c, uint32_t nsid, uint64_t nlbas, uint32_t shif
 	}
 	ns->ino = next_ino++;
 	ns->refs = 1;		/* the controller's */
+	dir_touch();
+	ns->appeared = dir_changed;
 	c->refs++;		/* the namespace keeps its controller */
 	{
 		struct hd_namespace **pp = &c->namespaces;
