@@ -79,13 +79,13 @@ decode(uint8_t lid, const uint8_t *b, uint32_t len, struct json_object *out)
 		struct json_object *f = json_object_new_object();
 
 		add_u64(f, "afi", b[0]);
-		for (int slot = 1; slot <= 7; slot++) {
-			char key[8], rev[9];
+		for (unsigned slot = 1; slot <= 7; slot++) {
+			char key[16], rev[9];
 
 			id_string(rev, sizeof(rev), (const char *)b + 8 * slot, 8);
 			if (rev[0] == '\0')
 				continue;
-			snprintf(key, sizeof(key), "frs%d", slot);
+			snprintf(key, sizeof(key), "frs%u", slot);
 			json_object_object_add(f, key, json_object_new_string(rev));
 		}
 		json_object_object_add(out, "firmware_slots", f);
