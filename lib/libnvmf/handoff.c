@@ -14,7 +14,7 @@
 int
 nvmf_host_qpair_export(const struct nvmf_qpair *qp, struct nvmf_qpair_handoff *h)
 {
-	if (qp->controller || qp->failed)
+	if (qp->role->controller || qp->failed)
 		return -EINVAL;
 	if (qp->outstanding != 0 || qp->tx_head != NULL || qp->rx_state != RX_COMMON ||
 	    qp->hdr_got != 0 || qp->rx_pos != qp->rx_end)
@@ -67,7 +67,7 @@ nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
 		snprintf(err, errlen, "queue %u: bad socket: %s", h->qid, strerror(errno));
 		return NULL;
 	}
-	qp = nvmf_qpair_alloc(na, fd, false);
+	qp = nvmf_qpair_alloc(na, fd, &nvmf_host_role);
 	if (qp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

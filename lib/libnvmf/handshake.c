@@ -180,7 +180,7 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 		return NULL;
 	}
 
-	qp = nvmf_qpair_alloc(na, fd, false);
+	qp = nvmf_qpair_alloc(na, fd, &nvmf_host_role);
 	if (qp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -246,7 +246,7 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 		return NULL;
 	}
 
-	qp = nvmf_qpair_alloc(na, fd, true);
+	qp = nvmf_qpair_alloc(na, fd, &nvmf_ctrl_role);
 	if (qp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -191,8 +191,8 @@ send_h2c(struct nvmf_qpair *qp, struct host_cmd *c, uint16_t cid, uint16_t ttag,
 	return 0;
 }
 
-int
-nvmf_host_rx_header(struct nvmf_qpair *qp)
+static int
+host_rx_header(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 	struct host_cmd *c;
@@ -257,8 +257,8 @@ nvmf_host_rx_header(struct nvmf_qpair *qp)
 	return 0;
 }
 
-void
-nvmf_host_rx_done(struct nvmf_qpair *qp)
+static void
+host_rx_done(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 	struct host_cmd *c;
@@ -308,6 +308,47 @@ nvmf_host_drop_all(struct nvmf_qpair *qp)
 			cmd_finish(qp, &qp->cmds[i], NULL);
 	}
 }
+
+static void
+host_settle_pda(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
+{
+	qp->tx_pda = info->cpda;
+	qp->rules.rx_pda = info->hpda;
+}
+
+static void
+host_rx_data_corrupt(struct nvmf_qpair *qp)
+{
+	if (qp->rx_cmd != NULL)
+		qp->rx_cmd->data_corrupt = true;
+}
+
+/* Nothing of the host's waits for send memory. */
+static bool
+host_resume(struct nvmf_qpair *qp)
+{
+	(void)qp;
+	return false;
+}
+
+static void
+host_teardown(struct nvmf_qpair *qp)
+{
+	nvmf_host_drop_all(qp);
+	free(qp->cmds);
+	qp->cmds = NULL;
+}
+
+const struct nvmf_role nvmf_host_role = {
+	.controller = false,
+	.term_req_name = "H2CTermReq",
+	.settle_pda = host_settle_pda,
+	.rx_header = host_rx_header,
+	.rx_done = host_rx_done,
+	.rx_data_corrupt = host_rx_data_corrupt,
+	.resume = host_resume,
+	.teardown = host_teardown,
+};
 
 /* ------------------------------------------------------------ blocking */
 

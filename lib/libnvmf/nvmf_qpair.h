@@ -17,6 +17,31 @@ struct nvmf_association {
 
 struct nvmf_qpair;
 
+/*
+ * What differs between the two ends of a queue pair. The engine (qpair.c)
+ * moves bytes and frames PDUs; everything that depends on which side we
+ * are goes through this table, so the engine has no role branches.
+ */
+struct nvmf_role {
+	bool controller;		/* PDU rules and termination requests we send */
+	const char *term_req_name;	/* the termination request this side sends */
+	/* Alignment we use for data we send / require of data we receive. */
+	void (*settle_pda)(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info);
+	/* A header (and its digest) arrived and passed the common checks. */
+	int (*rx_header)(struct nvmf_qpair *qp);
+	/* The PDU whose header rx_header accepted is complete. */
+	void (*rx_done)(struct nvmf_qpair *qp);
+	/* The data digest of the PDU in progress did not match. */
+	void (*rx_data_corrupt)(struct nvmf_qpair *qp);
+	/* Sends freed memory: start work that waited; true when some did. */
+	bool (*resume)(struct nvmf_qpair *qp);
+	/* The queue pair goes away: drop (or call back) what is in flight. */
+	void (*teardown)(struct nvmf_qpair *qp);
+};
+
+extern const struct nvmf_role nvmf_host_role;
+extern const struct nvmf_role nvmf_ctrl_role;
+
 /* One PDU waiting to go out: prefix (header, digest, padding), data, digest. */
 struct tx_pdu {
 	struct tx_pdu *next;
@@ -75,7 +100,7 @@ enum rx_state {
 struct nvmf_qpair {
 	struct nvmf_association *na;
 	int fd;
-	bool controller;
+	const struct nvmf_role *role;
 	bool admin;
 	bool failed;
 	bool in_process;		/* inside nvmf_qpair_process: flush at its end */
@@ -133,7 +158,7 @@ struct nvmf_qpair {
 
 /* qpair.c: the engine. */
 struct nvmf_qpair *nvmf_qpair_alloc(struct nvmf_association *na, int fd,
-    bool controller);
+    const struct nvmf_role *role);
 /* Records what ICReq/ICResp (or a hand-off) settled: digests and alignments. */
 void nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info);
 void nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
@@ -147,18 +172,10 @@ int nvmf_io_exact(int fd, void *buf, size_t len, bool send, int timeout_ms);
 int nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
     size_t errlen, int timeout_ms);
 
-/* host.c: what the engine hands to the host side. */
+/* host.c */
 /* Gives a new host queue pair its command slots; frees it (not its fd) on failure. */
 struct nvmf_qpair *nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen);
-int nvmf_host_rx_header(struct nvmf_qpair *qp);
-void nvmf_host_rx_done(struct nvmf_qpair *qp);
+/* Completes every outstanding command with a NULL completion. */
 void nvmf_host_drop_all(struct nvmf_qpair *qp);
-
-/* controller.c: what the engine hands to the controller side. */
-int nvmf_ctrl_rx_header(struct nvmf_qpair *qp);
-void nvmf_ctrl_rx_done(struct nvmf_qpair *qp);
-void nvmf_ctrl_drop_all(struct nvmf_qpair *qp);
-/* Starts commands that waited for data memory; true when one started. */
-bool nvmf_ctrl_resume(struct nvmf_qpair *qp);
 
 #endif /* NVMF_QPAIR_H */

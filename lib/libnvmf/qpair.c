@@ -24,7 +24,7 @@
 #define TX_FREE_MAX		64
 
 struct nvmf_qpair *
-nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
+nvmf_qpair_alloc(struct nvmf_association *na, int fd, const struct nvmf_role *role)
 {
 	struct nvmf_qpair *qp = calloc(1, sizeof(*qp));
 
@@ -38,9 +38,9 @@ nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
 	atomic_fetch_add(&na->refs, 1);
 	qp->na = na;
 	qp->fd = fd;
-	qp->controller = controller;
+	qp->role = role;
 	qp->sq_fc = true;
-	qp->rules.controller = controller;
+	qp->rules.controller = role->controller;
 	qp->rules.max_data = UINT32_MAX;
 	return qp;
 }
@@ -50,8 +50,7 @@ nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
 {
 	qp->info = *info;
 	/* Each side aligns the data it sends as the other asked. */
-	qp->tx_pda = qp->controller ? info->hpda : info->cpda;
-	qp->rules.rx_pda = qp->controller ? info->cpda : info->hpda;
+	qp->role->settle_pda(qp, info);
 	qp->rules.connected = true;
 	qp->rules.hdgst = info->header_digests;
 	qp->rules.ddgst = info->data_digests;
@@ -126,7 +125,7 @@ send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 	 * the rest of the unfinished PDU.
 	 */
 	if (finish_partial_pdu(qp)) {
-		len = nvmf_pdu_encode_term_req(pdu, qp->controller, fes, fei, bad, bad_len);
+		len = nvmf_pdu_encode_term_req(pdu, qp->role->controller, fes, fei, bad, bad_len);
 		(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	shutdown(qp->fd, SHUT_RDWR);
@@ -140,7 +139,7 @@ nvmf_qpair_fault(struct nvmf_qpair *qp, const struct nvmf_pdu_fault *f)
 	send_term_req(qp, f->fes, f->fei, qp->hdr, qp->hdr_got);
 	qp->protocol_error = true;
 	nvmf_qpair_fail(qp, "%s; sent %s (%s, field at byte %u)", f->what,
-	    qp->controller ? "C2HTermReq" : "H2CTermReq", nvmf_fes_string(f->fes),
+	    qp->role->term_req_name, nvmf_fes_string(f->fes),
 	    f->fei);
 }
 
@@ -335,10 +334,7 @@ rx_begin_payload(struct nvmf_qpair *qp)
 static void
 rx_dispatch(struct nvmf_qpair *qp)
 {
-	if (qp->controller)
-		nvmf_ctrl_rx_done(qp);
-	else
-		nvmf_host_rx_done(qp);
+	qp->role->rx_done(qp);
 	qp->rx_state = RX_COMMON;
 	qp->hdr_got = 0;
 }
@@ -391,8 +387,7 @@ rx_consume(struct nvmf_qpair *qp)
 				return -1;
 			}
 			qp->data_dst = NULL;
-			if ((qp->controller ? nvmf_ctrl_rx_header(qp) :
-			    nvmf_host_rx_header(qp)) != 0)
+			if (qp->role->rx_header(qp) != 0)
 				return -1;
 			rx_begin_payload(qp);
 			if (qp->rx_state == RX_TRAILER && qp->skip_left == 0)
@@ -449,12 +444,8 @@ rx_consume(struct nvmf_qpair *qp)
 
 				memcpy(&got, qp->ddgst, sizeof(got));
 				if (qp->data_dst != NULL &&
-				    got != nvmf_crc32c_end(qp->crc)) {
-					if (qp->controller && qp->rx_capsule != NULL)
-						qp->rx_capsule->data_corrupt = true;
-					else if (!qp->controller && qp->rx_cmd != NULL)
-						qp->rx_cmd->data_corrupt = true;
-				}
+				    got != nvmf_crc32c_end(qp->crc))
+					qp->role->rx_data_corrupt(qp);
 			}
 			rx_dispatch(qp);
 			break;
@@ -540,7 +531,7 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0) {
 		rc = nvmf_tx_flush(qp);
 		/* Sends free data memory: commands that waited for it run now. */
-		while (rc == 0 && qp->controller && nvmf_ctrl_resume(qp))
+		while (rc == 0 && qp->role->resume(qp))
 			rc = nvmf_tx_flush(qp);
 	}
 	qp->in_process = false;
@@ -613,14 +604,9 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 	if (!qp->failed)
 		nvmf_qpair_fail(qp, "queue pair closed");
 	tx_drop_all(qp);
-	if (qp->controller)
-		nvmf_ctrl_drop_all(qp);
-	else
-		nvmf_host_drop_all(qp);
+	qp->role->teardown(qp);
 	close(qp->fd);
 	free(qp->rxbuf);
-	free(qp->cmds);
-	free(qp->r2t_table);
 	nvmf_association_free(qp->na);
 	free(qp);
 }
