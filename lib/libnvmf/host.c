@@ -16,7 +16,7 @@ nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen)
 {
 	qp->cmds = calloc(qp->qsize, sizeof(*qp->cmds));
 	if (qp->cmds == NULL) {
-		qp->fd = -1;		/* the caller keeps its socket */
+		qp->stream = NULL;	/* the caller keeps its stream */
 		nvmf_qpair_free(qp);
 		snprintf(err, errlen, "out of memory");
 		return NULL;

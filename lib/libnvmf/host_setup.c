@@ -193,7 +193,7 @@ nvmf_host_connect_queue(struct nvmf_association *na, int fd,
 	return qp;
 fail:
 	/* The caller keeps the socket: detach it from the queue pair first. */
-	qp->fd = -1;
+	qp->keep_fd = true;
 	nvmf_qpair_free(qp);
 	return NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "nvmf/libnvmf.h"
 #include "nvmf_pdu.h"
+#include "nvmf_stream.h"
 
 struct nvmf_association {
 	atomic_int refs;
@@ -99,7 +100,8 @@ enum rx_state {
 
 struct nvmf_qpair {
 	struct nvmf_association *na;
-	int fd;
+	struct nvmf_stream *stream;	/* every byte in and out goes through it */
+	bool keep_fd;			/* freeing leaves the descriptor open */
 	const struct nvmf_role *role;
 	bool admin;
 	bool failed;
@@ -157,8 +159,9 @@ struct nvmf_qpair {
 };
 
 /* qpair.c: the engine. */
-struct nvmf_qpair *nvmf_qpair_alloc(struct nvmf_association *na, int fd,
-    const struct nvmf_role *role);
+/* Takes the stream on success only. */
+struct nvmf_qpair *nvmf_qpair_alloc(struct nvmf_association *na,
+    struct nvmf_stream *stream, const struct nvmf_role *role);
 /* Records what ICReq/ICResp (or a hand-off) settled: digests and alignments. */
 void nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info);
 void nvmf_qpair_fail(struct nvmf_qpair *qp, const char *fmt, ...)
@@ -168,12 +171,13 @@ struct tx_pdu *nvmf_tx_get(struct nvmf_qpair *qp);
 /* Queues a PDU; computes the data digest when the PDU has data and it is on. */
 void nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p);
 int nvmf_tx_flush(struct nvmf_qpair *qp);
-int nvmf_io_exact(int fd, void *buf, size_t len, bool send, int timeout_ms);
-int nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
-    size_t errlen, int timeout_ms);
+int nvmf_io_exact(struct nvmf_stream *s, void *buf, size_t len, bool send,
+    int timeout_ms);
+int nvmf_read_term_req(struct nvmf_stream *s, const struct nvme_tcp_common_hdr *ch,
+    char *err, size_t errlen, int timeout_ms);
 
 /* host.c */
-/* Gives a new host queue pair its command slots; frees it (not its fd) on failure. */
+/* Gives a new host queue pair its command slots; frees it (not its stream) on failure. */
 struct nvmf_qpair *nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen);
 /* Completes every outstanding command with a NULL completion. */
 void nvmf_host_drop_all(struct nvmf_qpair *qp);

@@ -24,7 +24,8 @@
 #define TX_FREE_MAX		64
 
 struct nvmf_qpair *
-nvmf_qpair_alloc(struct nvmf_association *na, int fd, const struct nvmf_role *role)
+nvmf_qpair_alloc(struct nvmf_association *na, struct nvmf_stream *stream,
+    const struct nvmf_role *role)
 {
 	struct nvmf_qpair *qp = calloc(1, sizeof(*qp));
 
@@ -37,7 +38,7 @@ nvmf_qpair_alloc(struct nvmf_association *na, int fd, const struct nvmf_role *ro
 	}
 	atomic_fetch_add(&na->refs, 1);
 	qp->na = na;
-	qp->fd = fd;
+	qp->stream = stream;
 	qp->role = role;
 	qp->sq_fc = true;
 	qp->rules.controller = role->controller;
@@ -88,7 +89,6 @@ finish_partial_pdu(struct nvmf_qpair *qp)
 	total = tx_total(p);
 	while (p->sent < total) {
 		struct iovec iov[3];
-		struct pollfd pfd = { .fd = qp->fd, .events = POLLOUT };
 		uint32_t skip = p->sent;
 		int cnt = 0;
 		ssize_t n;
@@ -98,15 +98,14 @@ finish_partial_pdu(struct nvmf_qpair *qp)
 			cnt = iov_add(iov, cnt, p->data, p->data_len, &skip);
 		if (p->has_ddgst)
 			cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
-		n = sendmsg(qp->fd, &(struct msghdr){ .msg_iov = iov,
-		    .msg_iovlen = (size_t)cnt }, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = nvmf_stream_sendv(qp->stream, iov, cnt);
 		if (n > 0) {
 			p->sent += (uint32_t)n;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return false;
-		if (poll(&pfd, 1, 100) <= 0)
+		if (qp->stream->ops->wait(qp->stream, POLLOUT, 100) <= 0)
 			return false;
 	}
 	return true;
@@ -126,9 +125,11 @@ send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 	 */
 	if (finish_partial_pdu(qp)) {
 		len = nvmf_pdu_encode_term_req(pdu, qp->role->controller, fes, fei, bad, bad_len);
-		(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct iovec iov = { .iov_base = pdu, .iov_len = len };
+
+		(void)nvmf_stream_sendv(qp->stream, &iov, 1);
 	}
-	shutdown(qp->fd, SHUT_RDWR);
+	qp->stream->ops->shutdown(qp->stream);
 }
 
 void
@@ -240,7 +241,6 @@ nvmf_tx_flush(struct nvmf_qpair *qp)
 	struct iovec iov[TX_IOV_MAX];
 
 	while (qp->tx_head != NULL && !qp->failed) {
-		struct msghdr msg = { 0 };
 		struct tx_pdu *p;
 		ssize_t n;
 		int cnt = 0;
@@ -254,9 +254,7 @@ nvmf_tx_flush(struct nvmf_qpair *qp)
 			if (p->has_ddgst)
 				cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
 		}
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)cnt;
-		n = sendmsg(qp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = nvmf_stream_sendv(qp->stream, iov, cnt);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
@@ -458,7 +456,7 @@ rx_consume(struct nvmf_qpair *qp)
 static int
 rx_direct(struct nvmf_qpair *qp)
 {
-	ssize_t n = recv(qp->fd, qp->data_dst, qp->data_left, MSG_DONTWAIT);
+	ssize_t n = nvmf_stream_recv(qp->stream, qp->data_dst, qp->data_left);
 
 	if (n <= 0)
 		return (int)n;
@@ -497,7 +495,7 @@ rx_pump(struct nvmf_qpair *qp)
 		} else {
 			want = RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
-			n = recv(qp->fd, qp->rxbuf, RXBUF_SIZE, MSG_DONTWAIT);
+			n = nvmf_stream_recv(qp->stream, qp->rxbuf, RXBUF_SIZE);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}
@@ -541,13 +539,13 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 int
 nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = qp->fd, .events = POLLIN };
+	short events = POLLIN;
 
 	if (qp->failed)
 		return -1;
 	if (nvmf_qpair_tx_pending(qp))
-		pfd.events |= POLLOUT;
-	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+		events |= POLLOUT;
+	if (qp->stream->ops->wait(qp->stream, events, timeout_ms) < 0 && errno != EINTR) {
 		nvmf_qpair_fail(qp, "poll failed: %s", strerror(errno));
 		return -1;
 	}
@@ -569,7 +567,7 @@ nvmf_qpair_failed(const struct nvmf_qpair *qp)
 int
 nvmf_qpair_fd(const struct nvmf_qpair *qp)
 {
-	return qp->fd;
+	return nvmf_stream_fd(qp->stream);
 }
 
 const struct nvmf_qpair_info *
@@ -605,7 +603,8 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 		nvmf_qpair_fail(qp, "queue pair closed");
 	tx_drop_all(qp);
 	qp->role->teardown(qp);
-	close(qp->fd);
+	if (qp->stream != NULL)
+		qp->stream->ops->close(qp->stream, qp->keep_fd);
 	free(qp->rxbuf);
 	nvmf_association_free(qp->na);
 	free(qp);
@@ -628,7 +627,8 @@ ms_left(const struct timespec *deadline)
  * timeout_ms. Returns 0, -ETIMEDOUT, -ECONNRESET (peer closed) or -errno.
  */
 int
-nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
+nvmf_io_exact(struct nvmf_stream *s, void *buf, size_t len, bool do_send,
+    int timeout_ms)
 {
 	struct timespec deadline;
 	uint8_t *p = buf;
@@ -641,21 +641,23 @@ nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
 		deadline.tv_nsec -= 1000000000;
 	}
 	while (len > 0) {
-		struct pollfd pfd = { .fd = fd, .events = do_send ? POLLOUT : POLLIN };
 		ssize_t n;
 		long left = ms_left(&deadline);
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) < 0) {
+		if (s->ops->wait(s, do_send ? POLLOUT : POLLIN, (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (do_send)
-			n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		else
-			n = recv(fd, p, len, MSG_DONTWAIT);
+		if (do_send) {
+			struct iovec iov = { .iov_base = p, .iov_len = len };
+
+			n = nvmf_stream_sendv(s, &iov, 1);
+		} else {
+			n = nvmf_stream_recv(s, p, len);
+		}
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0) {
@@ -671,13 +673,13 @@ nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
 
 /* Reads the rest of a termination request and describes it in err. */
 int
-nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
-    size_t errlen, int timeout_ms)
+nvmf_read_term_req(struct nvmf_stream *s, const struct nvme_tcp_common_hdr *ch,
+    char *err, size_t errlen, int timeout_ms)
 {
 	struct nvme_tcp_term_req_hdr tr;
 
 	memcpy(&tr, ch, sizeof(*ch));
-	if (nvmf_io_exact(fd, (uint8_t *)&tr + sizeof(*ch), sizeof(tr) - sizeof(*ch),
+	if (nvmf_io_exact(s, (uint8_t *)&tr + sizeof(*ch), sizeof(tr) - sizeof(*ch),
 	    false, timeout_ms) != 0) {
 		snprintf(err, errlen, "peer sent a truncated %s",
 		    nvmf_pdu_type_name(ch->pdu_type));
