@@ -138,6 +138,56 @@ void nvmf_qpair_terminate(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 void nvmf_qpair_set_context(struct nvmf_qpair *qp, void *ctx);
 void *nvmf_qpair_context(const struct nvmf_qpair *qp);
 
+/* -------------------------------------------------------------- poll group */
+
+/*
+ * A poll group drives many queue pairs (host or controller side) from one
+ * thread over one epoll set, level-triggered (see nvmf_qpair_process on
+ * short reads). Commands submitted to a grouped queue pair, from a
+ * callback or between polls, are only queued; the group sends what every
+ * such queue pair holds once per turn, with as few sendmsg calls as the
+ * socket allows. EPOLLOUT is registered only while a queue pair has
+ * output its socket would not take.
+ *
+ * Thread rules: a group and its queue pairs belong to one thread; every
+ * call on them (submit, complete, add, remove, poll, free) comes from it.
+ * Several groups in several threads share nothing.
+ */
+struct nvmf_poll_group;
+
+/*
+ * Told once that a grouped queue pair failed (nvmf_qpair_error says why).
+ * By then its outstanding host commands have had their callbacks with a
+ * NULL completion and it has left the group, so the callee may free it.
+ */
+typedef void (*nvmf_qpair_failed_cb)(void *arg, struct nvmf_qpair *qp);
+
+/* Creates a group; on_failed may be NULL. NULL with err on failure. */
+struct nvmf_poll_group *nvmf_poll_group_create(nvmf_qpair_failed_cb on_failed,
+    void *arg, char *err, size_t errlen);
+/*
+ * Adds a queue pair: from now on the group polls it and sends its output.
+ * Returns 0, -EBUSY when it is in a group already, -ENOTCONN when it has
+ * failed, or another negative errno from epoll.
+ */
+int nvmf_poll_group_add(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
+/* Takes a queue pair out of the group (its output is sent first, if the
+ * socket takes it); nvmf_qpair_free does this by itself. 0 or -ENOENT. */
+int nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
+/*
+ * One turn: sends what was queued since the last turn, waits up to
+ * timeout_ms (-1: no limit, 0: do not wait) for sockets and set-up
+ * deadlines, receives and dispatches, then sends once more. Returns the
+ * number of queue pairs that had something to do, or a negative errno
+ * (epoll failed; EINTR is not an error, 0 is returned).
+ */
+int nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms);
+/* The epoll descriptor, readable when a poll would have work: to nest the
+ * group in another event loop. */
+int nvmf_poll_group_fd(const struct nvmf_poll_group *pg);
+/* Frees the group; its queue pairs leave it but are not freed. */
+void nvmf_poll_group_free(struct nvmf_poll_group *pg);
+
 /* ------------------------------------------------------------ host side */
 
 /* Completion callback: cqe is NULL when the queue pair went away first. */

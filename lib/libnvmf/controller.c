@@ -153,7 +153,8 @@ nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status, uint32_t cdw0,
 		nvmf_tx_queue(qp, p);
 	}
 	capsule_tx_done(qp, nc, false);
-	if (!qp->in_process)
+	/* Inside a turn, or in a poll group, the sends go out once at its end. */
+	if (!qp->in_process && qp->group == NULL)
 		(void)nvmf_tx_flush(qp);
 }
 
@@ -483,6 +484,13 @@ ctrl_teardown(struct nvmf_qpair *qp)
 	qp->r2t_slots = 0;
 }
 
+/* Capsules the handler holds stay its own until it completes or frees them. */
+static void
+ctrl_drop(struct nvmf_qpair *qp)
+{
+	(void)qp;
+}
+
 static void
 ctrl_settle_pda(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
 {
@@ -505,5 +513,6 @@ const struct nvmf_role nvmf_ctrl_role = {
 	.rx_done = ctrl_rx_done,
 	.rx_data_corrupt = ctrl_rx_data_corrupt,
 	.resume = ctrl_resume,
+	.drop = ctrl_drop,
 	.teardown = ctrl_teardown,
 };

@@ -347,6 +347,7 @@ const struct nvmf_role nvmf_host_role = {
 	.rx_done = host_rx_done,
 	.rx_data_corrupt = host_rx_data_corrupt,
 	.resume = host_resume,
+	.drop = nvmf_host_drop_all,
 	.teardown = host_teardown,
 };
 

@@ -36,6 +36,8 @@ struct nvmf_role {
 	void (*rx_data_corrupt)(struct nvmf_qpair *qp);
 	/* Sends freed memory: start work that waited; true when some did. */
 	bool (*resume)(struct nvmf_qpair *qp);
+	/* The connection failed: commands in flight will never complete. */
+	void (*drop)(struct nvmf_qpair *qp);
 	/* The queue pair goes away: drop (or call back) what is in flight. */
 	void (*teardown)(struct nvmf_qpair *qp);
 };
@@ -156,6 +158,25 @@ struct nvmf_qpair {
 	uint64_t data_held;		/* command data the queue's capsules hold */
 	/* Commands waiting, in order, for data memory (max_queue_data). */
 	struct nvmf_capsule *deferred_head, *deferred_tail;
+
+	/* poll group (poll_group.c) */
+	struct nvmf_poll_group *group;
+	struct nvmf_qpair *member_prev, *member_next;	/* the group's queue pairs */
+	struct nvmf_qpair *dirty_next;	/* the group's list of queues to flush */
+	struct nvmf_qpair *failed_next;	/* the group's list of failures to report */
+	bool dirty;
+	bool watching_out;		/* EPOLLOUT is registered */
+	bool failed_reported;
+	/* Set by whoever drives set-up: told of a failure instead of the group's owner. */
+	void (*on_failed)(struct nvmf_qpair *qp, void *arg);
+	void *on_failed_arg;
+
+	/* One wake-up at a time (set-up steps' deadlines and delays). */
+	bool wake_armed;
+	long wake_at;			/* nvmf_now_ms() clock */
+	void (*wake_cb)(struct nvmf_qpair *qp, void *arg);
+	void *wake_arg;
+	struct nvmf_qpair *wake_next;	/* the group's list of armed queues */
 };
 
 /* qpair.c: the engine. */
@@ -171,6 +192,27 @@ struct tx_pdu *nvmf_tx_get(struct nvmf_qpair *qp);
 /* Queues a PDU; computes the data digest when the PDU has data and it is on. */
 void nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p);
 int nvmf_tx_flush(struct nvmf_qpair *qp);
+/* Flushes, then lets the role start what waited for the sends; 0 or -1. */
+int nvmf_qpair_flush_resume(struct nvmf_qpair *qp);
+/* Receives and dispatches what the stream holds, without flushing; 0 or -1. */
+int nvmf_qpair_receive(struct nvmf_qpair *qp);
+/* Arms (or, with cb NULL, disarms) the queue pair's one wake-up at at_ms. */
+void nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
+    void (*cb)(struct nvmf_qpair *qp, void *arg), void *arg);
+/* Runs the wake-up when due; true when it ran. */
+bool nvmf_qpair_wake_due(struct nvmf_qpair *qp, long now);
+
+/* deadline.c: one clock and one way to wait for the library's set-up steps. */
+long nvmf_now_ms(void);
+long nvmf_deadline(int timeout_ms);
+/* Milliseconds left before deadline, at least 0. */
+int nvmf_ms_left(long deadline);
+
+/* poll_group.c */
+void nvmf_poll_group_mark_dirty(struct nvmf_qpair *qp);
+void nvmf_poll_group_wake_changed(struct nvmf_qpair *qp);
+/* Runs fn(arg) at the end of the group's current (or next) turn. */
+int nvmf_poll_group_defer(struct nvmf_poll_group *pg, void (*fn)(void *arg), void *arg);
 int nvmf_io_exact(struct nvmf_stream *s, void *buf, size_t len, bool send,
     int timeout_ms);
 int nvmf_read_term_req(struct nvmf_stream *s, const struct nvme_tcp_common_hdr *ch,

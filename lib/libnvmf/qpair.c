@@ -213,6 +213,9 @@ nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p)
 	else
 		qp->tx_head = p;
 	qp->tx_tail = p;
+	/* In a poll group the group sends once per turn for every PDU queued. */
+	if (qp->group != NULL && !qp->dirty)
+		nvmf_poll_group_mark_dirty(qp);
 }
 
 static uint32_t
@@ -517,6 +520,32 @@ rx_pump(struct nvmf_qpair *qp)
 }
 
 int
+nvmf_qpair_flush_resume(struct nvmf_qpair *qp)
+{
+	int rc = nvmf_tx_flush(qp);
+
+	/* Sends free data memory: commands that waited for it run now. */
+	while (rc == 0 && qp->role->resume(qp))
+		rc = nvmf_tx_flush(qp);
+	return rc;
+}
+
+int
+nvmf_qpair_receive(struct nvmf_qpair *qp)
+{
+	int rc;
+
+	if (qp->failed)
+		return -1;
+	if (qp->in_process)
+		return 0;
+	qp->in_process = true;
+	rc = rx_pump(qp);
+	qp->in_process = false;
+	return rc;
+}
+
+int
 nvmf_qpair_process(struct nvmf_qpair *qp)
 {
 	int rc = -1;
@@ -526,14 +555,35 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 	if (qp->in_process)	/* called from a callback: the outer call goes on */
 		return 0;
 	qp->in_process = true;
-	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0) {
-		rc = nvmf_tx_flush(qp);
-		/* Sends free data memory: commands that waited for it run now. */
-		while (rc == 0 && qp->role->resume(qp))
-			rc = nvmf_tx_flush(qp);
-	}
+	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0)
+		rc = nvmf_qpair_flush_resume(qp);
 	qp->in_process = false;
 	return rc;
+}
+
+void
+nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
+    void (*cb)(struct nvmf_qpair *qp, void *arg), void *arg)
+{
+	qp->wake_armed = cb != NULL;
+	qp->wake_at = at_ms;
+	qp->wake_cb = cb;
+	qp->wake_arg = arg;
+	if (qp->group != NULL)
+		nvmf_poll_group_wake_changed(qp);
+}
+
+bool
+nvmf_qpair_wake_due(struct nvmf_qpair *qp, long now)
+{
+	void (*cb)(struct nvmf_qpair *, void *) = qp->wake_cb;
+
+	if (!qp->wake_armed || now < qp->wake_at)
+		return false;
+	qp->wake_armed = false;
+	qp->wake_cb = NULL;
+	cb(qp, qp->wake_arg);
+	return true;
 }
 
 int
@@ -599,6 +649,8 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 {
 	if (qp == NULL)
 		return;
+	if (qp->group != NULL)
+		(void)nvmf_poll_group_remove(qp->group, qp);
 	if (!qp->failed)
 		nvmf_qpair_fail(qp, "queue pair closed");
 	tx_drop_all(qp);
@@ -612,16 +664,6 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 
 /* ------------------------------------------------------- blocking helpers */
 
-static long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /*
  * Sends or receives exactly len bytes on a non-blocking socket within
  * timeout_ms. Returns 0, -ETIMEDOUT, -ECONNRESET (peer closed) or -errno.
@@ -630,23 +672,16 @@ int
 nvmf_io_exact(struct nvmf_stream *s, void *buf, size_t len, bool do_send,
     int timeout_ms)
 {
-	struct timespec deadline;
+	long deadline = nvmf_deadline(timeout_ms);
 	uint8_t *p = buf;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	while (len > 0) {
 		ssize_t n;
-		long left = ms_left(&deadline);
+		int left = nvmf_ms_left(deadline);
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (s->ops->wait(s, do_send ? POLLOUT : POLLIN, (int)left) < 0) {
+		if (s->ops->wait(s, do_send ? POLLOUT : POLLIN, left) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
