@@ -329,6 +329,120 @@ int nvmf_host_request_queues(struct nvmf_qpair *admin, uint32_t *count, int time
 int nvmf_host_discovery_log(struct nvmf_qpair *admin,
     struct nvmf_discovery_log_header **log, int timeout_ms, char *err, size_t errlen);
 
+/* ------------------------------------ callback admin helpers (event loops) */
+
+/*
+ * What an asynchronous admin helper reports, once, to its callback: rc 0
+ * on success; -EIO when the controller answered with an error status
+ * (status holds it); -ECONNRESET or -EPROTO when the connection ended
+ * first, -ETIMEDOUT when a deadline ended it. err is "" on success, else
+ * one line naming the command and the cause, as the blocking helpers say
+ * it. value is the property (Property Get), CAP (enable) or CDW0.
+ */
+struct nvmf_admin_result {
+	int rc;
+	uint16_t status;
+	uint64_t value;
+	const char *err;
+};
+typedef void (*nvmf_admin_cb)(void *arg, const struct nvmf_admin_result *r);
+
+/*
+ * Each submits on the admin queue pair and returns 0, or a negative errno
+ * from nvmf_host_submit (-ENOMEM too), in which case cb is never called.
+ * The callback runs from the queue pair's processing (a poll group's turn
+ * or nvmf_qpair_process). None has a deadline of its own: the blocking
+ * helpers, or the caller, end a queue pair that does not answer.
+ */
+int nvmf_host_admin_cmd_async(struct nvmf_qpair *admin, const struct nvme_command *sqe,
+    void *buf, uint32_t len, bool to_controller, nvmf_admin_cb cb, void *arg);
+int nvmf_host_property_get_async(struct nvmf_qpair *admin, uint32_t offset, bool eight,
+    nvmf_admin_cb cb, void *arg);
+int nvmf_host_property_set_async(struct nvmf_qpair *admin, uint32_t offset, bool eight,
+    uint64_t value, nvmf_admin_cb cb, void *arg);
+/* buf holds len bytes (4096 for the controller and namespace structures). */
+int nvmf_host_identify_async(struct nvmf_qpair *admin, uint8_t cns, uint32_t nsid,
+    void *buf, uint32_t len, nvmf_admin_cb cb, void *arg);
+int nvmf_host_get_log_page_async(struct nvmf_qpair *admin, uint8_t lid, uint32_t nsid,
+    uint64_t offset, void *buf, uint32_t len, nvmf_admin_cb cb, void *arg);
+int nvmf_host_set_features_async(struct nvmf_qpair *admin, uint8_t fid, uint32_t cdw11,
+    nvmf_admin_cb cb, void *arg);
+/*
+ * Reads CAP, sets CC.EN and polls CSTS.RDY every 10 ms for CAP.TO (at most
+ * timeout_ms); the result's value is CAP. The pauses use the queue pair's
+ * wake-up, which a poll group (or the blocking helpers) honours.
+ */
+int nvmf_host_enable_controller_async(struct nvmf_qpair *admin, int timeout_ms,
+    nvmf_admin_cb cb, void *arg);
+
+/* ------------------------------------- non-blocking association set-up */
+
+/*
+ * ICReq/ICResp then Fabrics Connect on a connected (or still connecting)
+ * socket, driven by the poll group pg: the queue pair joins pg at once and
+ * stays there. cb runs once, at the end of a turn of pg (so it may free
+ * queue pairs): with the queue pair on success, or NULL once it has been
+ * freed and fd closed. Each exchange is bounded by cp->timeout_ms. Returns
+ * 0, or -1 with err (then fd is the caller's and cb is never called).
+ */
+struct nvmf_connect_result {
+	int rc;				/* 0, or -1 with err */
+	uint16_t status;		/* Connect's NVMe status when it was refused */
+	uint16_t cntlid;
+	const char *err;
+};
+typedef void (*nvmf_connect_cb)(void *arg, struct nvmf_qpair *qp,
+    const struct nvmf_connect_result *r);
+int nvmf_host_connect_queue_async(struct nvmf_poll_group *pg, struct nvmf_association *na,
+    int fd, const struct nvmf_connect_params *cp, uint16_t qid, uint16_t qsize,
+    nvmf_connect_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * A whole association, as states driven by a poll group: for the admin
+ * queue dial, ICReq/ICResp, Connect, Property Get CAP, Set CC.EN, Get
+ * CSTS.RDY, Identify Controller, Set Features Number of Queues; then every
+ * I/O queue's dial, ICReq/ICResp and Connect at once. Set .size.
+ */
+struct nvmf_ctrl_connect_params {
+	size_t size;
+	const char *address;		/* dialed for each queue (numeric is best: */
+	const char *port;		/* a name is resolved blocking, once) */
+	/* Optional instead of address/port: a connected socket for queue qid. */
+	int (*dial)(void *arg, uint16_t qid, char *err, size_t errlen);
+	void *dial_arg;
+	struct nvmf_connect_params connect;	/* cntlid ignored; timeout_ms each step */
+	uint16_t admin_qsize;		/* 0: 32 */
+	uint32_t io_queues;		/* asked for; fewer granted means fewer */
+	uint16_t io_qsize;		/* 0: 32 */
+};
+struct nvmf_ctrl_connect;
+/* rc 0 or -1 with err (one line naming the step); runs at the end of a turn. */
+typedef void (*nvmf_ctrl_connect_cb)(void *arg, struct nvmf_ctrl_connect *cc, int rc,
+    const char *err);
+/* Starts; NULL with err when it cannot (then cb is never called). */
+struct nvmf_ctrl_connect *nvmf_host_ctrl_connect_async(struct nvmf_poll_group *pg,
+    struct nvmf_association *na, const struct nvmf_ctrl_connect_params *p,
+    nvmf_ctrl_connect_cb cb, void *arg, char *err, size_t errlen);
+/* What a successful set-up built. Set .size. */
+struct nvmf_ctrl_result {
+	size_t size;
+	struct nvmf_qpair *admin;
+	struct nvmf_qpair **io;		/* nio of them, malloc'd: free() the array */
+	uint32_t nio;
+	uint16_t cntlid;
+	uint64_t cap;
+	struct nvme_identify_controller id;
+};
+/*
+ * After success: hands the queue pairs (still in the group; the I/O ones
+ * with the controller's in-capsule data size set) to the caller. 0, or
+ * -EINVAL before success or when taken already.
+ */
+int nvmf_ctrl_connect_take(struct nvmf_ctrl_connect *cc, struct nvmf_ctrl_result *r);
+/* Frees the set-up and the queue pairs not taken; cancels one in progress
+ * (its callback is then not called). Not from a queue pair's callback. */
+void nvmf_ctrl_connect_free(struct nvmf_ctrl_connect *cc);
+
 /* ------------------------------------------- queue hand-off between processes */
 
 /*

@@ -70,8 +70,8 @@ nvmf_association_params(const struct nvmf_association *na)
 	return &na->params;
 }
 
-static int
-socket_setup(int fd)
+int
+nvmf_socket_setup(int fd)
 {
 	int one = 1, fl = fcntl(fd, F_GETFL);
 
@@ -255,7 +255,7 @@ with_stream(struct nvmf_association *na, int fd, uint16_t qsize, bool admin,
 	struct nvmf_stream *s;
 	struct nvmf_qpair *qp;
 
-	if (socket_setup(fd) != 0) {
+	if (nvmf_socket_setup(fd) != 0) {
 		snprintf(err, errlen, "socket setup: %s", strerror(errno));
 		return NULL;
 	}

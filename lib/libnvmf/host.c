@@ -199,6 +199,20 @@ host_rx_header(struct nvmf_qpair *qp)
 
 	qp->rx_cmd = NULL;
 	switch (ch->pdu_type) {
+	case NVME_TCP_PDU_ICRESP: {
+		const struct nvmf_association_params *ap = &qp->na->params;
+		struct nvmf_pdu_fault f;
+		char what[sizeof(f.what)];
+
+		if (nvmf_pdu_check_icresp((const void *)qp->hdr, ap->header_digests,
+		    ap->data_digests, &f) != 0) {
+			memcpy(what, f.what, sizeof(what));
+			nvmf_pdu_fault_set(&f, f.fes, f.fei, "bad ICResp: %.80s", what);
+			nvmf_qpair_fault(qp, &f);
+			return -1;
+		}
+		return 0;
+	}
 	case NVME_TCP_PDU_C2H_TERM_REQ: {
 		const struct nvme_tcp_term_req_hdr *tr = (const void *)qp->hdr;
 
@@ -257,6 +271,33 @@ host_rx_header(struct nvmf_qpair *qp)
 	return 0;
 }
 
+/* ICResp passed its checks: settle what it granted, or refuse a digest it denied. */
+static void
+host_icresp(struct nvmf_qpair *qp)
+{
+	const struct nvmf_association_params *ap = &qp->na->params;
+	const struct nvme_tcp_icresp *r = (const void *)qp->hdr;
+
+	qp->ic_pending = false;
+	if ((ap->header_digests && !(r->dgst & NVME_TCP_DGST_HDR)) ||
+	    (ap->data_digests && !(r->dgst & NVME_TCP_DGST_DATA))) {
+		nvmf_qpair_fail(qp, "controller refused %s digests",
+		    ap->header_digests && !(r->dgst & NVME_TCP_DGST_HDR) ? "header" : "data");
+		qp->stream->ops->shutdown(qp->stream);
+		return;
+	}
+	nvmf_qpair_settle(qp, &(struct nvmf_qpair_info) {
+		.header_digests = (r->dgst & NVME_TCP_DGST_HDR) != 0,
+		.data_digests = (r->dgst & NVME_TCP_DGST_DATA) != 0,
+		.hpda = ap->pda,
+		.cpda = r->cpda,
+		.max_h2c_data = r->maxh2cdata,
+		.maxr2t = ap->maxr2t,
+	});
+	if (qp->ic_done != NULL)
+		qp->ic_done(qp, qp->ic_arg);
+}
+
 static void
 host_rx_done(struct nvmf_qpair *qp)
 {
@@ -264,6 +305,9 @@ host_rx_done(struct nvmf_qpair *qp)
 	struct host_cmd *c;
 
 	switch (ch->pdu_type) {
+	case NVME_TCP_PDU_ICRESP:
+		host_icresp(qp);
+		break;
 	case NVME_TCP_PDU_C2H_DATA: {
 		const struct nvme_tcp_c2h_data_hdr *h = (const void *)qp->hdr;
 
@@ -371,44 +415,19 @@ sync_done(void *arg, const struct nvme_completion *cqe)
 		w->lost = true;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 nvmf_host_execute(struct nvmf_qpair *qp, const struct nvme_command *sqe, void *data,
     uint32_t len, bool to_controller, struct nvme_completion *cqe, int timeout_ms)
 {
 	struct sync_wait w = { 0 };
-	long deadline = now_ms() + timeout_ms;
 	int rc;
 
 	rc = nvmf_host_submit(qp, sqe, data, len, to_controller, sync_done, &w);
 	if (rc != 0)
 		return rc == -ENOTCONN ? -ECONNRESET : rc;
-	while (!w.done) {
-		long left = deadline - now_ms();
-
-		if (left <= 0) {
-			/*
-			 * The buffer may still be written by a late C2HData: the
-			 * connection is no longer trustworthy, so end it.
-			 */
-			nvmf_qpair_terminate(qp, NVME_TCP_FES_PDU_SEQUENCE_ERROR, 0,
-			    "command timed out");
-			nvmf_host_drop_all(qp);
-			return -ETIMEDOUT;
-		}
-		if (nvmf_qpair_poll(qp, (int)left) != 0) {
-			nvmf_host_drop_all(qp);
-			break;
-		}
-	}
+	rc = nvmf_host_wait(qp, &w.done, nvmf_deadline(timeout_ms));
+	if (rc == -ETIMEDOUT)
+		return rc;
 	if (!w.done || w.lost)
 		return qp->protocol_error ? -EPROTO : -ECONNRESET;
 	*cqe = w.cqe;

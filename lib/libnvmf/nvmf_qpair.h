@@ -171,6 +171,12 @@ struct nvmf_qpair {
 	void (*on_failed)(struct nvmf_qpair *qp, void *arg);
 	void *on_failed_arg;
 
+	/* Host, before ICResp: what the exchange must grant, and who hears it. */
+	bool ic_pending;
+	void (*ic_done)(struct nvmf_qpair *qp, void *arg);
+	void *ic_arg;
+	bool timed_out;			/* ended because an answer was overdue */
+
 	/* One wake-up at a time (set-up steps' deadlines and delays). */
 	bool wake_armed;
 	long wake_at;			/* nvmf_now_ms() clock */
@@ -202,11 +208,31 @@ void nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
 /* Runs the wake-up when due; true when it ran. */
 bool nvmf_qpair_wake_due(struct nvmf_qpair *qp, long now);
 
+/* handshake.c: non-blocking and Nagle off, as every queue pair's socket. */
+int nvmf_socket_setup(int fd);
+
 /* deadline.c: one clock and one way to wait for the library's set-up steps. */
 long nvmf_now_ms(void);
 long nvmf_deadline(int timeout_ms);
 /* Milliseconds left before deadline, at least 0. */
 int nvmf_ms_left(long deadline);
+
+/* host_admin.c: the waiting and the error text every host helper shares. */
+/*
+ * Drives qp (not through a group) until *done or deadline. At the deadline
+ * the queue pair is ended (an answer may still arrive into buffers it no
+ * longer owns) and its commands called back with NULL. 0, -ETIMEDOUT, or
+ * -ECONNRESET / -EPROTO when the connection failed.
+ */
+int nvmf_host_wait(struct nvmf_qpair *qp, const bool *done, long deadline);
+/* Ends qp because an answer is overdue; its commands hear it at once. */
+void nvmf_host_time_out(struct nvmf_qpair *qp, const char *why);
+/* "what: no answer from the controller" or "what: <why the connection failed>". */
+void nvmf_err_lost(const struct nvmf_qpair *qp, const char *what, char *err, size_t errlen);
+/* "what failed: <status in words> (status 0x....)". */
+void nvmf_err_status(uint16_t status, const char *what, char *err, size_t errlen);
+/* How a lost command is reported in a result's rc. */
+int nvmf_lost_rc(const struct nvmf_qpair *qp);
 
 /* poll_group.c */
 void nvmf_poll_group_mark_dirty(struct nvmf_qpair *qp);

@@ -4,6 +4,7 @@
  * a send queue flushed with one sendmsg for many PDUs.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -653,6 +654,9 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 		(void)nvmf_poll_group_remove(qp->group, qp);
 	if (!qp->failed)
 		nvmf_qpair_fail(qp, "queue pair closed");
+	/* Whoever waits for a wake-up hears that the queue pair is gone. */
+	if (qp->wake_armed)
+		(void)nvmf_qpair_wake_due(qp, LONG_MAX);
 	tx_drop_all(qp);
 	qp->role->teardown(qp);
 	if (qp->stream != NULL)
