@@ -164,7 +164,8 @@ struct nvmf_qpair {
 	struct nvmf_qpair *member_prev, *member_next;	/* the group's queue pairs */
 	struct nvmf_qpair *dirty_next;	/* the group's list of queues to flush */
 	struct nvmf_qpair *failed_next;	/* the group's list of failures to report */
-	bool dirty;
+	bool dirty;			/* has output the group has not sent yet */
+	bool dirty_listed;		/* on the group's dirty list */
 	bool watching_out;		/* EPOLLOUT is registered */
 	bool failed_reported;
 	/* Set by whoever drives set-up: told of a failure instead of the group's owner. */

@@ -38,6 +38,8 @@ struct nvmf_poll_group {
 	int nevs;
 };
 
+static void unlink_from(struct nvmf_qpair **head, struct nvmf_qpair *qp, size_t next_off);
+
 struct nvmf_poll_group *
 nvmf_poll_group_create(nvmf_qpair_failed_cb on_failed, void *arg, char *err,
     size_t errlen)
@@ -73,6 +75,9 @@ nvmf_poll_group_mark_dirty(struct nvmf_qpair *qp)
 	if (qp->failed_reported)
 		return;			/* leaving the group: nothing more to send */
 	qp->dirty = true;
+	if (qp->dirty_listed)
+		return;
+	qp->dirty_listed = true;
 	qp->dirty_next = NULL;
 	if (pg->dirty_tail != NULL)
 		pg->dirty_tail->dirty_next = qp;
@@ -112,6 +117,20 @@ nvmf_poll_group_defer(struct nvmf_poll_group *pg, void (*fn)(void *arg), void *a
 		pg->deferred_head = d;
 	pg->deferred_tail = d;
 	return 0;
+}
+
+/* Takes a queue pair off the dirty list (rare: leaving or failing). */
+static void
+unlist_dirty(struct nvmf_poll_group *pg, struct nvmf_qpair *qp)
+{
+	qp->dirty = false;
+	if (!qp->dirty_listed)
+		return;
+	qp->dirty_listed = false;
+	unlink_from(&pg->dirty_head, qp, offsetof(struct nvmf_qpair, dirty_next));
+	pg->dirty_tail = NULL;
+	for (struct nvmf_qpair *d = pg->dirty_head; d != NULL; d = d->dirty_next)
+		pg->dirty_tail = d;
 }
 
 static int
@@ -173,13 +192,7 @@ nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp)
 	/* What the caller queued before leaving is not lost with the group. */
 	if (qp->dirty && !qp->failed)
 		(void)nvmf_qpair_flush_resume(qp);
-	if (qp->dirty) {
-		unlink_from(&pg->dirty_head, qp, offsetof(struct nvmf_qpair, dirty_next));
-		pg->dirty_tail = NULL;
-		for (struct nvmf_qpair *d = pg->dirty_head; d != NULL; d = d->dirty_next)
-			pg->dirty_tail = d;
-		qp->dirty = false;
-	}
+	unlist_dirty(pg, qp);
 	unlink_from(&pg->wake_head, qp, offsetof(struct nvmf_qpair, wake_next));
 	if (qp->failed_reported)
 		unlink_from(&pg->failed_head, qp, offsetof(struct nvmf_qpair, failed_next));
@@ -224,39 +237,42 @@ note_failed(struct nvmf_poll_group *pg, struct nvmf_qpair *qp)
 	if (qp->failed_reported)
 		return;
 	qp->failed_reported = true;
-	if (qp->dirty) {
-		unlink_from(&pg->dirty_head, qp, offsetof(struct nvmf_qpair, dirty_next));
-		pg->dirty_tail = NULL;
-		for (struct nvmf_qpair *d = pg->dirty_head; d != NULL; d = d->dirty_next)
-			pg->dirty_tail = d;
-		qp->dirty = false;
-	}
+	unlist_dirty(pg, qp);
 	qp->failed_next = pg->failed_head;
 	pg->failed_head = qp;
 }
 
-/* Sends what every dirty queue pair holds; fixes EPOLLOUT where it changed. */
+/* Sends what a queue pair holds; fixes EPOLLOUT when that changed. */
+static void
+flush_one(struct nvmf_poll_group *pg, struct nvmf_qpair *qp)
+{
+	bool pending;
+
+	qp->dirty = false;
+	if (qp->failed || nvmf_qpair_flush_resume(qp) != 0) {
+		note_failed(pg, qp);
+		return;
+	}
+	pending = qp->tx_head != NULL;
+	if (pending != qp->watching_out && watch(pg, qp, EPOLL_CTL_MOD, pending) != 0) {
+		nvmf_qpair_fail(qp, "epoll: %s", strerror(errno));
+		note_failed(pg, qp);
+	}
+}
+
+/* Sends what every dirty queue pair holds. */
 static void
 flush_dirty(struct nvmf_poll_group *pg)
 {
 	struct nvmf_qpair *qp;
 
 	while ((qp = pg->dirty_head) != NULL) {
-		bool pending;
-
 		pg->dirty_head = qp->dirty_next;
 		if (pg->dirty_head == NULL)
 			pg->dirty_tail = NULL;
-		qp->dirty = false;
-		if (qp->failed || nvmf_qpair_flush_resume(qp) != 0) {
-			note_failed(pg, qp);
-			continue;
-		}
-		pending = qp->tx_head != NULL;
-		if (pending != qp->watching_out && watch(pg, qp, EPOLL_CTL_MOD, pending) != 0) {
-			nvmf_qpair_fail(qp, "epoll: %s", strerror(errno));
-			note_failed(pg, qp);
-		}
+		qp->dirty_listed = false;
+		if (qp->dirty)
+			flush_one(pg, qp);
 	}
 }
 
@@ -350,6 +366,13 @@ nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 		}
 		if ((pg->evs[i].events & EPOLLOUT) && !qp->dirty)
 			nvmf_poll_group_mark_dirty(qp);
+		/*
+		 * What its own completions submitted leaves now, while the next
+		 * queue pair is read: the peer gets to work sooner. Output queued
+		 * on others waits for the end of the turn.
+		 */
+		if (qp->dirty)
+			flush_one(pg, qp);
 	}
 	pg->nevs = 0;
 	busy += fire_wakes(pg);
