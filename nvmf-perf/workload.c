@@ -1,15 +1,15 @@
 /*
  * workload.c - the I/O generator of one thread. Its queue pairs sit in one
- * epoll set (or are spun on with --busy-poll); every completion records its
- * latency and, while the run lasts, submits the slot's next command from
- * the callback, so the library sends it with the same flush.
+ * libnvmf poll group (polled without sleeping with --busy-poll); every
+ * completion records its latency and, while the run lasts, submits the
+ * slot's next command from the callback, which the group sends with the
+ * others of the same turn in one sendmsg per queue pair.
  */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +17,6 @@
 
 #define DRAIN_NS		(10ull * 1000000000)	/* in-flight commands after the end */
 #define PATTERN_KEY		0x6e766d662d706572ull	/* "nvmf-per": not offset-like */
-#define EPOLL_BATCH		64
 
 volatile sig_atomic_t perf_interrupted;
 
@@ -228,42 +227,19 @@ perf_thread_fini(struct perf_thread *t)
 	t->queues = NULL;
 }
 
-/* EPOLLOUT only while a queue has output the socket did not take. */
-static int
-watch_output(struct perf_thread *t, int ep, struct perf_queue *q)
+/* The group took a failed queue pair out; its commands were called back first. */
+static void
+queue_failed(void *arg, struct nvmf_qpair *qp)
 {
-	bool want = nvmf_qpair_tx_pending(q->qp);
-	struct epoll_event ev;
-
-	if (want == q->watching_out)
-		return 0;
-	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
-	ev.data.ptr = q;
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, nvmf_qpair_fd(q->qp), &ev) != 0) {
-		thread_fail(t, "epoll: %s", strerror(errno));
-		return -1;
-	}
-	q->watching_out = want;
-	return 0;
-}
-
-static int
-process(struct perf_thread *t, struct perf_queue *q)
-{
-	if (nvmf_qpair_process(q->qp) != 0) {
-		thread_fail(t, "%s", nvmf_qpair_error(q->qp));
-		return -1;
-	}
-	return 0;
+	thread_fail(arg, "%s", nvmf_qpair_error(qp));
 }
 
 static void
-run_loop(struct perf_thread *t, int ep)
+run_loop(struct perf_thread *t, struct nvmf_poll_group *pg)
 {
-	struct epoll_event evs[EPOLL_BATCH];
-
 	for (;;) {
 		uint64_t now = perf_now_ns();
+		int timeout = 100;
 
 		if (!t->stopping && (now >= t->end_ns || perf_interrupted)) {
 			t->stopping = true;
@@ -275,28 +251,14 @@ run_loop(struct perf_thread *t, int ep)
 			thread_fail(t, "%s", "commands still in flight 10 s after the end");
 			return;
 		}
-		if (ep < 0) {
-			for (unsigned i = 0; i < t->nqueues; i++)
-				if (process(t, &t->queues[i]) != 0)
-					return;
-			continue;
-		}
-		{
-			int timeout = 100, n;
-
-			if (!t->stopping && t->end_ns - now < 100000000ull)
-				timeout = (int)((t->end_ns - now) / 1000000) + 1;
-			n = epoll_wait(ep, evs, EPOLL_BATCH, timeout);
-			if (n < 0 && errno != EINTR) {
-				thread_fail(t, "epoll: %s", strerror(errno));
-				return;
-			}
-			for (int i = 0; i < n; i++) {
-				struct perf_queue *q = evs[i].data.ptr;
-
-				if (process(t, q) != 0 || watch_output(t, ep, q) != 0)
-					return;
-			}
+		if (t->o->busy_poll)
+			timeout = 0;
+		else if (!t->stopping && t->end_ns - now < 100000000ull)
+			timeout = (int)((t->end_ns - now) / 1000000) + 1;
+		/* One turn: completions, their resubmissions, one send per queue. */
+		if (nvmf_poll_group_poll(pg, timeout) < 0) {
+			thread_fail(t, "poll group: %s", strerror(errno));
+			return;
 		}
 	}
 }
@@ -305,7 +267,8 @@ void *
 perf_thread_run(void *arg)
 {
 	struct perf_thread *t = arg;
-	int ep = -1;
+	struct nvmf_poll_group *pg;
+	char err[256];
 
 	if (t->cpu >= 0) {
 		cpu_set_t set;
@@ -315,40 +278,35 @@ perf_thread_run(void *arg)
 		/* A CPU outside our affinity is the user's to see, not fatal. */
 		(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	if (!t->o->busy_poll) {
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		if (ep < 0) {
-			thread_fail(t, "epoll: %s", strerror(errno));
-			__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
-			return NULL;
-		}
-		for (unsigned i = 0; i < t->nqueues; i++) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &t->queues[i] };
+	/* One poll group per thread: its queue pairs are this thread's alone. */
+	pg = nvmf_poll_group_create(queue_failed, t, err, sizeof(err));
+	if (pg == NULL) {
+		thread_fail(t, "%s", err);
+		__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	for (unsigned i = 0; i < t->nqueues && !t->failed; i++) {
+		int rc = nvmf_poll_group_add(pg, t->queues[i].qp);
 
-			if (epoll_ctl(ep, EPOLL_CTL_ADD, nvmf_qpair_fd(t->queues[i].qp), &ev) != 0) {
-				thread_fail(t, "epoll: %s", strerror(errno));
-				close(ep);
-				__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
-				return NULL;
-			}
-		}
+		if (rc != 0)
+			thread_fail(t, "poll group: %s", rc == -ENOTCONN ?
+			    nvmf_qpair_error(t->queues[i].qp) : strerror(-rc));
 	}
 	t->start_ns = perf_now_ns();
 	t->end_ns = t->start_ns + (uint64_t)t->o->seconds * 1000000000ull;
+	/* Queued only: the group's first turn sends each queue's batch at once. */
 	for (unsigned i = 0; i < t->nqueues && !t->failed; i++) {
 		struct perf_queue *q = &t->queues[i];
 
 		for (unsigned j = 0; j < t->o->depth && !t->failed; j++)
 			(void)submit(&q->slots[j], perf_now_ns());
-		if (!t->failed && process(t, q) == 0 && ep >= 0)
-			(void)watch_output(t, ep, q);
 	}
 	if (!t->failed)
-		run_loop(t, ep);
+		run_loop(t, pg);
 	if (t->stopped_ns == 0)
 		t->stopped_ns = perf_now_ns();
-	if (ep >= 0)
-		close(ep);
+	/* The queue pairs leave the group; main frees them. */
+	nvmf_poll_group_free(pg);
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }

@@ -29,7 +29,6 @@ struct perf_queue {
 	struct perf_slot *slots;	/* depth of them */
 	uint64_t next_lba;		/* sequential workloads */
 	unsigned inflight;
-	bool watching_out;		/* EPOLLOUT is in the epoll set */
 };
 
 struct perf_result {

@@ -138,6 +138,56 @@ void nvmf_qpair_terminate(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 void nvmf_qpair_set_context(struct nvmf_qpair *qp, void *ctx);
 void *nvmf_qpair_context(const struct nvmf_qpair *qp);
 
+/* -------------------------------------------------------------- poll group */
+
+/*
+ * A poll group drives many queue pairs (host or controller side) from one
+ * thread over one epoll set, level-triggered (see nvmf_qpair_process on
+ * short reads). Commands submitted to a grouped queue pair, from a
+ * callback or between polls, are only queued; the group sends what every
+ * such queue pair holds once per turn, with as few sendmsg calls as the
+ * socket allows. EPOLLOUT is registered only while a queue pair has
+ * output its socket would not take.
+ *
+ * Thread rules: a group and its queue pairs belong to one thread; every
+ * call on them (submit, complete, add, remove, poll, free) comes from it.
+ * Several groups in several threads share nothing.
+ */
+struct nvmf_poll_group;
+
+/*
+ * Told once that a grouped queue pair failed (nvmf_qpair_error says why).
+ * By then its outstanding host commands have had their callbacks with a
+ * NULL completion and it has left the group, so the callee may free it.
+ */
+typedef void (*nvmf_qpair_failed_cb)(void *arg, struct nvmf_qpair *qp);
+
+/* Creates a group; on_failed may be NULL. NULL with err on failure. */
+struct nvmf_poll_group *nvmf_poll_group_create(nvmf_qpair_failed_cb on_failed,
+    void *arg, char *err, size_t errlen);
+/*
+ * Adds a queue pair: from now on the group polls it and sends its output.
+ * Returns 0, -EBUSY when it is in a group already, -ENOTCONN when it has
+ * failed, or another negative errno from epoll.
+ */
+int nvmf_poll_group_add(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
+/* Takes a queue pair out of the group (its output is sent first, if the
+ * socket takes it); nvmf_qpair_free does this by itself. 0 or -ENOENT. */
+int nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
+/*
+ * One turn: sends what was queued since the last turn, waits up to
+ * timeout_ms (-1: no limit, 0: do not wait) for sockets and set-up
+ * deadlines, receives and dispatches, then sends once more. Returns the
+ * number of queue pairs that had something to do, or a negative errno
+ * (epoll failed; EINTR is not an error, 0 is returned).
+ */
+int nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms);
+/* The epoll descriptor, readable when a poll would have work: to nest the
+ * group in another event loop. */
+int nvmf_poll_group_fd(const struct nvmf_poll_group *pg);
+/* Frees the group; its queue pairs leave it but are not freed. */
+void nvmf_poll_group_free(struct nvmf_poll_group *pg);
+
 /* ------------------------------------------------------------ host side */
 
 /* Completion callback: cqe is NULL when the queue pair went away first. */
@@ -278,6 +328,120 @@ int nvmf_host_request_queues(struct nvmf_qpair *admin, uint32_t *count, int time
  */
 int nvmf_host_discovery_log(struct nvmf_qpair *admin,
     struct nvmf_discovery_log_header **log, int timeout_ms, char *err, size_t errlen);
+
+/* ------------------------------------ callback admin helpers (event loops) */
+
+/*
+ * What an asynchronous admin helper reports, once, to its callback: rc 0
+ * on success; -EIO when the controller answered with an error status
+ * (status holds it); -ECONNRESET or -EPROTO when the connection ended
+ * first, -ETIMEDOUT when a deadline ended it. err is "" on success, else
+ * one line naming the command and the cause, as the blocking helpers say
+ * it. value is the property (Property Get), CAP (enable) or CDW0.
+ */
+struct nvmf_admin_result {
+	int rc;
+	uint16_t status;
+	uint64_t value;
+	const char *err;
+};
+typedef void (*nvmf_admin_cb)(void *arg, const struct nvmf_admin_result *r);
+
+/*
+ * Each submits on the admin queue pair and returns 0, or a negative errno
+ * from nvmf_host_submit (-ENOMEM too), in which case cb is never called.
+ * The callback runs from the queue pair's processing (a poll group's turn
+ * or nvmf_qpair_process). None has a deadline of its own: the blocking
+ * helpers, or the caller, end a queue pair that does not answer.
+ */
+int nvmf_host_admin_cmd_async(struct nvmf_qpair *admin, const struct nvme_command *sqe,
+    void *buf, uint32_t len, bool to_controller, nvmf_admin_cb cb, void *arg);
+int nvmf_host_property_get_async(struct nvmf_qpair *admin, uint32_t offset, bool eight,
+    nvmf_admin_cb cb, void *arg);
+int nvmf_host_property_set_async(struct nvmf_qpair *admin, uint32_t offset, bool eight,
+    uint64_t value, nvmf_admin_cb cb, void *arg);
+/* buf holds len bytes (4096 for the controller and namespace structures). */
+int nvmf_host_identify_async(struct nvmf_qpair *admin, uint8_t cns, uint32_t nsid,
+    void *buf, uint32_t len, nvmf_admin_cb cb, void *arg);
+int nvmf_host_get_log_page_async(struct nvmf_qpair *admin, uint8_t lid, uint32_t nsid,
+    uint64_t offset, void *buf, uint32_t len, nvmf_admin_cb cb, void *arg);
+int nvmf_host_set_features_async(struct nvmf_qpair *admin, uint8_t fid, uint32_t cdw11,
+    nvmf_admin_cb cb, void *arg);
+/*
+ * Reads CAP, sets CC.EN and polls CSTS.RDY every 10 ms for CAP.TO (at most
+ * timeout_ms); the result's value is CAP. The pauses use the queue pair's
+ * wake-up, which a poll group (or the blocking helpers) honours.
+ */
+int nvmf_host_enable_controller_async(struct nvmf_qpair *admin, int timeout_ms,
+    nvmf_admin_cb cb, void *arg);
+
+/* ------------------------------------- non-blocking association set-up */
+
+/*
+ * ICReq/ICResp then Fabrics Connect on a connected (or still connecting)
+ * socket, driven by the poll group pg: the queue pair joins pg at once and
+ * stays there. cb runs once, at the end of a turn of pg (so it may free
+ * queue pairs): with the queue pair on success, or NULL once it has been
+ * freed and fd closed. Each exchange is bounded by cp->timeout_ms. Returns
+ * 0, or -1 with err (then fd is the caller's and cb is never called).
+ */
+struct nvmf_connect_result {
+	int rc;				/* 0, or -1 with err */
+	uint16_t status;		/* Connect's NVMe status when it was refused */
+	uint16_t cntlid;
+	const char *err;
+};
+typedef void (*nvmf_connect_cb)(void *arg, struct nvmf_qpair *qp,
+    const struct nvmf_connect_result *r);
+int nvmf_host_connect_queue_async(struct nvmf_poll_group *pg, struct nvmf_association *na,
+    int fd, const struct nvmf_connect_params *cp, uint16_t qid, uint16_t qsize,
+    nvmf_connect_cb cb, void *arg, char *err, size_t errlen);
+
+/*
+ * A whole association, as states driven by a poll group: for the admin
+ * queue dial, ICReq/ICResp, Connect, Property Get CAP, Set CC.EN, Get
+ * CSTS.RDY, Identify Controller, Set Features Number of Queues; then every
+ * I/O queue's dial, ICReq/ICResp and Connect at once. Set .size.
+ */
+struct nvmf_ctrl_connect_params {
+	size_t size;
+	const char *address;		/* dialed for each queue (numeric is best: */
+	const char *port;		/* a name is resolved blocking, once) */
+	/* Optional instead of address/port: a connected socket for queue qid. */
+	int (*dial)(void *arg, uint16_t qid, char *err, size_t errlen);
+	void *dial_arg;
+	struct nvmf_connect_params connect;	/* cntlid ignored; timeout_ms each step */
+	uint16_t admin_qsize;		/* 0: 32 */
+	uint32_t io_queues;		/* asked for; fewer granted means fewer */
+	uint16_t io_qsize;		/* 0: 32 */
+};
+struct nvmf_ctrl_connect;
+/* rc 0 or -1 with err (one line naming the step); runs at the end of a turn. */
+typedef void (*nvmf_ctrl_connect_cb)(void *arg, struct nvmf_ctrl_connect *cc, int rc,
+    const char *err);
+/* Starts; NULL with err when it cannot (then cb is never called). */
+struct nvmf_ctrl_connect *nvmf_host_ctrl_connect_async(struct nvmf_poll_group *pg,
+    struct nvmf_association *na, const struct nvmf_ctrl_connect_params *p,
+    nvmf_ctrl_connect_cb cb, void *arg, char *err, size_t errlen);
+/* What a successful set-up built. Set .size. */
+struct nvmf_ctrl_result {
+	size_t size;
+	struct nvmf_qpair *admin;
+	struct nvmf_qpair **io;		/* nio of them, malloc'd: free() the array */
+	uint32_t nio;
+	uint16_t cntlid;
+	uint64_t cap;
+	struct nvme_identify_controller id;
+};
+/*
+ * After success: hands the queue pairs (still in the group; the I/O ones
+ * with the controller's in-capsule data size set) to the caller. 0, or
+ * -EINVAL before success or when taken already.
+ */
+int nvmf_ctrl_connect_take(struct nvmf_ctrl_connect *cc, struct nvmf_ctrl_result *r);
+/* Frees the set-up and the queue pairs not taken; cancels one in progress
+ * (its callback is then not called). Not from a queue pair's callback. */
+void nvmf_ctrl_connect_free(struct nvmf_ctrl_connect *cc);
 
 /* ------------------------------------------- queue hand-off between processes */
 

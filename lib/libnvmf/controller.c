@@ -153,7 +153,8 @@ nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status, uint32_t cdw0,
 		nvmf_tx_queue(qp, p);
 	}
 	capsule_tx_done(qp, nc, false);
-	if (!qp->in_process)
+	/* Inside a turn, or in a poll group, the sends go out once at its end. */
+	if (!qp->in_process && qp->group == NULL)
 		(void)nvmf_tx_flush(qp);
 }
 
@@ -288,8 +289,8 @@ rx_h2c_data(struct nvmf_qpair *qp)
 	return 0;
 }
 
-int
-nvmf_ctrl_rx_header(struct nvmf_qpair *qp)
+static int
+ctrl_rx_header(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 
@@ -407,8 +408,9 @@ start_command(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
 	deliver(qp, nc);
 }
 
-bool
-nvmf_ctrl_resume(struct nvmf_qpair *qp)
+/* Starts commands that waited for data memory; true when one started. */
+static bool
+ctrl_resume(struct nvmf_qpair *qp)
 {
 	struct nvmf_capsule *nc;
 	bool started = false;
@@ -425,8 +427,8 @@ nvmf_ctrl_resume(struct nvmf_qpair *qp)
 	return started;
 }
 
-void
-nvmf_ctrl_rx_done(struct nvmf_qpair *qp)
+static void
+ctrl_rx_done(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 	struct nvmf_capsule *nc = qp->rx_capsule;
@@ -460,8 +462,8 @@ nvmf_ctrl_rx_done(struct nvmf_qpair *qp)
 	deliver(qp, nc);
 }
 
-void
-nvmf_ctrl_drop_all(struct nvmf_qpair *qp)
+static void
+ctrl_teardown(struct nvmf_qpair *qp)
 {
 	if (qp->rx_capsule != NULL && !qp->rx_capsule->awaiting_h2c)
 		nvmf_capsule_free(qp->rx_capsule);
@@ -477,4 +479,40 @@ nvmf_ctrl_drop_all(struct nvmf_qpair *qp)
 		nvmf_capsule_free(nc);
 	}
 	qp->deferred_tail = NULL;
+	free(qp->r2t_table);
+	qp->r2t_table = NULL;
+	qp->r2t_slots = 0;
 }
+
+/* Capsules the handler holds stay its own until it completes or frees them. */
+static void
+ctrl_drop(struct nvmf_qpair *qp)
+{
+	(void)qp;
+}
+
+static void
+ctrl_settle_pda(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
+{
+	qp->tx_pda = info->hpda;
+	qp->rules.rx_pda = info->cpda;
+}
+
+static void
+ctrl_rx_data_corrupt(struct nvmf_qpair *qp)
+{
+	if (qp->rx_capsule != NULL)
+		qp->rx_capsule->data_corrupt = true;
+}
+
+const struct nvmf_role nvmf_ctrl_role = {
+	.controller = true,
+	.term_req_name = "C2HTermReq",
+	.settle_pda = ctrl_settle_pda,
+	.rx_header = ctrl_rx_header,
+	.rx_done = ctrl_rx_done,
+	.rx_data_corrupt = ctrl_rx_data_corrupt,
+	.resume = ctrl_resume,
+	.drop = ctrl_drop,
+	.teardown = ctrl_teardown,
+};

@@ -14,7 +14,7 @@
 int
 nvmf_host_qpair_export(const struct nvmf_qpair *qp, struct nvmf_qpair_handoff *h)
 {
-	if (qp->controller || qp->failed)
+	if (qp->role->controller || qp->failed)
 		return -EINVAL;
 	if (qp->outstanding != 0 || qp->tx_head != NULL || qp->rx_state != RX_COMMON ||
 	    qp->hdr_got != 0 || qp->rx_pos != qp->rx_end)
@@ -34,9 +34,9 @@ nvmf_host_qpair_export(const struct nvmf_qpair *qp, struct nvmf_qpair_handoff *h
 int
 nvmf_qpair_release_fd(struct nvmf_qpair *qp)
 {
-	int fd = qp->fd;
+	int fd = nvmf_qpair_fd(qp);
 
-	qp->fd = -1;
+	qp->keep_fd = true;
 	nvmf_qpair_free(qp);
 	return fd;
 }
@@ -45,6 +45,7 @@ struct nvmf_qpair *
 nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
     const struct nvmf_qpair_handoff *h, char *err, size_t errlen)
 {
+	struct nvmf_stream *s;
 	struct nvmf_qpair *qp;
 	int fl;
 
@@ -67,8 +68,11 @@ nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
 		snprintf(err, errlen, "queue %u: bad socket: %s", h->qid, strerror(errno));
 		return NULL;
 	}
-	qp = nvmf_qpair_alloc(na, fd, false);
+	s = nvmf_stream_socket(fd);
+	qp = s != NULL ? nvmf_qpair_alloc(na, s, &nvmf_host_role) : NULL;
 	if (qp == NULL) {
+		if (s != NULL)
+			s->ops->close(s, true);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -80,5 +84,8 @@ nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
 	qp->sqtail = h->sqtail;
 	qp->icd_size = h->icd_size;
 	nvmf_qpair_settle(qp, &h->info);
-	return nvmf_host_qpair_ready(qp, err, errlen);
+	qp = nvmf_host_qpair_ready(qp, err, errlen);
+	if (qp == NULL)
+		s->ops->close(s, true);
+	return qp;
 }

@@ -70,8 +70,8 @@ nvmf_association_params(const struct nvmf_association *na)
 	return &na->params;
 }
 
-static int
-socket_setup(int fd)
+int
+nvmf_socket_setup(int fd)
 {
 	int one = 1, fl = fcntl(fd, F_GETFL);
 
@@ -94,13 +94,13 @@ io_error(int rc)
 
 /* Reads one handshake PDU of at most 128 bytes whose common header is valid. */
 static int
-read_handshake_pdu(int fd, void *buf, const struct nvmf_pdu_rules *rules,
+read_handshake_pdu(struct nvmf_stream *s, void *buf, const struct nvmf_pdu_rules *rules,
     struct nvmf_pdu_fault *fault, char *err, size_t errlen, int timeout_ms)
 {
 	struct nvme_tcp_common_hdr *ch = buf;
 	int rc;
 
-	rc = nvmf_io_exact(fd, ch, sizeof(*ch), false, timeout_ms);
+	rc = nvmf_io_exact(s, ch, sizeof(*ch), false, timeout_ms);
 	if (rc != 0) {
 		snprintf(err, errlen, "waiting for %s: %s",
 		    rules->controller ? "ICReq" : "ICResp", io_error(rc));
@@ -111,10 +111,10 @@ read_handshake_pdu(int fd, void *buf, const struct nvmf_pdu_rules *rules,
 		return -2;
 	}
 	if (ch->pdu_type == NVME_TCP_PDU_C2H_TERM_REQ) {
-		nvmf_read_term_req(fd, ch, err, errlen, timeout_ms);
+		nvmf_read_term_req(s, ch, err, errlen, timeout_ms);
 		return -1;
 	}
-	rc = nvmf_io_exact(fd, (uint8_t *)buf + sizeof(*ch), ch->plen - sizeof(*ch),
+	rc = nvmf_io_exact(s, (uint8_t *)buf + sizeof(*ch), ch->plen - sizeof(*ch),
 	    false, timeout_ms);
 	if (rc != 0) {
 		snprintf(err, errlen, "reading %s: %s",
@@ -124,8 +124,8 @@ read_handshake_pdu(int fd, void *buf, const struct nvmf_pdu_rules *rules,
 	return 0;
 }
 
-struct nvmf_qpair *
-nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
+static struct nvmf_qpair *
+host_handshake(struct nvmf_association *na, struct nvmf_stream *s, uint16_t qsize,
     bool admin, int timeout_ms, char *err, size_t errlen)
 {
 	const struct nvmf_association_params *p = &na->params;
@@ -140,33 +140,21 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 	uint32_t len;
 	int rc;
 
-	if (p->controller) {
-		snprintf(err, errlen, "a controller association cannot open host queues");
-		return NULL;
-	}
-	if (qsize < 2) {
-		snprintf(err, errlen, "queue size %u too small (at least 2)", qsize);
-		return NULL;
-	}
-	if (socket_setup(fd) != 0) {
-		snprintf(err, errlen, "socket setup: %s", strerror(errno));
-		return NULL;
-	}
 	len = nvmf_pdu_encode_icreq(u.raw, p->pda, p->header_digests, p->data_digests,
 	    p->maxr2t);
-	rc = nvmf_io_exact(fd, u.raw, len, true, timeout_ms);
+	rc = nvmf_io_exact(s, u.raw, len, true, timeout_ms);
 	if (rc != 0) {
 		snprintf(err, errlen, "sending ICReq: %s", io_error(rc));
 		return NULL;
 	}
-	rc = read_handshake_pdu(fd, u.raw, &rules, &fault, err, errlen, timeout_ms);
+	rc = read_handshake_pdu(s, u.raw, &rules, &fault, err, errlen, timeout_ms);
 	if (rc == -2 || (rc == 0 && nvmf_pdu_check_icresp(&u.rsp, p->header_digests,
 	    p->data_digests, &fault) != 0)) {
 		uint8_t term[NVMF_PDU_MAX_PREFIX];
 
 		len = nvmf_pdu_encode_term_req(term, false, fault.fes, fault.fei, u.raw,
 		    sizeof(struct nvme_tcp_common_hdr));
-		(void)nvmf_io_exact(fd, term, len, true, 100);
+		(void)nvmf_io_exact(s, term, len, true, 100);
 		snprintf(err, errlen, "bad ICResp: %s", fault.what);
 		return NULL;
 	}
@@ -180,7 +168,7 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 		return NULL;
 	}
 
-	qp = nvmf_qpair_alloc(na, fd, false);
+	qp = nvmf_qpair_alloc(na, s, &nvmf_host_role);
 	if (qp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -200,8 +188,8 @@ nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
 	return nvmf_host_qpair_ready(qp, err, errlen);
 }
 
-struct nvmf_qpair *
-nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms,
+static struct nvmf_qpair *
+ctrl_handshake(struct nvmf_association *na, struct nvmf_stream *s, int timeout_ms,
     char *err, size_t errlen)
 {
 	const struct nvmf_association_params *p = &na->params;
@@ -217,19 +205,11 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 	uint32_t len;
 	int rc;
 
-	if (!p->controller) {
-		snprintf(err, errlen, "a host association cannot accept queues");
-		return NULL;
-	}
-	if (socket_setup(fd) != 0) {
-		snprintf(err, errlen, "socket setup: %s", strerror(errno));
-		return NULL;
-	}
-	rc = read_handshake_pdu(fd, u.raw, &rules, &fault, err, errlen, timeout_ms);
+	rc = read_handshake_pdu(s, u.raw, &rules, &fault, err, errlen, timeout_ms);
 	if (rc == -2 || (rc == 0 && nvmf_pdu_check_icreq(&u.req, &fault) != 0)) {
 		len = nvmf_pdu_encode_term_req(out, true, fault.fes, fault.fei, u.raw,
 		    sizeof(struct nvme_tcp_common_hdr));
-		(void)nvmf_io_exact(fd, out, len, true, 100);
+		(void)nvmf_io_exact(s, out, len, true, 100);
 		snprintf(err, errlen, "bad ICReq: %s; sent C2HTermReq (%s)", fault.what,
 		    nvmf_fes_string(fault.fes));
 		return NULL;
@@ -240,13 +220,13 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 	hdgst = (u.req.dgst & NVME_TCP_DGST_HDR) && p->header_digests;
 	ddgst = (u.req.dgst & NVME_TCP_DGST_DATA) && p->data_digests;
 	len = nvmf_pdu_encode_icresp(out, p->pda, hdgst, ddgst, p->max_h2c_data);
-	rc = nvmf_io_exact(fd, out, len, true, timeout_ms);
+	rc = nvmf_io_exact(s, out, len, true, timeout_ms);
 	if (rc != 0) {
 		snprintf(err, errlen, "sending ICResp: %s", io_error(rc));
 		return NULL;
 	}
 
-	qp = nvmf_qpair_alloc(na, fd, true);
+	qp = nvmf_qpair_alloc(na, s, &nvmf_ctrl_role);
 	if (qp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -265,4 +245,54 @@ nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms
 	    NVME_TCP_ADMIN_ICD_SIZE;
 	qp->qsize = 32;
 	return qp;
+}
+
+/* Runs a handshake on a stream over fd; the caller keeps fd on failure. */
+static struct nvmf_qpair *
+with_stream(struct nvmf_association *na, int fd, uint16_t qsize, bool admin,
+    int timeout_ms, char *err, size_t errlen)
+{
+	struct nvmf_stream *s;
+	struct nvmf_qpair *qp;
+
+	if (nvmf_socket_setup(fd) != 0) {
+		snprintf(err, errlen, "socket setup: %s", strerror(errno));
+		return NULL;
+	}
+	s = nvmf_stream_socket(fd);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	qp = na->params.controller ? ctrl_handshake(na, s, timeout_ms, err, errlen) :
+	    host_handshake(na, s, qsize, admin, timeout_ms, err, errlen);
+	if (qp == NULL)
+		s->ops->close(s, true);
+	return qp;
+}
+
+struct nvmf_qpair *
+nvmf_host_qpair_create(struct nvmf_association *na, int fd, uint16_t qsize,
+    bool admin, int timeout_ms, char *err, size_t errlen)
+{
+	if (na->params.controller) {
+		snprintf(err, errlen, "a controller association cannot open host queues");
+		return NULL;
+	}
+	if (qsize < 2) {
+		snprintf(err, errlen, "queue size %u too small (at least 2)", qsize);
+		return NULL;
+	}
+	return with_stream(na, fd, qsize, admin, timeout_ms, err, errlen);
+}
+
+struct nvmf_qpair *
+nvmf_controller_qpair_accept(struct nvmf_association *na, int fd, int timeout_ms,
+    char *err, size_t errlen)
+{
+	if (!na->params.controller) {
+		snprintf(err, errlen, "a host association cannot accept queues");
+		return NULL;
+	}
+	return with_stream(na, fd, 0, false, timeout_ms, err, errlen);
 }

@@ -16,7 +16,7 @@ nvmf_host_qpair_ready(struct nvmf_qpair *qp, char *err, size_t errlen)
 {
 	qp->cmds = calloc(qp->qsize, sizeof(*qp->cmds));
 	if (qp->cmds == NULL) {
-		qp->fd = -1;		/* the caller keeps its socket */
+		qp->stream = NULL;	/* the caller keeps its stream */
 		nvmf_qpair_free(qp);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -191,14 +191,28 @@ send_h2c(struct nvmf_qpair *qp, struct host_cmd *c, uint16_t cid, uint16_t ttag,
 	return 0;
 }
 
-int
-nvmf_host_rx_header(struct nvmf_qpair *qp)
+static int
+host_rx_header(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 	struct host_cmd *c;
 
 	qp->rx_cmd = NULL;
 	switch (ch->pdu_type) {
+	case NVME_TCP_PDU_ICRESP: {
+		const struct nvmf_association_params *ap = &qp->na->params;
+		struct nvmf_pdu_fault f;
+		char what[sizeof(f.what)];
+
+		if (nvmf_pdu_check_icresp((const void *)qp->hdr, ap->header_digests,
+		    ap->data_digests, &f) != 0) {
+			memcpy(what, f.what, sizeof(what));
+			nvmf_pdu_fault_set(&f, f.fes, f.fei, "bad ICResp: %.80s", what);
+			nvmf_qpair_fault(qp, &f);
+			return -1;
+		}
+		return 0;
+	}
 	case NVME_TCP_PDU_C2H_TERM_REQ: {
 		const struct nvme_tcp_term_req_hdr *tr = (const void *)qp->hdr;
 
@@ -257,13 +271,43 @@ nvmf_host_rx_header(struct nvmf_qpair *qp)
 	return 0;
 }
 
-void
-nvmf_host_rx_done(struct nvmf_qpair *qp)
+/* ICResp passed its checks: settle what it granted, or refuse a digest it denied. */
+static void
+host_icresp(struct nvmf_qpair *qp)
+{
+	const struct nvmf_association_params *ap = &qp->na->params;
+	const struct nvme_tcp_icresp *r = (const void *)qp->hdr;
+
+	qp->ic_pending = false;
+	if ((ap->header_digests && !(r->dgst & NVME_TCP_DGST_HDR)) ||
+	    (ap->data_digests && !(r->dgst & NVME_TCP_DGST_DATA))) {
+		nvmf_qpair_fail(qp, "controller refused %s digests",
+		    ap->header_digests && !(r->dgst & NVME_TCP_DGST_HDR) ? "header" : "data");
+		qp->stream->ops->shutdown(qp->stream);
+		return;
+	}
+	nvmf_qpair_settle(qp, &(struct nvmf_qpair_info) {
+		.header_digests = (r->dgst & NVME_TCP_DGST_HDR) != 0,
+		.data_digests = (r->dgst & NVME_TCP_DGST_DATA) != 0,
+		.hpda = ap->pda,
+		.cpda = r->cpda,
+		.max_h2c_data = r->maxh2cdata,
+		.maxr2t = ap->maxr2t,
+	});
+	if (qp->ic_done != NULL)
+		qp->ic_done(qp, qp->ic_arg);
+}
+
+static void
+host_rx_done(struct nvmf_qpair *qp)
 {
 	const struct nvme_tcp_common_hdr *ch = (const void *)qp->hdr;
 	struct host_cmd *c;
 
 	switch (ch->pdu_type) {
+	case NVME_TCP_PDU_ICRESP:
+		host_icresp(qp);
+		break;
 	case NVME_TCP_PDU_C2H_DATA: {
 		const struct nvme_tcp_c2h_data_hdr *h = (const void *)qp->hdr;
 
@@ -309,6 +353,48 @@ nvmf_host_drop_all(struct nvmf_qpair *qp)
 	}
 }
 
+static void
+host_settle_pda(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
+{
+	qp->tx_pda = info->cpda;
+	qp->rules.rx_pda = info->hpda;
+}
+
+static void
+host_rx_data_corrupt(struct nvmf_qpair *qp)
+{
+	if (qp->rx_cmd != NULL)
+		qp->rx_cmd->data_corrupt = true;
+}
+
+/* Nothing of the host's waits for send memory. */
+static bool
+host_resume(struct nvmf_qpair *qp)
+{
+	(void)qp;
+	return false;
+}
+
+static void
+host_teardown(struct nvmf_qpair *qp)
+{
+	nvmf_host_drop_all(qp);
+	free(qp->cmds);
+	qp->cmds = NULL;
+}
+
+const struct nvmf_role nvmf_host_role = {
+	.controller = false,
+	.term_req_name = "H2CTermReq",
+	.settle_pda = host_settle_pda,
+	.rx_header = host_rx_header,
+	.rx_done = host_rx_done,
+	.rx_data_corrupt = host_rx_data_corrupt,
+	.resume = host_resume,
+	.drop = nvmf_host_drop_all,
+	.teardown = host_teardown,
+};
+
 /* ------------------------------------------------------------ blocking */
 
 struct sync_wait {
@@ -329,44 +415,19 @@ sync_done(void *arg, const struct nvme_completion *cqe)
 		w->lost = true;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 nvmf_host_execute(struct nvmf_qpair *qp, const struct nvme_command *sqe, void *data,
     uint32_t len, bool to_controller, struct nvme_completion *cqe, int timeout_ms)
 {
 	struct sync_wait w = { 0 };
-	long deadline = now_ms() + timeout_ms;
 	int rc;
 
 	rc = nvmf_host_submit(qp, sqe, data, len, to_controller, sync_done, &w);
 	if (rc != 0)
 		return rc == -ENOTCONN ? -ECONNRESET : rc;
-	while (!w.done) {
-		long left = deadline - now_ms();
-
-		if (left <= 0) {
-			/*
-			 * The buffer may still be written by a late C2HData: the
-			 * connection is no longer trustworthy, so end it.
-			 */
-			nvmf_qpair_terminate(qp, NVME_TCP_FES_PDU_SEQUENCE_ERROR, 0,
-			    "command timed out");
-			nvmf_host_drop_all(qp);
-			return -ETIMEDOUT;
-		}
-		if (nvmf_qpair_poll(qp, (int)left) != 0) {
-			nvmf_host_drop_all(qp);
-			break;
-		}
-	}
+	rc = nvmf_host_wait(qp, &w.done, nvmf_deadline(timeout_ms));
+	if (rc == -ETIMEDOUT)
+		return rc;
 	if (!w.done || w.lost)
 		return qp->protocol_error ? -EPROTO : -ECONNRESET;
 	*cqe = w.cqe;

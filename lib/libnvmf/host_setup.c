@@ -16,15 +16,6 @@
 
 #include "nvmf_qpair.h"
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Non-blocking connect bounded by the time left; 0 or an errno value. */
 static int
 dial_one(const struct addrinfo *ai, long deadline, int *out)
@@ -45,7 +36,7 @@ dial_one(const struct addrinfo *ai, long deadline, int *out)
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - nvmf_now_ms();
 
 		if (left <= 0) {
 			close(fd);
@@ -74,7 +65,7 @@ nvmf_tcp_dial(const char *address, const char *port, int timeout_ms, char *err,
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
 	struct addrinfo *res, *ai;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = nvmf_now_ms() + timeout_ms;
 	int rc, fd = -1, last = 0;
 
 	rc = getaddrinfo(address, port, &hints, &res);
@@ -101,118 +92,62 @@ nvmf_tcp_dial(const char *address, const char *port, int timeout_ms, char *err,
 	return fd;
 }
 
-static int
-exec_error(struct nvmf_qpair *qp, int rc, const char *what, char *err, size_t errlen)
-{
-	if (rc == -ETIMEDOUT)
-		snprintf(err, errlen, "%s: no answer from the controller", what);
-	else
-		snprintf(err, errlen, "%s: %s", what, nvmf_qpair_error(qp));
-	return -1;
-}
+/* ------------------------------------------------ blocking, over the callbacks */
 
-static int
-status_error(uint16_t status, const char *what, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s failed: %s (status 0x%04x)", what,
-	    nvmf_status_string(status & ~NVME_STATUS_DNR), status);
-	return -1;
-}
-
-struct nvmf_qpair *
-nvmf_host_connect_queue(struct nvmf_association *na, int fd,
-    const struct nvmf_connect_params *cp, uint16_t qid, uint16_t qsize,
-    uint16_t *cntlid, uint16_t *status, char *err, size_t errlen)
-{
-	const struct nvmf_association_params *ap = nvmf_association_params(na);
-	struct nvmf_connect_data data;
-	struct nvme_completion cqe;
-	struct nvme_command sqe;
-	struct nvmf_qpair *qp;
-	char what[64];
+/* What a blocking helper waits for: the callback version's result. */
+struct sync_admin {
+	bool done;
 	int rc;
+	uint16_t status;
+	uint64_t value;
+	char err[256];
+};
 
-	if (status != NULL)
-		*status = 0;
-	if (cp->subnqn == NULL || strlen(cp->subnqn) > NVMF_NQN_MAX_LEN ||
-	    cp->hostnqn == NULL || strlen(cp->hostnqn) > NVMF_NQN_MAX_LEN) {
-		snprintf(err, errlen, "NQNs must be 1 to %d characters", NVMF_NQN_MAX_LEN);
-		return NULL;
-	}
-	qp = nvmf_host_qpair_create(na, fd, qsize, qid == 0, cp->timeout_ms, err, errlen);
-	if (qp == NULL)
-		return NULL;
-	nvmf_cmd_connect(&sqe, qid, (uint16_t)(qsize - 1), qid == 0 ? cp->kato_ms : 0,
-	    !ap->sq_flow_control);
-	nvmf_connect_data_init(&data, cp->hostid, cp->cntlid, cp->subnqn, cp->hostnqn);
-	snprintf(what, sizeof(what), "Connect (queue %u)", qid);
-	/* Connect's data always travels in the capsule, before IOCCSZ is known. */
-	if (qp->icd_size < sizeof(data))
-		qp->icd_size = sizeof(data);
-	rc = nvmf_host_execute(qp, &sqe, &data, sizeof(data), true, &cqe, cp->timeout_ms);
-	if (qid != 0)
-		qp->icd_size = 0;	/* until the caller knows the controller's IOCCSZ */
-	if (rc != 0) {
-		exec_error(qp, rc, what, err, errlen);
-		goto fail;
-	}
-	if (NVME_CQE_STATUS(cqe.status) != 0) {
-		uint16_t st = NVME_CQE_STATUS(cqe.status);
+static void
+sync_admin_done(void *arg, const struct nvmf_admin_result *r)
+{
+	struct sync_admin *w = arg;
 
-		if (status != NULL)
-			*status = st;
-		status_error(st, what, err, errlen);
-		if ((st & 0xff) == NVME_SC_CONNECT_INVALID_PARAMETERS &&
-		    NVME_STATUS_SCT(st) == NVME_SCT_COMMAND_SPECIFIC) {
-			size_t n = strlen(err);
-			uint16_t ipo = NVMF_CONNECT_IPO(cqe.cdw0);
-			bool in_data = NVMF_CONNECT_IATTR(cqe.cdw0) == 1;
+	w->done = true;
+	w->rc = r->rc;
+	w->status = r->status;
+	w->value = r->value;
+	snprintf(w->err, sizeof(w->err), "%s", r->err);
+}
 
-			snprintf(err + n, errlen - n, ": %s",
-			    in_data && ipo == offsetof(struct nvmf_connect_data, subnqn) ?
-			    "the target has no such subsystem here" :
-			    in_data && ipo == offsetof(struct nvmf_connect_data, cntlid) ?
-			    "no such controller" :
-			    in_data && ipo == offsetof(struct nvmf_connect_data, hostnqn) ?
-			    "the target refused the host NQN" :
-			    in_data && ipo == offsetof(struct nvmf_connect_data, hostid) ?
-			    "the target refused the host ID" :
-			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, qid) ?
-			    "the target refused the queue ID" :
-			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, sqsize) ?
-			    "the target refused the queue size" :
-			    !in_data && ipo == offsetof(struct nvmf_connect_cmd, cattr) ?
-			    "the target refused to disable SQ flow control" :
-			    "a parameter was refused");
-		}
-		goto fail;
+/*
+ * Waits for a callback helper started with submit_rc; fills err as the
+ * helper words it, or names what went unanswered. 0 or -1.
+ */
+static int
+sync_admin_wait(struct nvmf_qpair *qp, int submit_rc, struct sync_admin *w,
+    const char *what, int timeout_ms, char *err, size_t errlen)
+{
+	if (submit_rc != 0) {
+		if (submit_rc == -ENOTCONN)
+			nvmf_err_lost(qp, what, err, errlen);
+		else
+			snprintf(err, errlen, "%s: %s", what, strerror(-submit_rc));
+		return -1;
 	}
-	if (cntlid != NULL)
-		*cntlid = NVMF_CONNECT_RSP_CNTLID(cqe.cdw0);
-	qp->qid = qid;
-	return qp;
-fail:
-	/* The caller keeps the socket: detach it from the queue pair first. */
-	qp->fd = -1;
-	nvmf_qpair_free(qp);
-	return NULL;
+	(void)nvmf_host_wait(qp, &w->done, nvmf_deadline(timeout_ms));
+	if (w->rc != 0) {
+		snprintf(err, errlen, "%s", w->err);
+		return -1;
+	}
+	return 0;
 }
 
 int
 nvmf_host_property_get(struct nvmf_qpair *admin, uint32_t offset, bool eight,
     uint64_t *value, int timeout_ms, char *err, size_t errlen)
 {
-	struct nvme_completion cqe;
-	struct nvme_command sqe;
-	int rc;
+	struct sync_admin w = { 0 };
+	int rc = nvmf_host_property_get_async(admin, offset, eight, sync_admin_done, &w);
 
-	nvmf_cmd_property_get(&sqe, offset, eight);
-	rc = nvmf_host_execute(admin, &sqe, NULL, 0, false, &cqe, timeout_ms);
-	if (rc != 0)
-		return exec_error(admin, rc, "Property Get", err, errlen);
-	if (NVME_CQE_STATUS(cqe.status) != 0)
-		return status_error(NVME_CQE_STATUS(cqe.status), "Property Get", err, errlen);
-	*value = cqe.cdw0 | (eight ? (uint64_t)cqe.cdw1 << 32 : 0);
+	if (sync_admin_wait(admin, rc, &w, "Property Get", timeout_ms, err, errlen) != 0)
+		return -1;
+	*value = w.value;
 	return 0;
 }
 
@@ -220,52 +155,22 @@ static int
 property_set(struct nvmf_qpair *admin, uint32_t offset, uint32_t value, int timeout_ms,
     char *err, size_t errlen)
 {
-	struct nvme_completion cqe;
-	struct nvme_command sqe;
-	int rc;
+	struct sync_admin w = { 0 };
+	int rc = nvmf_host_property_set_async(admin, offset, false, value, sync_admin_done,
+	    &w);
 
-	nvmf_cmd_property_set(&sqe, offset, false, value);
-	rc = nvmf_host_execute(admin, &sqe, NULL, 0, false, &cqe, timeout_ms);
-	if (rc != 0)
-		return exec_error(admin, rc, "Property Set", err, errlen);
-	if (NVME_CQE_STATUS(cqe.status) != 0)
-		return status_error(NVME_CQE_STATUS(cqe.status), "Property Set", err, errlen);
-	return 0;
+	return sync_admin_wait(admin, rc, &w, "Property Set", timeout_ms, err, errlen);
 }
 
 int
 nvmf_host_enable_controller(struct nvmf_qpair *admin, int timeout_ms, char *err,
     size_t errlen)
 {
-	uint64_t cap, csts;
-	long deadline;
-	uint32_t cc = NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) |
-	    (4u << NVME_CC_IOCQES_SHIFT);
+	struct sync_admin w = { 0 };
+	int rc = nvmf_host_enable_controller_async(admin, timeout_ms, sync_admin_done, &w);
 
-	if (nvmf_host_property_get(admin, NVME_REG_CAP, true, &cap, timeout_ms, err,
-	    errlen) != 0)
-		return -1;
-	/* CAP.TO is in 500 ms units; wait no longer than the caller allows. */
-	deadline = now_ms() + ((long)((cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500 < timeout_ms ?
-	    (long)((cap >> NVME_CAP_TO_SHIFT) & 0xff) * 500 + 500 : timeout_ms);
-	if (property_set(admin, NVME_REG_CC, cc, timeout_ms, err, errlen) != 0)
-		return -1;
-	for (;;) {
-		if (nvmf_host_property_get(admin, NVME_REG_CSTS, false, &csts, timeout_ms,
-		    err, errlen) != 0)
-			return -1;
-		if (csts & NVME_CSTS_CFS) {
-			snprintf(err, errlen, "controller reports a fatal status (CSTS.CFS)");
-			return -1;
-		}
-		if (csts & NVME_CSTS_RDY)
-			return 0;
-		if (now_ms() >= deadline) {
-			snprintf(err, errlen, "controller not ready (CSTS.RDY) in time");
-			return -1;
-		}
-		usleep(10000);
-	}
+	/* Each exchange has timeout_ms, and CSTS.RDY as long again at most. */
+	return sync_admin_wait(admin, rc, &w, "Property Get", 3 * timeout_ms, err, errlen);
 }
 
 int
@@ -273,7 +178,7 @@ nvmf_host_shutdown_controller(struct nvmf_qpair *admin, int timeout_ms)
 {
 	char err[160];
 	uint64_t cc, csts;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = nvmf_now_ms() + timeout_ms;
 
 	if (nvmf_host_property_get(admin, NVME_REG_CC, false, &cc, timeout_ms, err,
 	    sizeof(err)) != 0)
@@ -281,7 +186,7 @@ nvmf_host_shutdown_controller(struct nvmf_qpair *admin, int timeout_ms)
 	cc = (cc & ~NVME_CC_SHN_MASK) | (1u << NVME_CC_SHN_SHIFT);
 	if (property_set(admin, NVME_REG_CC, (uint32_t)cc, timeout_ms, err, sizeof(err)) != 0)
 		return -1;
-	while (now_ms() < deadline) {
+	while (nvmf_now_ms() < deadline) {
 		if (nvmf_host_property_get(admin, NVME_REG_CSTS, false, &csts, timeout_ms, err,
 		    sizeof(err)) != 0)
 			return -1;
@@ -296,22 +201,13 @@ int
 nvmf_host_admin_read(struct nvmf_qpair *admin, const struct nvme_command *sqe,
     void *buf, uint32_t len, uint32_t *cdw0, int timeout_ms, char *err, size_t errlen)
 {
-	struct nvme_completion cqe;
-	char what[48];
-	int rc;
+	struct sync_admin w = { 0 };
+	int rc = nvmf_host_admin_cmd_async(admin, sqe, buf, len, false, sync_admin_done, &w);
 
-	snprintf(what, sizeof(what), "admin command 0x%02x", sqe->opc);
-	if (sqe->opc == NVME_ADMIN_IDENTIFY)
-		snprintf(what, sizeof(what), "Identify (CNS %u)", sqe->cdw10 & 0xff);
-	else if (sqe->opc == NVME_ADMIN_GET_LOG_PAGE)
-		snprintf(what, sizeof(what), "Get Log Page 0x%02x", sqe->cdw10 & 0xff);
-	rc = nvmf_host_execute(admin, sqe, buf, len, false, &cqe, timeout_ms);
-	if (rc != 0)
-		return exec_error(admin, rc, what, err, errlen);
-	if (NVME_CQE_STATUS(cqe.status) != 0)
-		return status_error(NVME_CQE_STATUS(cqe.status), what, err, errlen);
+	if (sync_admin_wait(admin, rc, &w, "admin command", timeout_ms, err, errlen) != 0)
+		return -1;
 	if (cdw0 != NULL)
-		*cdw0 = cqe.cdw0;
+		*cdw0 = (uint32_t)w.value;
 	return 0;
 }
 
@@ -319,17 +215,20 @@ int
 nvmf_host_request_queues(struct nvmf_qpair *admin, uint32_t *count, int timeout_ms,
     char *err, size_t errlen)
 {
-	struct nvme_command sqe;
+	struct sync_admin w = { 0 };
 	uint32_t cdw0, nsq, ncq;
+	int rc;
 
 	if (*count == 0 || *count > 0xffff) {
 		snprintf(err, errlen, "I/O queue count %u out of range", *count);
 		return -1;
 	}
-	nvmf_cmd_set_features(&sqe, NVME_FEAT_NUM_QUEUES,
-	    NVME_FEAT_NUM_QUEUES_VALUE(*count, *count));
-	if (nvmf_host_admin_read(admin, &sqe, NULL, 0, &cdw0, timeout_ms, err, errlen) != 0)
+	rc = nvmf_host_set_features_async(admin, NVME_FEAT_NUM_QUEUES,
+	    NVME_FEAT_NUM_QUEUES_VALUE(*count, *count), sync_admin_done, &w);
+	if (sync_admin_wait(admin, rc, &w, "admin command 0x09", timeout_ms, err,
+	    errlen) != 0)
 		return -1;
+	cdw0 = (uint32_t)w.value;
 	nsq = (cdw0 & 0xffff) + 1;
 	ncq = (cdw0 >> 16) + 1;
 	if (nsq < *count)

@@ -4,6 +4,7 @@
  * a send queue flushed with one sendmsg for many PDUs.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #define TX_FREE_MAX		64
 
 struct nvmf_qpair *
-nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
+nvmf_qpair_alloc(struct nvmf_association *na, struct nvmf_stream *stream,
+    const struct nvmf_role *role)
 {
 	struct nvmf_qpair *qp = calloc(1, sizeof(*qp));
 
@@ -37,10 +39,10 @@ nvmf_qpair_alloc(struct nvmf_association *na, int fd, bool controller)
 	}
 	atomic_fetch_add(&na->refs, 1);
 	qp->na = na;
-	qp->fd = fd;
-	qp->controller = controller;
+	qp->stream = stream;
+	qp->role = role;
 	qp->sq_fc = true;
-	qp->rules.controller = controller;
+	qp->rules.controller = role->controller;
 	qp->rules.max_data = UINT32_MAX;
 	return qp;
 }
@@ -50,8 +52,7 @@ nvmf_qpair_settle(struct nvmf_qpair *qp, const struct nvmf_qpair_info *info)
 {
 	qp->info = *info;
 	/* Each side aligns the data it sends as the other asked. */
-	qp->tx_pda = qp->controller ? info->hpda : info->cpda;
-	qp->rules.rx_pda = qp->controller ? info->cpda : info->hpda;
+	qp->role->settle_pda(qp, info);
 	qp->rules.connected = true;
 	qp->rules.hdgst = info->header_digests;
 	qp->rules.ddgst = info->data_digests;
@@ -89,7 +90,6 @@ finish_partial_pdu(struct nvmf_qpair *qp)
 	total = tx_total(p);
 	while (p->sent < total) {
 		struct iovec iov[3];
-		struct pollfd pfd = { .fd = qp->fd, .events = POLLOUT };
 		uint32_t skip = p->sent;
 		int cnt = 0;
 		ssize_t n;
@@ -99,15 +99,14 @@ finish_partial_pdu(struct nvmf_qpair *qp)
 			cnt = iov_add(iov, cnt, p->data, p->data_len, &skip);
 		if (p->has_ddgst)
 			cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
-		n = sendmsg(qp->fd, &(struct msghdr){ .msg_iov = iov,
-		    .msg_iovlen = (size_t)cnt }, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = nvmf_stream_sendv(qp->stream, iov, cnt);
 		if (n > 0) {
 			p->sent += (uint32_t)n;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return false;
-		if (poll(&pfd, 1, 100) <= 0)
+		if (qp->stream->ops->wait(qp->stream, POLLOUT, 100) <= 0)
 			return false;
 	}
 	return true;
@@ -126,10 +125,12 @@ send_term_req(struct nvmf_qpair *qp, uint16_t fes, uint32_t fei,
 	 * the rest of the unfinished PDU.
 	 */
 	if (finish_partial_pdu(qp)) {
-		len = nvmf_pdu_encode_term_req(pdu, qp->controller, fes, fei, bad, bad_len);
-		(void)send(qp->fd, pdu, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		len = nvmf_pdu_encode_term_req(pdu, qp->role->controller, fes, fei, bad, bad_len);
+		struct iovec iov = { .iov_base = pdu, .iov_len = len };
+
+		(void)nvmf_stream_sendv(qp->stream, &iov, 1);
 	}
-	shutdown(qp->fd, SHUT_RDWR);
+	qp->stream->ops->shutdown(qp->stream);
 }
 
 void
@@ -140,7 +141,7 @@ nvmf_qpair_fault(struct nvmf_qpair *qp, const struct nvmf_pdu_fault *f)
 	send_term_req(qp, f->fes, f->fei, qp->hdr, qp->hdr_got);
 	qp->protocol_error = true;
 	nvmf_qpair_fail(qp, "%s; sent %s (%s, field at byte %u)", f->what,
-	    qp->controller ? "C2HTermReq" : "H2CTermReq", nvmf_fes_string(f->fes),
+	    qp->role->term_req_name, nvmf_fes_string(f->fes),
 	    f->fei);
 }
 
@@ -213,6 +214,9 @@ nvmf_tx_queue(struct nvmf_qpair *qp, struct tx_pdu *p)
 	else
 		qp->tx_head = p;
 	qp->tx_tail = p;
+	/* In a poll group the group sends once per turn for every PDU queued. */
+	if (qp->group != NULL && !qp->dirty)
+		nvmf_poll_group_mark_dirty(qp);
 }
 
 static uint32_t
@@ -241,7 +245,6 @@ nvmf_tx_flush(struct nvmf_qpair *qp)
 	struct iovec iov[TX_IOV_MAX];
 
 	while (qp->tx_head != NULL && !qp->failed) {
-		struct msghdr msg = { 0 };
 		struct tx_pdu *p;
 		ssize_t n;
 		int cnt = 0;
@@ -255,9 +258,7 @@ nvmf_tx_flush(struct nvmf_qpair *qp)
 			if (p->has_ddgst)
 				cnt = iov_add(iov, cnt, &p->ddgst, NVME_TCP_DIGEST_LEN, &skip);
 		}
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)cnt;
-		n = sendmsg(qp->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = nvmf_stream_sendv(qp->stream, iov, cnt);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
@@ -335,10 +336,7 @@ rx_begin_payload(struct nvmf_qpair *qp)
 static void
 rx_dispatch(struct nvmf_qpair *qp)
 {
-	if (qp->controller)
-		nvmf_ctrl_rx_done(qp);
-	else
-		nvmf_host_rx_done(qp);
+	qp->role->rx_done(qp);
 	qp->rx_state = RX_COMMON;
 	qp->hdr_got = 0;
 }
@@ -391,8 +389,7 @@ rx_consume(struct nvmf_qpair *qp)
 				return -1;
 			}
 			qp->data_dst = NULL;
-			if ((qp->controller ? nvmf_ctrl_rx_header(qp) :
-			    nvmf_host_rx_header(qp)) != 0)
+			if (qp->role->rx_header(qp) != 0)
 				return -1;
 			rx_begin_payload(qp);
 			if (qp->rx_state == RX_TRAILER && qp->skip_left == 0)
@@ -449,12 +446,8 @@ rx_consume(struct nvmf_qpair *qp)
 
 				memcpy(&got, qp->ddgst, sizeof(got));
 				if (qp->data_dst != NULL &&
-				    got != nvmf_crc32c_end(qp->crc)) {
-					if (qp->controller && qp->rx_capsule != NULL)
-						qp->rx_capsule->data_corrupt = true;
-					else if (!qp->controller && qp->rx_cmd != NULL)
-						qp->rx_cmd->data_corrupt = true;
-				}
+				    got != nvmf_crc32c_end(qp->crc))
+					qp->role->rx_data_corrupt(qp);
 			}
 			rx_dispatch(qp);
 			break;
@@ -467,7 +460,7 @@ rx_consume(struct nvmf_qpair *qp)
 static int
 rx_direct(struct nvmf_qpair *qp)
 {
-	ssize_t n = recv(qp->fd, qp->data_dst, qp->data_left, MSG_DONTWAIT);
+	ssize_t n = nvmf_stream_recv(qp->stream, qp->data_dst, qp->data_left);
 
 	if (n <= 0)
 		return (int)n;
@@ -506,7 +499,7 @@ rx_pump(struct nvmf_qpair *qp)
 		} else {
 			want = RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
-			n = recv(qp->fd, qp->rxbuf, RXBUF_SIZE, MSG_DONTWAIT);
+			n = nvmf_stream_recv(qp->stream, qp->rxbuf, RXBUF_SIZE);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}
@@ -528,6 +521,32 @@ rx_pump(struct nvmf_qpair *qp)
 }
 
 int
+nvmf_qpair_flush_resume(struct nvmf_qpair *qp)
+{
+	int rc = nvmf_tx_flush(qp);
+
+	/* Sends free data memory: commands that waited for it run now. */
+	while (rc == 0 && qp->role->resume(qp))
+		rc = nvmf_tx_flush(qp);
+	return rc;
+}
+
+int
+nvmf_qpair_receive(struct nvmf_qpair *qp)
+{
+	int rc;
+
+	if (qp->failed)
+		return -1;
+	if (qp->in_process)
+		return 0;
+	qp->in_process = true;
+	rc = rx_pump(qp);
+	qp->in_process = false;
+	return rc;
+}
+
+int
 nvmf_qpair_process(struct nvmf_qpair *qp)
 {
 	int rc = -1;
@@ -537,26 +556,47 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 	if (qp->in_process)	/* called from a callback: the outer call goes on */
 		return 0;
 	qp->in_process = true;
-	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0) {
-		rc = nvmf_tx_flush(qp);
-		/* Sends free data memory: commands that waited for it run now. */
-		while (rc == 0 && qp->controller && nvmf_ctrl_resume(qp))
-			rc = nvmf_tx_flush(qp);
-	}
+	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0)
+		rc = nvmf_qpair_flush_resume(qp);
 	qp->in_process = false;
 	return rc;
+}
+
+void
+nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
+    void (*cb)(struct nvmf_qpair *qp, void *arg), void *arg)
+{
+	qp->wake_armed = cb != NULL;
+	qp->wake_at = at_ms;
+	qp->wake_cb = cb;
+	qp->wake_arg = arg;
+	if (qp->group != NULL)
+		nvmf_poll_group_wake_changed(qp);
+}
+
+bool
+nvmf_qpair_wake_due(struct nvmf_qpair *qp, long now)
+{
+	void (*cb)(struct nvmf_qpair *, void *) = qp->wake_cb;
+
+	if (!qp->wake_armed || now < qp->wake_at)
+		return false;
+	qp->wake_armed = false;
+	qp->wake_cb = NULL;
+	cb(qp, qp->wake_arg);
+	return true;
 }
 
 int
 nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = qp->fd, .events = POLLIN };
+	short events = POLLIN;
 
 	if (qp->failed)
 		return -1;
 	if (nvmf_qpair_tx_pending(qp))
-		pfd.events |= POLLOUT;
-	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+		events |= POLLOUT;
+	if (qp->stream->ops->wait(qp->stream, events, timeout_ms) < 0 && errno != EINTR) {
 		nvmf_qpair_fail(qp, "poll failed: %s", strerror(errno));
 		return -1;
 	}
@@ -578,7 +618,7 @@ nvmf_qpair_failed(const struct nvmf_qpair *qp)
 int
 nvmf_qpair_fd(const struct nvmf_qpair *qp)
 {
-	return qp->fd;
+	return nvmf_stream_fd(qp->stream);
 }
 
 const struct nvmf_qpair_info *
@@ -610,66 +650,53 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 {
 	if (qp == NULL)
 		return;
+	if (qp->group != NULL)
+		(void)nvmf_poll_group_remove(qp->group, qp);
 	if (!qp->failed)
 		nvmf_qpair_fail(qp, "queue pair closed");
+	/* Whoever waits for a wake-up hears that the queue pair is gone. */
+	if (qp->wake_armed)
+		(void)nvmf_qpair_wake_due(qp, LONG_MAX);
 	tx_drop_all(qp);
-	if (qp->controller)
-		nvmf_ctrl_drop_all(qp);
-	else
-		nvmf_host_drop_all(qp);
-	close(qp->fd);
+	qp->role->teardown(qp);
+	if (qp->stream != NULL)
+		qp->stream->ops->close(qp->stream, qp->keep_fd);
 	free(qp->rxbuf);
-	free(qp->cmds);
-	free(qp->r2t_table);
 	nvmf_association_free(qp->na);
 	free(qp);
 }
 
 /* ------------------------------------------------------- blocking helpers */
 
-static long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /*
  * Sends or receives exactly len bytes on a non-blocking socket within
  * timeout_ms. Returns 0, -ETIMEDOUT, -ECONNRESET (peer closed) or -errno.
  */
 int
-nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
+nvmf_io_exact(struct nvmf_stream *s, void *buf, size_t len, bool do_send,
+    int timeout_ms)
 {
-	struct timespec deadline;
+	long deadline = nvmf_deadline(timeout_ms);
 	uint8_t *p = buf;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	while (len > 0) {
-		struct pollfd pfd = { .fd = fd, .events = do_send ? POLLOUT : POLLIN };
 		ssize_t n;
-		long left = ms_left(&deadline);
+		int left = nvmf_ms_left(deadline);
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) < 0) {
+		if (s->ops->wait(s, do_send ? POLLOUT : POLLIN, left) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (do_send)
-			n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		else
-			n = recv(fd, p, len, MSG_DONTWAIT);
+		if (do_send) {
+			struct iovec iov = { .iov_base = p, .iov_len = len };
+
+			n = nvmf_stream_sendv(s, &iov, 1);
+		} else {
+			n = nvmf_stream_recv(s, p, len);
+		}
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0) {
@@ -685,13 +712,13 @@ nvmf_io_exact(int fd, void *buf, size_t len, bool do_send, int timeout_ms)
 
 /* Reads the rest of a termination request and describes it in err. */
 int
-nvmf_read_term_req(int fd, const struct nvme_tcp_common_hdr *ch, char *err,
-    size_t errlen, int timeout_ms)
+nvmf_read_term_req(struct nvmf_stream *s, const struct nvme_tcp_common_hdr *ch,
+    char *err, size_t errlen, int timeout_ms)
 {
 	struct nvme_tcp_term_req_hdr tr;
 
 	memcpy(&tr, ch, sizeof(*ch));
-	if (nvmf_io_exact(fd, (uint8_t *)&tr + sizeof(*ch), sizeof(tr) - sizeof(*ch),
+	if (nvmf_io_exact(s, (uint8_t *)&tr + sizeof(*ch), sizeof(tr) - sizeof(*ch),
 	    false, timeout_ms) != 0) {
 		snprintf(err, errlen, "peer sent a truncated %s",
 		    nvmf_pdu_type_name(ch->pdu_type));
