@@ -85,6 +85,7 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
 	}
 	if (!aa.scanned)
 		goto fail_registered;
+	hd_state_save(c);	/* before the reply: a client told "nvme0" may rely on it */
 	/* Announced, it may be reconnecting already: log what was handed off. */
 	daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
 	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, m->cntlid,
@@ -154,6 +155,7 @@ hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen)
 	c->disconnecting = true;
 	memcpy(subnqn, c->params.subnqn, sizeof(subnqn));
 	hd_registry_unlock();
+	hd_state_remove(c);	/* a restart must not bring it back */
 	/* Files first, so no new I/O starts; then what is in flight ends. */
 	hd_ns_remove_all(c);
 	while (!hd_ctrl_idle(c) && hd_now_ms() < deadline)

@@ -270,6 +270,7 @@ detach_task(void *arg)
 	if (mine) {
 		daemon_log(LOG_WARNING, "%s: disconnected for %d s (ctrl_loss_tmo): detaching",
 		    c->name, tmo);
+		hd_state_remove(c);
 		hd_ns_remove_all(c);
 		hd_registry_remove(c);
 		hd_event_raise("DETACHED", c->name);

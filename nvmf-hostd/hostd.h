@@ -225,6 +225,7 @@ struct hd_ctrl {
 	 */
 	_Atomic enum hd_ctrl_state state;
 	bool disconnecting;		/* a disconnect owns it (registry lock) */
+	bool state_dropped;		/* its state file is gone for good (state.c, registry lock) */
 	/*
 	 * The hand-off has answered: the controller exists for users. Until
 	 * then it raises no event and no lookup finds it (loop, registry
@@ -385,6 +386,22 @@ void hd_io_flush(struct hd_namespace *ns, hd_io_done done, void *arg);
 void hd_io_init(void);
 /* Waits up to timeout_ms for every request to be done; false if some are not. */
 bool hd_io_drain(int timeout_ms);
+
+/*
+ * State files (state.c): $rundir/state/nvmeN.json, the kept parameters of
+ * every announced controller, so that a restarted nvmf-hostd has them.
+ * Save and remove from any thread but the loop (they fsync); a removal is
+ * final. hd_state_restore, at start-up before the control socket opens,
+ * links a disconnected controller under each file's name (a bad file: one
+ * line, moved aside as .bad); hd_state_announce, once clients can reach
+ * nvmf.sock, makes them visible and raises DISCONNECTED, the loss timers
+ * starting then. hd_state_freeze keeps every file from then on (exit).
+ */
+int hd_state_restore(char *err, size_t errlen);
+void hd_state_announce(void);
+void hd_state_save(struct hd_ctrl *c);
+void hd_state_remove(struct hd_ctrl *c);
+void hd_state_freeze(void);
 
 /* FUSE (fuse_fs.c). */
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);

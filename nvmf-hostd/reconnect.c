@@ -71,6 +71,7 @@ struct install_args {
 	struct nvmf_association *na;
 	const struct nvme_identify_controller *id;
 	uint16_t cntlid;
+	bool changed;			/* the kept parameters are not what they were */
 	int rc;
 };
 
@@ -92,6 +93,7 @@ install_on_loop(void *arg)
 	    !c->disconnecting;
 	if (still_ours) {
 		/* The command line's parameters become the kept ones. */
+		a->changed = memcmp(&c->params, a->params, sizeof(c->params)) != 0;
 		c->params = *a->params;
 		c->id = *a->id;
 		c->cntlid = a->cntlid;
@@ -211,6 +213,8 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, a.cntlid,
 	    a.nqueues - 1, a.nqueues == 2 ? "" : "s");
 	hd_event_raise("RECONNECTED", c->name);
+	if (a.changed)
+		hd_state_save(c);
 	hd_registry_lock();
 	c->refs++;
 	hd_registry_unlock();
