@@ -402,6 +402,8 @@ void hd_state_announce(void);
 void hd_state_save(struct hd_ctrl *c);
 void hd_state_remove(struct hd_ctrl *c);
 void hd_state_freeze(void);
+/* At exit, after the controllers: the directory goes if no file is kept. */
+void hd_state_close(void);
 
 /* FUSE (fuse_fs.c). */
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);

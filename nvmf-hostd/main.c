@@ -130,6 +130,7 @@ main(int argc, char **argv)
 	hd_fuse_stop();
 	hd_loop_stop(hd_loop);
 	hd_events_stop();
+	hd_state_close();
 	hd_rundir_close(&hd_rd);
 	return 0;
 }

@@ -176,6 +176,14 @@ hd_state_freeze(void)
 	pthread_mutex_unlock(&state_lock);
 }
 
+void
+hd_state_close(void)
+{
+	/* Empty, it goes with the sockets; with controllers kept, it stays. */
+	if (dir[0] != '\0')
+		(void)rmdir(dir);
+}
+
 /* ------------------------------------------------------------- restore */
 
 /* A state file read and checked; ok false with why otherwise. */
