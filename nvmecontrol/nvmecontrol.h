@@ -15,6 +15,7 @@
 
 #include "nvmf/libnvmf.h"
 #include "base64.h"		/* lib/util: base64 for the control protocol */
+#include "ctrl_defaults.h"	/* lib/util: the defaults nvmf-hostd assumes too */
 #include "decimal.h"		/* lib/util: every number is decimal */
 
 struct json_object;
@@ -29,10 +30,10 @@ struct json_object;
 #define DEFAULT_NVME_PORT	"4420"
 #define DEFAULT_DISCOVERY_PORT	"8009"
 #define DEFAULT_TIMEOUT_MS	10000		/* dial, and each exchange */
-#define DEFAULT_KATO_MS		120000		/* FreeBSD NVMF_KATO_DEFAULT */
+#define DEFAULT_KATO_MS		NVMF_DEFAULT_KATO_MS
 #define DISCOVERY_KATO_MS	0
-#define DEFAULT_RECONNECT_DELAY	10
-#define DEFAULT_CTRL_LOSS_TMO	600
+#define DEFAULT_RECONNECT_DELAY	NVMF_DEFAULT_RECONNECT_DELAY
+#define DEFAULT_CTRL_LOSS_TMO	NVMF_DEFAULT_CTRL_LOSS_TMO
 #define DEFAULT_QUEUE_SIZE_CAP	128		/* default MQES+1, at most this */
 #define ADMIN_QUEUE_SIZE	32		/* NVMF_MIN_ADMIN_MAX_SQ_SIZE */
 #define MAX_IO_QUEUES		64

@@ -178,12 +178,12 @@ fabric_opts_init(struct fabric_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->transport = "tcp";
 	o->cntlid = NVMF_CNTLID_DYNAMIC;
-	o->nr_io_queues = 1;
+	o->nr_io_queues = NVMF_DEFAULT_NR_IO_QUEUES;
 	o->queue_size = 0;
 	o->kato_ms = DEFAULT_KATO_MS;
 	o->reconnect_delay = DEFAULT_RECONNECT_DELAY;
 	o->ctrl_loss_tmo = DEFAULT_CTRL_LOSS_TMO;
-	o->fast_io_fail_tmo = -1;
+	o->fast_io_fail_tmo = NVMF_DEFAULT_FAST_IO_FAIL_TMO;
 	o->flow_control = false;	/* FreeBSD's default: ask to disable it */
 	o->timeout_ms = DEFAULT_TIMEOUT_MS;
 	o->output = OUTPUT_NORMAL;

@@ -27,9 +27,11 @@ merge_kept(struct fabric_opts *o, struct json_object *kept)
 	if (o->ctrl_loss_tmo == NOT_GIVEN)
 		o->ctrl_loss_tmo = (int)json_get_int(kept, "ctrl_loss_tmo", DEFAULT_CTRL_LOSS_TMO);
 	if (o->fast_io_fail_tmo == NOT_GIVEN)
-		o->fast_io_fail_tmo = (int)json_get_int(kept, "fast_io_fail_tmo", -1);
+		o->fast_io_fail_tmo = (int)json_get_int(kept, "fast_io_fail_tmo",
+		    NVMF_DEFAULT_FAST_IO_FAIL_TMO);
 	if (o->nr_io_queues == 0)
-		o->nr_io_queues = (uint32_t)json_get_int(kept, "nr_io_queues", 1);
+		o->nr_io_queues = (uint32_t)json_get_int(kept, "nr_io_queues",
+		    NVMF_DEFAULT_NR_IO_QUEUES);
 	if (o->queue_size == 0)
 		o->queue_size = (uint32_t)json_get_int(kept, "queue_size", 0);
 	if (!o->kato_given)

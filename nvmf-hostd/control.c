@@ -277,32 +277,13 @@ op_reconnect_abort(struct hd_jf *f, const void *owner)
 	return ok_reply();
 }
 
-/*
- * list, with what devlist -o json and list-subsys show besides the
- * controller's state: the host ID and SQ flow control it was connected with.
- */
+/* list: what devlist and list-subsys show, the kept parameters included. */
 static struct json_object *
 op_list(void)
 {
-	struct json_object *r = ok_reply(), *list = hd_ctrl_list_json();
+	struct json_object *r = ok_reply();
 
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *o = json_object_array_get_idx(list, i), *name;
-		struct hd_ctrl_params p;
-		struct hd_ctrl *c;
-
-		if (!json_object_object_get_ex(o, "name", &name))
-			continue;
-		c = hd_ctrl_find(json_object_get_string(name));
-		if (c == NULL)
-			continue;	/* gone since: its entry stays as listed */
-		hd_ctrl_params_get(c, &p);
-		hd_ctrl_put(c);
-		hd_json_add_str(o, "hostid", p.hostid);
-		json_object_object_add(o, "sq_flow_control",
-		    json_object_new_boolean(p.sq_flow_control));
-	}
-	json_object_object_add(r, "controllers", list);
+	json_object_object_add(r, "controllers", hd_ctrl_list_json());
 	return r;
 }
 

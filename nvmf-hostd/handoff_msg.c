@@ -13,40 +13,6 @@
 #include "hostd.h"
 #include "text.h"
 
-#define SECONDS_MAX	(INT32_MAX / 1000)	/* timers count milliseconds in int64 */
-
-static void
-parse_params(struct hd_jf *f, struct hd_ctrl_params *p)
-{
-	const char *transport = hd_jf_str_or(f, "transport", sizeof(p->transport) - 1, "tcp");
-
-	memset(p, 0, sizeof(*p));
-	if (hd_jf_ok(f) && strcmp(transport, "tcp") != 0)
-		snprintf(f->err, f->errlen, "\"%s.transport\" must be \"tcp\", not \"%s\"",
-		    f->where, transport);
-	snprintf(p->transport, sizeof(p->transport), "%s", transport);
-	snprintf(p->traddr, sizeof(p->traddr), "%s",
-	    hd_jf_str(f, "traddr", sizeof(p->traddr) - 1));
-	snprintf(p->trsvcid, sizeof(p->trsvcid), "%s",
-	    hd_jf_str(f, "trsvcid", sizeof(p->trsvcid) - 1));
-	(void)hd_jf_str_or(f, "adrfam", 8, "ipv4");	/* informative: the socket says */
-	snprintf(p->subnqn, sizeof(p->subnqn), "%s", hd_jf_str(f, "subnqn", NVMF_NQN_MAX_LEN));
-	snprintf(p->hostnqn, sizeof(p->hostnqn), "%s",
-	    hd_jf_str(f, "hostnqn", NVMF_NQN_MAX_LEN));
-	snprintf(p->hostid, sizeof(p->hostid), "%s",
-	    hd_jf_str_or(f, "hostid", sizeof(p->hostid) - 1, ""));
-	p->kato_ms = (uint32_t)hd_jf_int_or(f, "kato_ms", 0, UINT32_MAX, 120000);
-	p->reconnect_delay = (int)hd_jf_int_or(f, "reconnect_delay", 0, SECONDS_MAX, 10);
-	/* -1 as nvme-cli spells "never"; ours is 0, and both mean it. */
-	p->ctrl_loss_tmo = (int)hd_jf_int_or(f, "ctrl_loss_tmo", -1, SECONDS_MAX, 600);
-	p->fast_io_fail_tmo = (int)hd_jf_int_or(f, "fast_io_fail_tmo", -1, SECONDS_MAX, -1);
-	p->nr_io_queues = (uint32_t)hd_jf_int_or(f, "nr_io_queues", 0, 65535, 1);
-	p->queue_size = (uint32_t)hd_jf_int_or(f, "queue_size", 0, 65536, 0);
-	p->hdr_digest = hd_jf_bool_or(f, "hdr_digest", false);
-	p->data_digest = hd_jf_bool_or(f, "data_digest", false);
-	p->sq_flow_control = hd_jf_bool_or(f, "sq_flow_control", true);
-}
-
 static void
 parse_queue(struct hd_jf *f, struct nvmf_qpair_handoff *h)
 {
@@ -78,7 +44,7 @@ parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
 	memset(m, 0, sizeof(*m));
 	hd_jf_init(&top, req, "", err, errlen);
 	hd_jf_object(&top, "controller", &jc);
-	parse_params(&jc, &m->params);
+	hd_params_read(&jc, &m->params);
 	cntlid = hd_jf_int(&jc, "cntlid", 0, 0xffff);
 	id64 = hd_jf_str(&jc, "identify", 8192);
 	queues = hd_jf_array(&top, "queues", 2, HOSTD_MAX_IO_QUEUES + 1);

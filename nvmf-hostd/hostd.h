@@ -144,9 +144,7 @@ int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_com
 /* Loop-thread side, called by the loop for controllers. */
 int hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid);
 void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
-void hd_loop_dispatch(struct hd_cmd *cmd);
 void hd_loop_timers_changed(void);
-void hd_loop_fail(struct hd_cmd *cmd, int error);
 /* After queueing a command from the loop thread: its PDUs go at the turn's end. */
 void hd_loop_kick(struct hd_queue *q);
 
@@ -227,6 +225,7 @@ struct hd_ctrl {
 	 */
 	_Atomic enum hd_ctrl_state state;
 	bool disconnecting;		/* a disconnect owns it (registry lock) */
+	bool state_dropped;		/* its state file is gone for good (state.c, registry lock) */
 	/*
 	 * The hand-off has answered: the controller exists for users. Until
 	 * then it raises no event and no lookup finds it (loop, registry
@@ -234,7 +233,12 @@ struct hd_ctrl {
 	 */
 	bool announced;
 	pthread_mutex_t scan_lock;	/* one namespace scan at a time */
-	/* A reconnect's install replaces these together (loop, registry lock). */
+	/*
+	 * A reconnect's install replaces these together (loop, registry lock):
+	 * params change on the loop thread alone, so its timers read them
+	 * freely; before the controller is registered (hand-off, restore) its
+	 * creator fills them in. Other threads copy them under the lock.
+	 */
 	struct hd_ctrl_params params;
 	struct nvme_identify_controller id;
 	uint16_t cntlid;
@@ -267,29 +271,72 @@ struct hd_ctrl {
 	struct hd_namespace *namespaces;	/* registry lock */
 };
 
-/* Registry (controller.c). */
+/* Registry (registry.c): names, lookups, references. */
+void hd_registry_lock(void);
+void hd_registry_unlock(void);
+/* Links c under the lowest free nvme<N>, or under idx (false: taken). */
+void hd_registry_add(struct hd_ctrl *c);
+bool hd_registry_add_at(struct hd_ctrl *c, unsigned idx);
+void hd_registry_remove(struct hd_ctrl *c);
+struct hd_ctrl *hd_ctrl_find(const char *name);	/* takes a reference */
+void hd_ctrl_ref(struct hd_ctrl *c);		/* another reference to one held */
+void hd_ctrl_put(struct hd_ctrl *c);
+/* Every controller matching target (nvmeX, nvmeXnsY or SubNQN), referenced. */
+unsigned hd_ctrl_match(const char *target, struct hd_ctrl **out, unsigned max);
+/* Up to max controllers, announced or not, referenced. */
+unsigned hd_ctrls_snapshot(struct hd_ctrl **out, unsigned max);
+struct hd_ctrl *hd_ctrls_first(void);		/* walk with the registry lock held */
+const char *hd_ctrl_state_name(enum hd_ctrl_state s);
+/* A copy of the kept parameters, taken under the registry lock. */
+void hd_ctrl_params_get(const struct hd_ctrl *c, struct hd_ctrl_params *p);
+
+/*
+ * The schema of the kept parameters (ctrl_params.c), shared by the
+ * hand-off, reconnect-begin, the list reply and the state files: every
+ * field, its range and its default. hd_params_read reports the first bad
+ * field in f's error.
+ */
+void hd_params_read(struct hd_jf *f, struct hd_ctrl_params *p);
+void hd_params_write(struct json_object *o, const struct hd_ctrl_params *p);
+void hd_json_add_str(struct json_object *o, const char *k, const char *v);
+void hd_json_add_int(struct json_object *o, const char *k, int64_t v);
+
+/* Controllers as clients see them (ctrl_list.c). */
+struct json_object *hd_ctrl_list_json(void);
+struct json_object *hd_ctrl_params_json(const struct hd_ctrl *c);
+
+/* Coming and going (controller.c). */
 /* NULL with err, *invalid set when the request itself was bad. */
 struct hd_ctrl *hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds,
     bool *invalid, char *err, size_t errlen);
 int hd_ctrl_disconnect(struct hd_ctrl *c, char *err, size_t errlen);
-struct hd_ctrl *hd_ctrl_find(const char *name);	/* takes a reference */
-void hd_ctrl_put(struct hd_ctrl *c);
-/* Every controller matching target (nvmeX, nvmeXnsY or SubNQN), referenced. */
-unsigned hd_ctrl_match(const char *target, struct hd_ctrl **out, unsigned max);
-struct json_object *hd_ctrl_list_json(void);
-void hd_json_add_str(struct json_object *o, const char *k, const char *v);
-void hd_json_add_int(struct json_object *o, const char *k, int64_t v);
-void hd_registry_lock(void);
-void hd_registry_unlock(void);
 void hd_ctrls_disconnect_all(void);
 
-/* Loop-thread events for a controller (controller.c). */
+/* Lifecycle and timers on the loop thread (ctrl_timers.c). */
 /* The association is gone (socket error, bad PDU, silence): loop thread. */
 void hd_ctrl_lost(struct hd_ctrl *c, const char *why);
 /* Runs a controller's due timers; returns when it next needs to run. */
 uint64_t hd_ctrl_timers(struct hd_ctrl *c, uint64_t now);
 void hd_ctrl_start_loop_work(struct hd_ctrl *c);	/* keep-alive + AER, on the loop */
-struct hd_ctrl *hd_ctrls_first(void);		/* loop walk, registry lock held */
+
+/*
+ * The I/O path (ctrl_io.c), loop thread unless said otherwise: commands
+ * onto the queue pairs or the backlog, held while disconnected, replayed.
+ */
+void hd_cmd_dispatch(struct hd_cmd *cmd);
+/* Completes a command that will not run, with error. */
+void hd_cmd_fail(struct hd_cmd *cmd, int error);
+/* Commands parked for a free slot: held for the next association, or failed. */
+void hd_ctrl_drop_backlog(struct hd_ctrl *c, int error);
+void hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd);
+void hd_ctrl_fail_held(struct hd_ctrl *c, int error);
+void hd_ctrl_replay_held(struct hd_ctrl *c);
+bool hd_ctrl_holds_io(const struct hd_ctrl *c);
+/* Any thread, through the loop: a new controller's queues join it (0 or
+ * -errno); every queue leaves and held I/O fails; nothing in flight. */
+int hd_ctrl_queues_start(struct hd_ctrl *c);
+void hd_ctrl_queues_stop(struct hd_ctrl *c);
+bool hd_ctrl_idle(struct hd_ctrl *c);
 
 /* Namespaces (namespace.c). */
 int hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen);
@@ -340,6 +387,24 @@ void hd_io_init(void);
 /* Waits up to timeout_ms for every request to be done; false if some are not. */
 bool hd_io_drain(int timeout_ms);
 
+/*
+ * State files (state.c): $rundir/state/nvmeN.json, the kept parameters of
+ * every announced controller, so that a restarted nvmf-hostd has them.
+ * Save and remove from any thread but the loop (they fsync); a removal is
+ * final. hd_state_restore, at start-up before the control socket opens,
+ * links a disconnected controller under each file's name (a bad file: one
+ * line, moved aside as .bad); hd_state_announce, once clients can reach
+ * nvmf.sock, makes them visible and raises DISCONNECTED, the loss timers
+ * starting then. hd_state_freeze keeps every file from then on (exit).
+ */
+int hd_state_restore(char *err, size_t errlen);
+void hd_state_announce(void);
+void hd_state_save(struct hd_ctrl *c);
+void hd_state_remove(struct hd_ctrl *c);
+void hd_state_freeze(void);
+/* At exit, after the controllers: the directory goes if no file is kept. */
+void hd_state_close(void);
+
 /* FUSE (fuse_fs.c). */
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);
 void hd_fuse_stop(void);
@@ -353,14 +418,6 @@ int hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object
 void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
 /* Drops every lease owner holds (its control connection closed). */
 void hd_reconnect_release_owner(const void *owner);
-struct json_object *hd_ctrl_params_json(const struct hd_ctrl *c);
-/* A copy of the kept parameters, taken under the registry lock. */
-void hd_ctrl_params_get(const struct hd_ctrl *c, struct hd_ctrl_params *p);
-/* Loop thread: held I/O and the loss's timers. */
-void hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd);
-void hd_ctrl_fail_held(struct hd_ctrl *c, int error);
-void hd_ctrl_replay_held(struct hd_ctrl *c);
-bool hd_ctrl_holds_io(const struct hd_ctrl *c);
 
 /* A hand-off or reconnect request, read and checked (handoff_msg.c). */
 struct hd_handoff_msg {
@@ -375,7 +432,7 @@ struct hd_handoff_msg {
 int hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
     char *err, size_t errlen);
 
-/* Hand-off pieces shared by connect and reconnect (controller.c). */
+/* Hand-off pieces shared by connect and reconnect (ctrl_io.c). */
 int hd_adopt_queues(struct hd_ctrl *c, const struct hd_handoff_msg *m,
     struct nvmf_association **na, struct hd_queue *queues, int *fds, char *err,
     size_t errlen);

@@ -95,59 +95,6 @@ wake(struct hd_loop *loop)
 	(void)rc;		/* a full counter still wakes the loop */
 }
 
-/* Reports a finished command to whoever waits for it. */
-static void
-cmd_finish(struct hd_cmd *cmd)
-{
-	struct hd_waiter *w = cmd->waiter;
-
-	cmd->done = true;
-	if (cmd->cb != NULL) {
-		cmd->cb(cmd);
-		return;
-	}
-	if (w != NULL) {
-		pthread_mutex_lock(&w->lock);
-		if (--w->pending == 0)
-			pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&w->lock);
-	}
-}
-
-static void cmd_dispatch(struct hd_cmd *cmd);
-
-static void
-cmd_completed(void *arg, const struct nvme_completion *cqe)
-{
-	struct hd_cmd *cmd = arg;
-	struct hd_ctrl *c = cmd->ctrl;
-
-	c->inflight--;
-	if (cqe == NULL && !cmd->admin && hd_ctrl_holds_io(c)) {
-		/* The association went with the command: it waits for the next. */
-		hd_ctrl_hold(c, cmd);
-		return;
-	}
-	if (cqe != NULL)
-		cmd->cqe = *cqe;
-	else
-		cmd->error = -EIO;
-	/*
-	 * A slot is free: the oldest command waiting for one goes now. Before
-	 * the report, which may drop the last reference to the controller.
-	 */
-	if (c->backlog != NULL && c->state == HD_CTRL_CONNECTED) {
-		struct hd_cmd *next = c->backlog;
-
-		c->backlog = next->next;
-		if (c->backlog == NULL)
-			c->backlog_tail = NULL;
-		next->next = NULL;
-		cmd_dispatch(next);
-	}
-	cmd_finish(cmd);
-}
-
 static void
 queue_sync_out(struct hd_loop *loop, struct hd_queue *q)
 {
@@ -216,93 +163,6 @@ loop_flush(struct hd_loop *loop)
 	}
 }
 
-static void
-cmd_fail(struct hd_cmd *cmd, int error)
-{
-	cmd->error = error;
-	cmd_finish(cmd);
-}
-
-/* Hands a command to a queue pair of its controller, or parks it. */
-static void
-cmd_dispatch(struct hd_cmd *cmd)
-{
-	struct hd_ctrl *c = cmd->ctrl;
-	uint32_t nio = c->nqueues - 1;
-	int rc = -EBUSY;
-
-	if (c->state != HD_CTRL_CONNECTED) {
-		if (!cmd->admin && hd_ctrl_holds_io(c))
-			hd_ctrl_hold(c, cmd);
-		else
-			cmd_fail(cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
-		return;
-	}
-	if (cmd->admin) {
-		rc = nvmf_host_submit(c->queues[0].qp, &cmd->sqe, cmd->buf, cmd->len,
-		    cmd->to_controller, cmd_completed, cmd);
-		if (rc == 0)
-			queue_mark(hd_loop, &c->queues[0]);
-	} else {
-		/* Spread commands over the I/O queues, skipping full ones. */
-		for (uint32_t i = 0; i < nio && rc == -EBUSY; i++) {
-			struct hd_queue *q = &c->queues[1 + (c->rr + i) % nio];
-
-			rc = nvmf_host_submit(q->qp, &cmd->sqe, cmd->buf, cmd->len,
-			    cmd->to_controller, cmd_completed, cmd);
-			if (rc == 0) {
-				c->rr = (c->rr + i + 1) % nio;
-				queue_mark(hd_loop, q);
-			}
-		}
-	}
-	if (rc == 0) {
-		c->inflight++;
-		return;
-	}
-	if (rc == -EBUSY) {
-		cmd->next = NULL;
-		if (c->backlog_tail != NULL)
-			c->backlog_tail->next = cmd;
-		else
-			c->backlog = cmd;
-		c->backlog_tail = cmd;
-		return;
-	}
-	cmd_fail(cmd, rc == -ENOTCONN ? -EIO : rc);
-}
-
-/* Commands parked for a free slot: held for the next association, or failed. */
-static void
-drop_backlog(struct hd_ctrl *c, int error)
-{
-	struct hd_cmd *cmd;
-
-	while ((cmd = c->backlog) != NULL) {
-		c->backlog = cmd->next;
-		cmd->next = NULL;
-		if (!cmd->admin && hd_ctrl_holds_io(c))
-			hd_ctrl_hold(c, cmd);
-		else
-			cmd_fail(cmd, error);
-	}
-	c->backlog_tail = NULL;
-}
-
-/* Loop thread: runs commands again on a controller's new queues. */
-void
-hd_loop_dispatch(struct hd_cmd *cmd)
-{
-	cmd_dispatch(cmd);
-}
-
-/* Loop thread: completes a command that will not run, with error. */
-void
-hd_loop_fail(struct hd_cmd *cmd, int error)
-{
-	cmd_fail(cmd, error);
-}
-
 int
 hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid)
 {
@@ -337,7 +197,7 @@ hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c)
 		/* Outstanding commands come back with no completion: -EIO. */
 		nvmf_qpair_free(qp);
 	}
-	drop_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+	hd_ctrl_drop_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
 }
 
 static void
@@ -369,7 +229,7 @@ run_inbox(struct hd_loop *loop)
 		struct hd_cmd *next = cmds->next;
 
 		cmds->next = NULL;
-		cmd_dispatch(cmds);
+		hd_cmd_dispatch(cmds);
 		cmds = next;
 	}
 	/* Before the calls: one may end a controller these queues belong to. */

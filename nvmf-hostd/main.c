@@ -99,10 +99,14 @@ main(int argc, char **argv)
 	    hd_events_start(hd_rd.devctl, err, sizeof(err)) != 0 ||
 	    hd_fuse_start(hd_rd.dev, err, sizeof(err)) != 0)
 		daemon_fail("nvmf-hostd", report_fd, err);
-	if (hd_control_start(hd_rd.sock, err, sizeof(err)) != 0) {
+	/* The names of the controllers kept before a restart are taken before any
+	 * hand-off can ask for one; they are lost from when clients can reconnect them. */
+	if (hd_state_restore(err, sizeof(err)) != 0 ||
+	    hd_control_start(hd_rd.sock, err, sizeof(err)) != 0) {
 		hd_fuse_stop();
 		daemon_fail("nvmf-hostd", report_fd, err);
 	}
+	hd_state_announce();
 	hd_rundir_write_pid(&hd_rd);
 	daemon_log(LOG_INFO, "ready: %s (namespaces in %s)", hd_rd.sock, hd_rd.dev);
 	daemon_ready(report_fd);
@@ -118,11 +122,15 @@ main(int argc, char **argv)
 	 * way removes files), the files, the loop, and the events last.
 	 */
 	hd_control_stop();
+	/* An orderly stop (an upgrade, a restart) keeps the controllers for the
+	 * next start, as a crash does; only disconnect removes them. */
+	hd_state_freeze();
 	hd_ctrls_disconnect_all();
 	hd_tasks_stop();
 	hd_fuse_stop();
 	hd_loop_stop(hd_loop);
 	hd_events_stop();
+	hd_state_close();
 	hd_rundir_close(&hd_rd);
 	return 0;
 }

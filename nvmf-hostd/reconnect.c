@@ -12,75 +12,6 @@
 
 #include "hostd.h"
 
-bool
-hd_ctrl_holds_io(const struct hd_ctrl *c)
-{
-	return (c->state == HD_CTRL_DISCONNECTED || c->state == HD_CTRL_RECONNECTING) &&
-	    !c->fast_failed;
-}
-
-/* The held list is the loop's; devlist counts it under the registry lock. */
-void
-hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd)
-{
-	cmd->next = NULL;
-	hd_registry_lock();
-	if (c->held_tail != NULL)
-		c->held_tail->next = cmd;
-	else
-		c->held = cmd;
-	c->held_tail = cmd;
-	c->nheld++;
-	hd_registry_unlock();
-}
-
-static struct hd_cmd *
-take_held(struct hd_ctrl *c)
-{
-	struct hd_cmd *list;
-
-	hd_registry_lock();
-	list = c->held;
-	c->held = c->held_tail = NULL;
-	c->nheld = 0;
-	hd_registry_unlock();
-	return list;
-}
-
-void
-hd_ctrl_fail_held(struct hd_ctrl *c, int error)
-{
-	struct hd_cmd *cmd = take_held(c);
-
-	while (cmd != NULL) {
-		struct hd_cmd *next = cmd->next;
-
-		cmd->next = NULL;
-		hd_loop_fail(cmd, error);
-		cmd = next;
-	}
-}
-
-void
-hd_ctrl_replay_held(struct hd_ctrl *c)
-{
-	struct hd_cmd *cmd = take_held(c);
-	unsigned n = 0;
-
-	/* In the order they were first submitted; each completes exactly once. */
-	while (cmd != NULL) {
-		struct hd_cmd *next = cmd->next;
-
-		cmd->next = NULL;
-		hd_loop_dispatch(cmd);
-		cmd = next;
-		n++;
-	}
-	if (n > 0)
-		daemon_log(LOG_INFO, "%s: %u held command%s resubmitted", c->name, n,
-		    n == 1 ? "" : "s");
-}
-
 enum hd_lease_result
 hd_reconnect_begin(struct hd_ctrl *c, const void *owner)
 {
@@ -140,6 +71,7 @@ struct install_args {
 	struct nvmf_association *na;
 	const struct nvme_identify_controller *id;
 	uint16_t cntlid;
+	bool changed;			/* the kept parameters are not what they were */
 	int rc;
 };
 
@@ -161,6 +93,7 @@ install_on_loop(void *arg)
 	    !c->disconnecting;
 	if (still_ours) {
 		/* The command line's parameters become the kept ones. */
+		a->changed = memcmp(&c->params, a->params, sizeof(c->params)) != 0;
 		c->params = *a->params;
 		c->id = *a->id;
 		c->cntlid = a->cntlid;
@@ -280,6 +213,8 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, a.cntlid,
 	    a.nqueues - 1, a.nqueues == 2 ? "" : "s");
 	hd_event_raise("RECONNECTED", c->name);
+	if (a.changed)
+		hd_state_save(c);
 	hd_registry_lock();
 	c->refs++;
 	hd_registry_unlock();
@@ -293,29 +228,4 @@ out:
 	free(queues);
 	free(m);
 	return -1;
-}
-
-struct json_object *
-hd_ctrl_params_json(const struct hd_ctrl *c)
-{
-	struct hd_ctrl_params kept, *p = &kept;
-	struct json_object *o = json_object_new_object();
-
-	hd_ctrl_params_get(c, &kept);
-	hd_json_add_str(o, "transport", p->transport);
-	hd_json_add_str(o, "traddr", p->traddr);
-	hd_json_add_str(o, "trsvcid", p->trsvcid);
-	hd_json_add_str(o, "subnqn", p->subnqn);
-	hd_json_add_str(o, "hostnqn", p->hostnqn);
-	hd_json_add_str(o, "hostid", p->hostid);
-	hd_json_add_int(o, "kato_ms", p->kato_ms);
-	hd_json_add_int(o, "reconnect_delay", p->reconnect_delay);
-	hd_json_add_int(o, "ctrl_loss_tmo", p->ctrl_loss_tmo);
-	hd_json_add_int(o, "fast_io_fail_tmo", p->fast_io_fail_tmo);
-	hd_json_add_int(o, "nr_io_queues", p->nr_io_queues);
-	hd_json_add_int(o, "queue_size", p->queue_size);
-	json_object_object_add(o, "hdr_digest", json_object_new_boolean(p->hdr_digest));
-	json_object_object_add(o, "data_digest", json_object_new_boolean(p->data_digest));
-	json_object_object_add(o, "sq_flow_control", json_object_new_boolean(p->sq_flow_control));
-	return o;
 }

@@ -45,7 +45,8 @@ host_identity(const struct perf_opts *o, char *hostnqn, size_t n, uint8_t hostid
 		if (fgets(line, sizeof(line), f) != NULL) {
 			line[strcspn(line, "\r\n \t")] = '\0';
 			if (line[0] != '\0' && strlen(line) < n) {
-				memcpy(hostnqn, line, strlen(line) + 1);	/* fits: checked */
+				/* Its length is checked: a copy (gcc -O1 saw truncation in snprintf). */
+				memcpy(hostnqn, line, strlen(line) + 1);
 				fclose(f);
 				return;
 			}

@@ -9,7 +9,7 @@
  * Input: the first byte is the number of descriptors said to come with the
  * message (0-65), the rest the message.
  *
- * fuzz-sources: nvmf-hostd/handoff_msg.c nvmf-hostd/jfield.c lib/util/base64.c lib/util/log.c lib/util/text.c
+ * fuzz-sources: nvmf-hostd/ctrl_params.c nvmf-hostd/handoff_msg.c nvmf-hostd/jfield.c lib/util/base64.c lib/util/log.c lib/util/text.c
  * fuzz-cflags: -Invmf-hostd -Ilib/util
  * fuzz-libs: -ljson-c
  */

@@ -18,8 +18,12 @@ that has none under way, so they overlap across targets and with the host-wide o
   link-down      the veth link down for 0.5-3 s (netns target)
   reset          nvmecontrol reset nvmeX (refused, and counted apart, while it reconnects)
   devd-restart   nvmf-devd SIGKILL, started again 0.2-2 s later (host-wide)
-  hostd-restart  nvmf-hostd SIGKILL, started again (host-wide): only when --hostd-restart is
-                 given, as a host that keeps its controllers across a restart needs
+  hostd-restart  nvmf-hostd SIGKILL, started again (host-wide; --no-hostd-restart leaves it
+                 out): it restores its controllers from its state files and the rule
+                 reconnects them. I/O issued while it is down fails as FUSE makes it fail
+                 (ENOTCONN from the dead mount): such a write was never acknowledged, so the
+                 writers reopen the file once it is back and write the same block again, and
+                 it counts as "unacknowledged", not as an I/O error
 After the last fault every controller must be connected again, every block must read back as
 its last acknowledged write through the namespace file and in the backing file itself, and no
 I/O may have failed. The report counts faults by kind, I/Os, bytes verified, I/O errors, and the
@@ -30,6 +34,7 @@ One line per check, "soak: N passed, M failed" last; --json FILE writes the repo
 
 import argparse
 import collections
+import errno
 import json
 import os
 import random
@@ -52,6 +57,86 @@ KINDS_NETNS = ("blackhole", "link-down")
 KINDS_HOST = ("devd-restart",)
 
 
+def reopen(soak, path, flags, deadline_s=120):
+    """(fd, epoch): path opened again once nvmf-hostd is back and the file is there."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        epoch = soak.hostd_epoch
+        try:
+            return os.open(path, flags), epoch
+        except OSError as e:
+            if time.monotonic() > deadline:
+                raise OSError(e.errno, "%s not back within %d s: %s" % (path, deadline_s,
+                                                                         e.strerror))
+        time.sleep(0.05)
+
+
+def close_quietly(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass        # a file of the dead mount: its flush fails too
+
+
+class RestartTolerantWriter(PatternWriter):
+    """PatternWriter that rides out nvmf-hostd restarts: a write that fails because hostd
+    died (its outcome unknown, never acknowledged) is written again, same block and
+    generation, through the file opened anew once it is back. Any other error stops the
+    thread, as PatternWriter does."""
+
+    def __init__(self, soak, *args, **kwargs):
+        self.soak = soak
+        self.unacknowledged = 0
+        super().__init__(*args, **kwargs)
+
+    def _run(self, i):
+        mine = list(range(i, self.nblocks, self.nthreads))
+        k = 0
+        pending = None
+        fd, epoch = reopen(self.soak, self.path, os.O_WRONLY)
+        try:
+            # A write whose outcome is unknown is finished even when stopping: the
+            # verdict checks every block against its last acknowledged generation.
+            while pending is not None or not self.stopping:
+                if pending is None:
+                    b = mine[k % len(mine)]
+                    k += 1
+                    g = self.gen[b] + 1
+                    pending = (b, g, block_pattern(self.salt, b, g))
+                b, g, data = pending
+                t0 = time.monotonic()
+                try:
+                    n = os.pwrite(fd, data, b * BLOCK)
+                except OSError as e:
+                    if not self.soak.hostd_restarted_since(epoch):
+                        with self.lock:
+                            self.errors.append((time.monotonic(), b, e))
+                        return
+                    with self.lock:
+                        self.unacknowledged += 1
+                    close_quietly(fd)
+                    fd = -1
+                    try:
+                        fd, epoch = reopen(self.soak, self.path, os.O_WRONLY)
+                    except OSError as e2:
+                        with self.lock:
+                            self.errors.append((time.monotonic(), b, e2))
+                        return
+                    continue
+                t1 = time.monotonic()
+                if n != BLOCK:
+                    with self.lock:
+                        self.errors.append((t1, b, OSError(errno.EIO, "short write %d" % n)))
+                    return
+                self.gen[b] = g
+                pending = None
+                with self.lock:
+                    self.done.append((t0, t1))
+        finally:
+            if fd >= 0:
+                close_quietly(fd)
+
+
 class Reader:
     """Reads random blocks of one namespace file and checks each against the writer's
     acknowledged generations: between what was acknowledged before the read and one past
@@ -67,7 +152,8 @@ class Reader:
 
     def _run(self):
         rng = random.Random()
-        fd = os.open(self.w.path, os.O_RDONLY)
+        soak = self.w.soak
+        fd, epoch = reopen(soak, self.w.path, os.O_RDONLY)
         try:
             while not self.stopping:
                 b = rng.randrange(self.w.nblocks)
@@ -75,8 +161,18 @@ class Reader:
                 try:
                     got = os.pread(fd, BLOCK, b * BLOCK)
                 except OSError as e:
-                    self.errors.append((time.monotonic(), b, e))
-                    return
+                    if not soak.hostd_restarted_since(epoch):
+                        self.errors.append((time.monotonic(), b, e))
+                        return
+                    # nvmf-hostd died under the read: read again once it is back.
+                    close_quietly(fd)
+                    fd = -1
+                    try:
+                        fd, epoch = reopen(soak, self.w.path, os.O_RDONLY)
+                    except OSError as e2:
+                        self.errors.append((time.monotonic(), b, e2))
+                        return
+                    continue
                 after = self.w.gen[b]
                 salt, blk, gen, _ = struct.unpack("<QQQQ", got[:32])
                 if (salt != self.w.salt or blk != b or not before <= gen <= after + 1 or
@@ -85,7 +181,8 @@ class Reader:
                 self.reads += 1
                 time.sleep(0.002)
         finally:
-            os.close(fd)
+            if fd >= 0:
+                close_quietly(fd)
 
     def start(self):
         self.thread.start()
@@ -110,6 +207,13 @@ class Soak:
         self.failures = []          # a fault that could not be made or undone
         self.threads = []
         self.ctrls = []             # (target, controller name, namespace path, writer, reader)
+        self.hostd_epoch = 0        # nvmf-hostd kills so far
+        self.hostd_down = False     # killed and not ready again
+
+    def hostd_restarted_since(self, epoch):
+        """Whether nvmf-hostd was killed since a file was opened at epoch (so an error on
+        it may be the dead mount's, and the I/O's outcome unknown)."""
+        return self.hostd_down or self.hostd_epoch != epoch
 
     # ------------------------------------------------------------------ set-up
     def setup(self):
@@ -126,7 +230,7 @@ class Soak:
                 t = s.target(path)
             c = s.connect(t, "-r", 1, "-l", 60, "-k", KATO, expect_name="nvme%d" % i)
             ns = s.ns_path(c["namespaces"][0]["name"])
-            w = PatternWriter(ns, salt, nblocks=NBLOCKS, threads=2)
+            w = RestartTolerantWriter(self, ns, salt, nblocks=NBLOCKS, threads=2)
             t.image = path
             self.ctrls.append((t, c["name"], ns, w, Reader(w)))
         for (_, _, _, w, r) in self.ctrls:
@@ -175,7 +279,13 @@ class Soak:
             subprocess.run(["ip", "link", "set", self.net.host_if, "up"], check=True)
 
     def reset(self, name):
+        epoch = self.hostd_epoch
         r = self.stack.ctl("reset", name, timeout=60)
+        if r.rc != 0 and self.hostd_restarted_since(epoch):
+            # nvmf-hostd was killed under the reset (or is not back yet).
+            with self.lock:
+                self.faults["reset-while-hostd-down"] += 1
+            return
         # A controller still reconnecting from an earlier fault has nothing to reset, as
         # the kernel's nvme reset refuses a controller that is not live.
         if r.rc == 1 and "is not connected" in r.err:
@@ -197,10 +307,18 @@ class Soak:
 
     def hostd_restart(self):
         s = self.stack
+        self.hostd_down = True
+        self.hostd_epoch += 1       # before the kill: errors from here on may be its
         s.hostd.send_signal(signal.SIGKILL)
         s.hostd.wait(10)
+        time.sleep(self.rng.uniform(0.0, 1.0))
         subprocess.run(["umount", "-l", s.dev], stderr=subprocess.DEVNULL)
-        s.start_hostd()
+        try:
+            s.start_hostd()
+            wait_until(lambda: "ready:" in open(s.hostd_log, errors="replace").read(), 10,
+                       what="nvmf-hostd ready")
+        finally:
+            self.hostd_down = False
 
     def draw(self):
         """Starts one fault on something that has none under way; False when all are busy."""
@@ -262,15 +380,17 @@ class Soak:
                        interval=0.05, what="writes on %s after the faults" % name)
 
     def recovery_worst(self):
-        """The longest time from a target fault's end to the next write completing there."""
+        """The longest time from a fault's end to the next write completing on the
+        controller it hit (on every controller for an nvmf-hostd restart)."""
         worst = 0.0
         for kind, idx, _, end in self.fault_log:
-            if idx is None:
+            if idx is None and kind != "hostd-restart":
                 continue
-            w = self.ctrls[idx][3]
-            ends = sorted(e for _, e in w.writes() if e >= end)
-            if ends:
-                worst = max(worst, ends[0] - end)
+            for i in ([idx] if idx is not None else range(len(self.ctrls))):
+                w = self.ctrls[i][3]
+                ends = sorted(e for _, e in w.writes() if e >= end)
+                if ends:
+                    worst = max(worst, ends[0] - end)
         return worst
 
     def verdict(self, t0):
@@ -309,6 +429,8 @@ class Soak:
             "bytes_verified": (reads + sum(w.nblocks * 2 for (_, _, _, w, _) in self.ctrls))
             * BLOCK,
             "io_errors": io_errors,
+            "io_unacknowledged_hostd_down": sum(w.unacknowledged
+                                                for (_, _, _, w, _) in self.ctrls),
             "worst_recovery_s": round(self.recovery_worst(), 3),
             "seconds": round(time.monotonic() - t0, 1),
         }
@@ -319,7 +441,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--faults", type=int, default=int(os.environ.get("FAULTS", "50")))
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--hostd-restart", action="store_true")
+    # nvmf-hostd restores its controllers from its state files: the fault is on by default.
+    ap.add_argument("--hostd-restart", dest="hostd_restart", action="store_true", default=True)
+    ap.add_argument("--no-hostd-restart", dest="hostd_restart", action="store_false")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.seed is None:
