@@ -119,7 +119,8 @@ main(int argc, char **argv)
 	daemon_block_signals(&sigs);
 	if (fd_limit != 0 && fd_limit < 4096)
 		daemon_log(LOG_WARNING, "RLIMIT_NOFILE is %lu (its hard limit): room for about "
-		    "%lu controllers of one I/O queue", fd_limit, (fd_limit - 64) / 2);
+		    "%lu controllers of one I/O queue", fd_limit,
+		    fd_limit > 64 ? (fd_limit - 64) / 2 : 0);
 
 	hd_io_init();
 	hd_loop = hd_loop_start(err, sizeof(err));
