@@ -53,16 +53,29 @@ connect_entry(int argc, char **argv, bool skip_existing)
 	}
 
 	/* No nvmf-hostd, no point in dialing: fail before touching the target. */
-	ctrls = control_list(err, sizeof(err));
-	if (ctrls == NULL) {
-		errmsg("%s", err);
-		return EXIT_ERROR;
-	}
-	/* As nvme-cli: the same association twice only when asked for. */
-	if (!o.duplicate_connect) {
-		const char *dup = existing_controller(ctrls, o.subnqn, r.addr.address,
-		    r.addr.port, ids.hostnqn);
+	if (o.duplicate_connect) {
+		/*
+		 * Nothing to compare with: that hostd listens is enough, and a
+		 * thousand connects do not each fetch the list of the others.
+		 */
+		struct control *ctl = control_open(err, sizeof(err));
 
+		if (ctl == NULL) {
+			errmsg("%s", err);
+			return EXIT_ERROR;
+		}
+		control_close(ctl);
+	} else {
+		const char *dup;
+
+		/* As nvme-cli: the same association twice only when asked for. */
+		ctrls = control_list_subsystem(o.subnqn, err, sizeof(err));
+		if (ctrls == NULL) {
+			errmsg("%s", err);
+			return EXIT_ERROR;
+		}
+		dup = existing_controller(ctrls, o.subnqn, r.addr.address, r.addr.port,
+		    ids.hostnqn);
 		if (dup != NULL && skip_existing) {
 			if (o.verbose) {
 				format_address(r.addr.address, r.addr.port, where, sizeof(where));
@@ -78,8 +91,8 @@ connect_entry(int argc, char **argv, bool skip_existing)
 			json_object_put(ctrls);
 			return EXIT_ERROR;
 		}
+		json_object_put(ctrls);
 	}
-	json_object_put(ctrls);
 
 	r.subnqn = o.subnqn;
 	r.ids = &ids;

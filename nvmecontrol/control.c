@@ -1,7 +1,9 @@
 /*
  * control.c - the client side of nvmf-hostd's control socket ($rundir/nvmf.sock,
  * SOCK_SEQPACKET): one JSON request per message, sockets as SCM_RIGHTS, one
- * JSON reply per request. See docs/control-protocol.md.
+ * JSON reply per request, which a reply larger than a message (devlist of a
+ * thousand controllers) sends in pieces put together here. See
+ * docs/control-protocol.md.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +21,8 @@
 #define CONTROL_SOCK		"nvmf.sock"
 #define CONTROL_MAX_FDS		(MAX_IO_QUEUES + 1)
 #define LIST_TIMEOUT_MS		10000
+/* No reply in pieces is larger (a controller's entry is about 1 KiB). */
+#define CHUNKED_MAX		(256u << 20)
 
 struct control {
 	int fd;
@@ -114,9 +118,9 @@ send_request(struct control *c, const char *msg, const int *fds, unsigned nfds,
 	return 0;
 }
 
-/* Waits for and reads one whole reply message; malloc'd, NUL-terminated. */
+/* Waits for and reads one whole message; malloc'd, NUL-terminated, *lenp its length. */
 static char *
-receive_reply(struct control *c, int timeout_ms, char *err, size_t errlen)
+receive_message(struct control *c, int timeout_ms, size_t *lenp, char *err, size_t errlen)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	ssize_t len, n;
@@ -161,26 +165,99 @@ receive_reply(struct control *c, int timeout_ms, char *err, size_t errlen)
 		return NULL;
 	}
 	buf[n] = '\0';
+	*lenp = (size_t)n;
 	return buf;
+}
+
+/*
+ * The reply whose header said it comes in pieces: the messages that
+ * follow, put together, are its text. NULL with err.
+ */
+static struct json_object *
+receive_pieces(struct control *c, struct json_object *chunked, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct json_object *bytes_o, *msgs_o, *reply;
+	int64_t bytes, msgs;
+	size_t have = 0;
+	char *text;
+
+	if (!json_object_object_get_ex(chunked, "bytes", &bytes_o) ||
+	    !json_object_object_get_ex(chunked, "messages", &msgs_o) ||
+	    (bytes = json_object_get_int64(bytes_o)) <= 0 || bytes > CHUNKED_MAX ||
+	    (msgs = json_object_get_int64(msgs_o)) <= 0 || msgs > bytes) {
+		snprintf(err, errlen, "nvmf-hostd announced a reply in pieces it does not "
+		    "describe");
+		return NULL;
+	}
+	text = malloc((size_t)bytes + 1);
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory for a reply of %lld bytes", (long long)bytes);
+		return NULL;
+	}
+	for (int64_t i = 0; i < msgs; i++) {
+		size_t n;
+		char *piece = receive_message(c, timeout_ms, &n, err, errlen);
+
+		if (piece == NULL) {
+			free(text);
+			return NULL;
+		}
+		if (n > (size_t)bytes - have) {
+			snprintf(err, errlen, "nvmf-hostd's reply is longer than it announced "
+			    "(%lld bytes)", (long long)bytes);
+			free(piece);
+			free(text);
+			return NULL;
+		}
+		memcpy(text + have, piece, n);
+		have += n;
+		free(piece);
+	}
+	if (have != (size_t)bytes) {
+		snprintf(err, errlen, "nvmf-hostd's reply is %zu bytes, not the %lld it announced",
+		    have, (long long)bytes);
+		free(text);
+		return NULL;
+	}
+	text[have] = '\0';
+	reply = json_tokener_parse(text);
+	free(text);
+	if (reply == NULL)
+		snprintf(err, errlen, "nvmf-hostd sent a reply that is not a JSON object");
+	return reply;
 }
 
 struct json_object *
 control_call(struct control *c, struct json_object *req, const int *fds, unsigned nfds,
     int timeout_ms, char *code, size_t codelen, char *err, size_t errlen)
 {
-	struct json_object *reply, *ok;
+	struct json_object *reply, *ok, *chunked;
+	size_t len;
 	char *text;
 
 	if (code != NULL && codelen > 0)
 		code[0] = '\0';
+	/* Any reply may come in pieces (hostd sends a large one so, and only then). */
+	json_object_object_add(req, "chunked", json_object_new_boolean(true));
 	if (send_request(c, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
 	    fds, nfds, err, errlen) != 0)
 		return NULL;
-	text = receive_reply(c, timeout_ms, err, errlen);
+	text = receive_message(c, timeout_ms, &len, err, errlen);
 	if (text == NULL)
 		return NULL;
 	reply = json_tokener_parse(text);
 	free(text);
+	if (reply != NULL && json_object_is_type(reply, json_type_object) &&
+	    json_object_object_get_ex(reply, "chunked", &chunked) &&
+	    json_object_is_type(chunked, json_type_object)) {
+		struct json_object *whole = receive_pieces(c, chunked, timeout_ms, err, errlen);
+
+		json_object_put(reply);
+		if (whole == NULL)
+			return NULL;
+		reply = whole;
+	}
 	if (reply == NULL || !json_object_is_type(reply, json_type_object)) {
 		snprintf(err, errlen, "nvmf-hostd sent a reply that is not a JSON object");
 		json_object_put(reply);
@@ -200,7 +277,7 @@ control_call(struct control *c, struct json_object *req, const int *fds, unsigne
 }
 
 struct json_object *
-control_list(char *err, size_t errlen)
+control_list_subsystem(const char *subnqn, char *err, size_t errlen)
 {
 	struct json_object *req, *reply, *ctrls;
 	struct control *c;
@@ -210,6 +287,8 @@ control_list(char *err, size_t errlen)
 		return NULL;
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("list"));
+	if (subnqn != NULL)
+		json_object_object_add(req, "subnqn", json_object_new_string(subnqn));
 	reply = control_call(c, req, NULL, 0, LIST_TIMEOUT_MS, NULL, 0, err, errlen);
 	json_object_put(req);
 	control_close(c);
@@ -224,4 +303,10 @@ control_list(char *err, size_t errlen)
 	json_object_get(ctrls);
 	json_object_put(reply);
 	return ctrls;
+}
+
+struct json_object *
+control_list(char *err, size_t errlen)
+{
+	return control_list_subsystem(NULL, err, errlen);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_table.h"
+#include "fdlimit.h"
 #include "nvmecontrol.h"
 #include "nvme_glue.h"
 
@@ -50,6 +51,8 @@ main(int argc, char **argv)
 
 	/* A target or nvmf-hostd going away mid-write is an error, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
+	/* connect-all may dial many subsystems; descriptors are cheap to allow. */
+	(void)fdlimit_raise();
 
 	/* Options before the command: --rundir, help. */
 	while (i < argc && argv[i][0] == '-') {

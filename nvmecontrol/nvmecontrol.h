@@ -158,6 +158,8 @@ struct json_object *control_call(struct control *c, struct json_object *req,
     char *err, size_t errlen);
 /* Opens, checks nvmf-hostd answers ("list"), returns its controllers. */
 struct json_object *control_list(char *err, size_t errlen);
+/* The same, of one subsystem only (hostd older than the filter: all of them). */
+struct json_object *control_list_subsystem(const char *subnqn, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- admin.c */
 /*

@@ -1,10 +1,13 @@
 /*
  * control.c - the control socket, $rundir/nvmf.sock: SOCK_SEQPACKET, one
- * JSON request and one JSON reply per message, sockets of a hand-off as
+ * JSON request and one JSON reply per message (a reply larger than a
+ * message in pieces, for clients that ask so), sockets of a hand-off as
  * SCM_RIGHTS (docs/control-protocol.md). Only root or hostd's own user
- * may talk to it.
+ * may talk to it. A client turned away at a limit gets a reply saying
+ * which, and hostd logs it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -18,10 +21,16 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "fdlimit.h"
 #include "hostd.h"
 
 #define MSG_MAX		65536
 #define MAX_FDS		(HOSTD_MAX_IO_QUEUES + 1)
+/* Clients at once, each a thread (devd runs at most 256 actions at once). */
+#define MAX_CLIENTS	1024
+#define CLIENT_STACK	(256 * 1024)
+/* A client that takes no part of a reply for this long is dropped. */
+#define SEND_TIMEOUT_S	30
 
 /* A client's thread; the list lets hd_control_stop end them all and wait. */
 struct client {
@@ -34,7 +43,13 @@ static pthread_t control_thread;
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t clients_gone = PTHREAD_COND_INITIALIZER;
 static struct client *clients;		/* clients_lock */
+static unsigned nclients;		/* clients_lock */
 static bool stopping;			/* clients_lock */
+/*
+ * Kept open to be given up when accept finds no descriptor left: the
+ * client is then accepted, told, and closed, rather than left waiting.
+ */
+static int reserve_fd = -1;
 
 static struct json_object *
 error_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,19 +102,56 @@ op_handoff(struct json_object *req, int *fds, unsigned nfds)
 	return r;
 }
 
+/*
+ * Every controller target names, referenced, in a malloc'd array: a SubNQN
+ * may name a thousand. NULL with *n 0 when none (or out of memory: *oom).
+ */
+static struct hd_ctrl **
+match_all(const char *target, unsigned *n, bool *oom)
+{
+	unsigned cap = 64;
+
+	*oom = false;
+	for (;;) {
+		struct hd_ctrl **all = malloc(cap * sizeof(*all));
+
+		if (all == NULL) {
+			*oom = true;
+			*n = 0;
+			return NULL;
+		}
+		*n = hd_ctrl_match(target, all, cap);
+		if (*n < cap) {
+			if (*n == 0) {
+				free(all);
+				return NULL;
+			}
+			return all;
+		}
+		/* Perhaps more than that: again, with room to spare. */
+		for (unsigned i = 0; i < *n; i++)
+			hd_ctrl_put(all[i]);
+		free(all);
+		cap *= 4;
+	}
+}
+
 static struct json_object *
 op_disconnect(struct hd_jf *f)
 {
 	const char *target = hd_jf_str(f, "target", 255);
-	struct hd_ctrl *match[256];
+	struct hd_ctrl **match;
 	struct json_object *r, *done;
 	unsigned n;
 	char err[256];
 	int failures = 0;
+	bool oom;
 
 	if (!hd_jf_ok(f))
 		return error_reply("invalid", "disconnect: %s", f->err);
-	n = hd_ctrl_match(target, match, 256);
+	match = match_all(target, &n, &oom);
+	if (oom)
+		return error_reply("failed", "out of memory");
 	if (n == 0)
 		return error_reply("not-found", "no controller or namespace named %s", target);
 	done = json_object_new_array();
@@ -110,6 +162,7 @@ op_disconnect(struct hd_jf *f)
 			failures++;
 		hd_ctrl_put(match[i]);
 	}
+	free(match);
 	if (failures > 0) {
 		json_object_put(done);
 		return error_reply("failed", "%s", err);
@@ -277,13 +330,35 @@ op_reconnect_abort(struct hd_jf *f, const void *owner)
 	return ok_reply();
 }
 
-/* list: what devlist and list-subsys show, the kept parameters included. */
+/*
+ * list: what devlist and list-subsys show, the kept parameters included.
+ * "subnqn" keeps that subsystem's controllers only (connect's duplicate
+ * check).
+ */
 static struct json_object *
-op_list(void)
+op_list(struct hd_jf *f)
 {
-	struct json_object *r = ok_reply();
+	const char *subnqn = hd_jf_str_or(f, "subnqn", NVMF_NQN_MAX_LEN, "");
+	struct json_object *r, *list, *kept;
 
-	json_object_object_add(r, "controllers", hd_ctrl_list_json());
+	if (!hd_jf_ok(f))
+		return error_reply("invalid", "list: %s", f->err);
+	list = hd_ctrl_list_json();
+	if (subnqn[0] == '\0') {
+		kept = list;
+	} else {
+		kept = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *o = json_object_array_get_idx(list, i), *sub;
+
+			if (json_object_object_get_ex(o, "subnqn", &sub) &&
+			    strcmp(json_object_get_string(sub), subnqn) == 0)
+				json_object_array_add(kept, json_object_get(o));
+		}
+		json_object_put(list);
+	}
+	r = ok_reply();
+	json_object_object_add(r, "controllers", kept);
 	return r;
 }
 
@@ -384,7 +459,7 @@ dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
 	if (nfds > 0)
 		return error_reply("invalid", "%s takes no file descriptors", op);
 	if (strcmp(op, "list") == 0)
-		return op_list();
+		return op_list(&f);
 	if (strcmp(op, "disconnect") == 0)
 		return op_disconnect(&f);
 	if (strcmp(op, "disconnect-all") == 0)
@@ -446,6 +521,58 @@ parse_request(const char *buf, size_t n, struct json_object **reply)
 	return req;
 }
 
+/* One message; false when the client has gone or stalled (logged by the caller). */
+static bool
+send_msg(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len;
+}
+
+/*
+ * A reply within one message goes as it always has. A larger one goes in
+ * pieces to a client that asked for them ("chunked": true): a header
+ * message saying how many bytes in how many messages, then the reply's
+ * text cut into messages of at most MSG_MAX bytes. Anyone else is told
+ * the reply does not fit, and hostd logs it.
+ */
+static int
+send_reply(int fd, struct json_object *reply, bool chunked, const char *op)
+{
+	size_t len;
+	const char *out = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len);
+	char head[160];
+	size_t messages = (len + MSG_MAX - 1) / MSG_MAX;
+
+	if (len <= MSG_MAX)
+		return send_msg(fd, out, len) ? 0 : -1;
+	if (!chunked) {
+		struct json_object *e;
+		int rc;
+
+		daemon_log(LOG_WARNING, "control: the %s reply is %zu bytes, more than one message "
+		    "(%d): refused to a client that did not ask for \"chunked\"", op, len, MSG_MAX);
+		e = error_reply("failed", "the %s reply is %zu bytes, more than one message holds "
+		    "(%d): ask with \"chunked\": true", op, len, MSG_MAX);
+		out = json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN);
+		rc = send_msg(fd, out, strlen(out)) ? 0 : -1;
+		json_object_put(e);
+		return rc;
+	}
+	snprintf(head, sizeof(head), "{\"ok\":true,\"chunked\":{\"bytes\":%zu,\"messages\":%zu}}",
+	    len, messages);
+	if (!send_msg(fd, head, strlen(head)))
+		return -1;
+	for (size_t off = 0; off < len; off += MSG_MAX)
+		if (!send_msg(fd, out + off, len - off < MSG_MAX ? len - off : MSG_MAX))
+			return -1;
+	return 0;
+}
+
 /* One request: receive with descriptors, answer, close unused descriptors. */
 static int
 serve_one(int fd, char *buf, const void *owner)
@@ -457,11 +584,13 @@ serve_one(int fd, char *buf, const void *owner)
 	struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX - 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.space,
 	    .msg_controllen = sizeof(cm.space) };
-	struct json_object *req, *reply;
+	struct json_object *req, *reply, *opv;
 	int fds[MAX_FDS];
 	unsigned nfds = 0;
-	const char *out;
+	bool chunked = false;
+	char op[32] = "";
 	ssize_t n;
+	int rc;
 
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
@@ -476,22 +605,41 @@ serve_one(int fd, char *buf, const void *owner)
 	}
 	buf[n] = '\0';
 	req = NULL;
-	if (msg.msg_flags & MSG_TRUNC)
+	if (msg.msg_flags & MSG_TRUNC) {
 		reply = error_reply("invalid", "request larger than %d bytes", MSG_MAX - 1);
-	else if (msg.msg_flags & MSG_CTRUNC)
-		reply = error_reply("invalid", "request carries more than %d descriptors",
-		    MAX_FDS);
-	else if ((req = parse_request(buf, (size_t)n, &reply)) != NULL)
-		reply = dispatch(req, fds, nfds, owner);
+	} else if (msg.msg_flags & MSG_CTRUNC) {
+		/*
+		 * The kernel cuts the descriptors short both for a request that
+		 * carries too many and for a receiver that has no room for them.
+		 */
+		daemon_log(LOG_WARNING, "control: a request's descriptors were cut short: more "
+		    "than %d, or none left (RLIMIT_NOFILE %lu)", MAX_FDS, fdlimit_current());
+		reply = error_reply("failed", "the request's descriptors were cut short: more "
+		    "than %d, or nvmf-hostd has none left (RLIMIT_NOFILE %lu)", MAX_FDS,
+		    fdlimit_current());
+	} else if ((req = parse_request(buf, (size_t)n, &reply)) != NULL) {
+		struct hd_jf f;
+		char err[200];
+
+		if (json_object_object_get_ex(req, "op", &opv) &&
+		    json_object_is_type(opv, json_type_string))
+			snprintf(op, sizeof(op), "%s", json_object_get_string(opv));
+		hd_jf_init(&f, req, "", err, sizeof(err));
+		chunked = hd_jf_bool_or(&f, "chunked", false);
+		reply = hd_jf_ok(&f) ? dispatch(req, fds, nfds, owner) :
+		    error_reply("invalid", "%s", err);
+	}
 	for (unsigned i = 0; i < nfds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	out = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
-	n = send(fd, out, strlen(out), MSG_NOSIGNAL);
+	rc = send_reply(fd, reply, chunked, op[0] != '\0' ? op : "request");
+	if (rc != 0)
+		daemon_log(LOG_WARNING, "control: the %s reply could not be sent: %s",
+		    op[0] != '\0' ? op : "request", strerror(errno));
 	json_object_put(reply);
 	if (req != NULL)
 		json_object_put(req);
-	return n < 0 ? -1 : 0;
+	return rc;
 }
 
 /*
@@ -505,6 +653,8 @@ client_main(void *arg)
 	char *buf = malloc(MSG_MAX);
 	char owner;		/* its address names this client's leases */
 
+	if (buf == NULL)
+		daemon_log(LOG_ERR, "control: out of memory for a client's request");
 	while (buf != NULL) {
 		struct pollfd pfd = { .fd = cl->fd, .events = POLLIN };
 
@@ -520,12 +670,57 @@ client_main(void *arg)
 			*pp = cl->next;
 			break;
 		}
+	nclients--;
 	/* Closed under the lock: hd_control_stop never shuts down a reused number. */
 	close(cl->fd);
 	pthread_cond_broadcast(&clients_gone);
 	pthread_mutex_unlock(&clients_lock);
 	free(cl);
 	return NULL;
+}
+
+/* Turns a client away with a reply saying why (and one log line), and closes it. */
+static void
+refuse(int fd, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(int fd, const char *code, const char *fmt, ...)
+{
+	struct json_object *r;
+	const char *s;
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	daemon_log(LOG_WARNING, "control: client refused: %s", msg);
+	r = error_reply(code, "%s", msg);
+	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+	(void)send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT);
+	json_object_put(r);
+	close(fd);
+}
+
+/*
+ * accept found no descriptor left: the reserve makes room for the client
+ * to be accepted and told so, then is taken back. false: nothing waited.
+ */
+static bool
+refuse_without_descriptors(int err)
+{
+	int fd;
+
+	if (reserve_fd < 0)
+		return false;
+	close(reserve_fd);
+	reserve_fd = -1;
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		refuse(fd, "failed", "nvmf-hostd is out of file descriptors (%s, RLIMIT_NOFILE "
+		    "%lu)", strerror(err), fdlimit_current());
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
 }
 
 static void *
@@ -536,15 +731,33 @@ control_main(void *arg)
 	(void)arg;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, CLIENT_STACK);
 	for (;;) {
 		/* hd_control_stop's shutdown makes accept fail: that ends the loop. */
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
 		struct client *cl;
 		pthread_t t;
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			int e = errno;
+
+			if (e == EINTR || e == ECONNABORTED)
 				continue;
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				/* Out of something a client needs: never the end of the loop. */
+				if (!refuse_without_descriptors(e)) {
+					daemon_log(LOG_ERR, "control: cannot accept a client: %s "
+					    "(RLIMIT_NOFILE %lu)", strerror(e), fdlimit_current());
+					usleep(100000);
+				}
+				continue;
+			}
+			pthread_mutex_lock(&clients_lock);
+			if (!stopping)
+				daemon_log(LOG_ERR, "control: accept: %s: no more clients",
+				    strerror(e));
+			pthread_mutex_unlock(&clients_lock);
 			break;
 		}
 		if (!hd_peer_allowed(fd)) {
@@ -557,10 +770,11 @@ control_main(void *arg)
 			close(fd);
 			continue;
 		}
+		/* A client that stops reading a long reply does not hold its thread. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		cl = malloc(sizeof(*cl));
 		if (cl == NULL) {
-			daemon_log(LOG_ERR, "control: out of memory for a client");
-			close(fd);
+			refuse(fd, "failed", "nvmf-hostd is out of memory for a client");
 			continue;
 		}
 		cl->fd = fd;
@@ -571,14 +785,29 @@ control_main(void *arg)
 			close(fd);
 			break;
 		}
+		if (nclients >= MAX_CLIENTS) {
+			pthread_mutex_unlock(&clients_lock);
+			free(cl);
+			refuse(fd, "busy", "nvmf-hostd has %d clients connected, its most at once "
+			    "(the control client limit): try again", MAX_CLIENTS);
+			continue;
+		}
 		cl->next = clients;
 		clients = cl;
+		nclients++;
 		/* Each client on its own thread: a slow connect does not hold up devlist. */
-		if (pthread_create(&t, &attr, client_main, cl) != 0) {
-			daemon_log(LOG_ERR, "control: cannot start a thread for a client");
+		errno = pthread_create(&t, &attr, client_main, cl);
+		if (errno != 0) {
+			int e = errno;
+			unsigned open_now;
+
 			clients = cl->next;
-			close(fd);
+			open_now = --nclients;
+			pthread_mutex_unlock(&clients_lock);
 			free(cl);
+			refuse(fd, "failed", "nvmf-hostd cannot start a thread for a client: %s "
+			    "(%u clients connected)", strerror(e), open_now);
+			continue;
 		}
 		pthread_mutex_unlock(&clients_lock);
 	}
@@ -604,12 +833,13 @@ hd_control_start(const char *path, char *err, size_t errlen)
 	unlink(path);		/* ours: the run directory lock is held */
 	/* Born 0600 under main's umask: never reachable by others, not even briefly. */
 	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(listen_fd, 16) != 0 || chmod(path, 0600) != 0) {
+	    listen(listen_fd, SOMAXCONN) != 0 || chmod(path, 0600) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(listen_fd);
 		listen_fd = -1;
 		return -1;
 	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	errno = pthread_create(&control_thread, NULL, control_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
@@ -636,6 +866,9 @@ hd_control_stop(void)
 	pthread_join(control_thread, NULL);
 	close(listen_fd);
 	listen_fd = -1;
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 	pthread_mutex_lock(&clients_lock);
 	for (struct client *cl = clients; cl != NULL; cl = cl->next)
 		shutdown(cl->fd, SHUT_RDWR);

@@ -1,7 +1,9 @@
 /*
  * events.c - $rundir/devctl, the host's event stream, as FreeBSD's devctl:
  * lines in devd's notation, one reader at a time (nvmf-devd). Events raised
- * while nobody reads wait in a bounded queue; raising never blocks.
+ * while nobody reads wait in a bounded queue; raising never blocks. A
+ * RECONNECT event may wait a little first (reconnect.c's jitter), so that
+ * the controllers of one lost target do not all reconnect at once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,42 +18,31 @@
 
 #include "hostd.h"
 
-#define QUEUE_MAX	1024
+#define QUEUE_MAX	8192	/* a thousand controllers lost at once: two events each, and more */
 
 struct line {
 	struct line *next;
 	size_t len, sent;
+	uint64_t due;			/* when a delayed RECONNECT goes out */
+	char name[16];			/* the controller's, to drop it when it heals */
 	char text[];
 };
 
 /* lock guards the queue and stopping; the sockets are the events thread's. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct line *head, *tail;
+static struct line *delayed;		/* RECONNECTs waiting for their time, by due */
 static unsigned queued, dropped;
 static bool stopping;
 static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
 static pthread_t thread;
 static char path[4200];
 
-void
-hd_event_raise(const char *type, const char *name)
+/* lock held: a line at the queue's end, the oldest dropped if it is full. */
+static void
+enqueue(struct line *l)
 {
-	char text[256];
-	struct line *l;
-	int n = snprintf(text, sizeof(text),
-	    "!system=nvme subsystem=controller type=%s name=\"%s\"\n", type, name);
-	uint64_t one = 1;
-	ssize_t rc;
-
-	daemon_log(LOG_INFO, "%s: event %s", name, type);
-	l = malloc(sizeof(*l) + (size_t)n + 1);
-	if (l == NULL)
-		return;
-	memcpy(l->text, text, (size_t)n + 1);
-	l->len = (size_t)n;
-	l->sent = 0;
 	l->next = NULL;
-	pthread_mutex_lock(&lock);
 	if (queued >= QUEUE_MAX) {
 		/* Nobody has read for a long time: the oldest events go first. */
 		struct line *old = head;
@@ -69,6 +60,75 @@ hd_event_raise(const char *type, const char *name)
 		head = l;
 	tail = l;
 	queued++;
+}
+
+/* lock held: a controller's delayed RECONNECT is moot once it heals or goes. */
+static void
+drop_delayed(const char *name)
+{
+	for (struct line **pp = &delayed; *pp != NULL;) {
+		struct line *l = *pp;
+
+		if (strcmp(l->name, name) == 0) {
+			*pp = l->next;
+			free(l);
+		} else {
+			pp = &l->next;
+		}
+	}
+}
+
+/* lock held: delayed lines whose time has come join the queue; the next due. */
+static uint64_t
+release_due(uint64_t now)
+{
+	while (delayed != NULL && delayed->due <= now) {
+		struct line *l = delayed;
+
+		delayed = l->next;
+		daemon_log(LOG_INFO, "%s: event RECONNECT", l->name);
+		enqueue(l);
+	}
+	return delayed != NULL ? delayed->due : UINT64_MAX;
+}
+
+void
+hd_event_raise(const char *type, const char *name)
+{
+	char text[256];
+	struct line *l;
+	int n = snprintf(text, sizeof(text),
+	    "!system=nvme subsystem=controller type=%s name=\"%s\"\n", type, name);
+	bool reconnect = strcmp(type, "RECONNECT") == 0;
+	unsigned delay = reconnect ? hd_reconnect_event_delay(name) : 0;
+	uint64_t one = 1;
+	ssize_t rc;
+
+	if (delay == 0)
+		daemon_log(LOG_INFO, "%s: event %s", name, type);
+	l = malloc(sizeof(*l) + (size_t)n + 1);
+	if (l == NULL)
+		return;
+	memcpy(l->text, text, (size_t)n + 1);
+	l->len = (size_t)n;
+	l->sent = 0;
+	l->next = NULL;
+	l->due = hd_now_ms() + delay;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	pthread_mutex_lock(&lock);
+	if (delay > 0) {
+		struct line **pp = &delayed;
+
+		while (*pp != NULL && (*pp)->due <= l->due)
+			pp = &(*pp)->next;
+		l->next = *pp;
+		*pp = l;
+	} else {
+		/* Any other news of the controller makes a RECONNECT still waiting moot. */
+		if (!reconnect)
+			drop_delayed(name);
+		enqueue(l);
+	}
 	pthread_mutex_unlock(&lock);
 	rc = write(wake_fd, &one, sizeof(one));
 	(void)rc;
@@ -113,18 +173,23 @@ events_main(void *arg)
 			{ .fd = wake_fd, .events = POLLIN },
 			{ .fd = reader_fd, .events = POLLIN },
 		};
-		uint64_t v;
+		uint64_t v, now, next;
 		bool was_dropped;
+		int timeout = -1;
 
 		pthread_mutex_lock(&lock);
 		if (stopping) {
 			pthread_mutex_unlock(&lock);
 			break;
 		}
+		now = hd_now_ms();
+		next = release_due(now);
+		if (next != UINT64_MAX)
+			timeout = next - now > 60000 ? 60000 : (int)(next - now);
 		if (reader_fd >= 0 && head != NULL)
 			pfd[2].events |= POLLOUT;
 		pthread_mutex_unlock(&lock);
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
 			ssize_t rc = read(wake_fd, &v, sizeof(v));
@@ -224,6 +289,12 @@ hd_events_stop(void)
 		for (int i = 0; i < 20 && head != NULL && drain(); i++)
 			usleep(5000);
 		close(reader_fd);
+	}
+	while (delayed != NULL) {
+		struct line *l = delayed;
+
+		delayed = l->next;
+		free(l);
 	}
 	close(listen_fd);
 	close(wake_fd);

@@ -418,6 +418,15 @@ int hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object
 void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
 /* Drops every lease owner holds (its control connection closed). */
 void hd_reconnect_release_owner(const void *owner);
+/*
+ * Jitter (--reconnect-jitter): the RECONNECT events of a lost controller
+ * come at a phase drawn once per loss from [0, jitter), kept below its
+ * reconnect delay, so that the controllers of one lost target reconnect
+ * spread out. -1: 10 % of each controller's reconnect delay; 0: none.
+ */
+extern int hd_reconnect_jitter_ms;
+/* How long the RECONNECT event of controller name waits now, ms (events.c). */
+unsigned hd_reconnect_event_delay(const char *name);
 
 /* A hand-off or reconnect request, read and checked (handoff_msg.c). */
 struct hd_handoff_msg {

@@ -2,6 +2,7 @@
  * main.c - nvmf-hostd: the userspace NVMe/TCP host driver.
  *
  *   nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] [--mode MODE]
+ *              [--reconnect-jitter MS]
  *
  * Takes over associations that nvmecontrol builds, keeps them alive, and
  * shows their namespaces as files in DIR/dev (DIR: --rundir, $NVMF_RUNDIR,
@@ -19,7 +20,12 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "decimal.h"
+#include "fdlimit.h"
 #include "hostd.h"
+
+/* The largest --reconnect-jitter: an hour, as long as any sane delay. */
+#define JITTER_MAX_MS	3600000
 
 struct hd_loop *hd_loop;
 struct hd_rundir hd_rd = { .lock_fd = -1 };
@@ -29,12 +35,16 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] "
 	    "[--mode MODE]\n"
+	    "                  [--reconnect-jitter MS]\n"
 	    "  -d, --foreground  stay in the foreground and log to stderr\n"
 	    "  -v, --verbose     log more\n"
 	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n"
 	    "  --owner USER      owner of the namespace files, a name or UID (default root)\n"
 	    "  --group GROUP     their group, a name or GID (default disk)\n"
-	    "  --mode MODE       their permissions in octal (default 0660)\n");
+	    "  --mode MODE       their permissions in octal (default 0660)\n"
+	    "  --reconnect-jitter MS\n"
+	    "                    spread a lost controller's RECONNECT events by up to MS\n"
+	    "                    (default 10 %% of its reconnect delay; 0: none)\n");
 }
 
 int
@@ -47,12 +57,14 @@ main(int argc, char **argv)
 		{ "owner", required_argument, NULL, 'O' },
 		{ "group", required_argument, NULL, 'G' },
 		{ "mode", required_argument, NULL, 'M' },
+		{ "reconnect-jitter", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = hd_rundir_default();
 	bool foreground = false, group_given = false;
 	int verbose = 0, ch, sig, report_fd = -1;
+	unsigned long fd_limit;
 	char err[512];
 	sigset_t sigs;
 
@@ -73,6 +85,17 @@ main(int argc, char **argv)
 			}
 			group_given |= ch == 'G';
 			break;
+		case 'J': {
+			uint64_t v;
+
+			if (decimal_parse(optarg, JITTER_MAX_MS, &v) != 0) {
+				fprintf(stderr, "nvmf-hostd: --reconnect-jitter '%s': milliseconds, "
+				    "0 to %d\n", optarg, JITTER_MAX_MS);
+				return 2;
+			}
+			hd_reconnect_jitter_ms = (int)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -86,12 +109,18 @@ main(int argc, char **argv)
 		hd_access_default_group();
 	/* Whatever hostd creates is private unless it says otherwise. */
 	umask(077);
+	/* Two sockets a controller (admin and I/O queue): 1024 is 500 controllers. */
+	fd_limit = fdlimit_raise();
 	if (hd_rundir_open(&hd_rd, rundir, err, sizeof(err)) != 0)
 		daemon_fail("nvmf-hostd", -1, err);
 	if (!foreground)
 		report_fd = daemon_detach("nvmf-hostd");
 	daemon_log_init("nvmf-hostd", foreground, verbose);
 	daemon_block_signals(&sigs);
+	if (fd_limit != 0 && fd_limit < 4096)
+		daemon_log(LOG_WARNING, "RLIMIT_NOFILE is %lu (its hard limit): room for about "
+		    "%lu controllers of one I/O queue", fd_limit,
+		    fd_limit > 64 ? (fd_limit - 64) / 2 : 0);
 
 	hd_io_init();
 	hd_loop = hd_loop_start(err, sizeof(err));

@@ -9,8 +9,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "hostd.h"
+
+int hd_reconnect_jitter_ms = -1;
+
+/* splitmix64's finaliser: a well-mixed number from a few that are not. */
+static uint64_t
+mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/*
+ * The phase is a hash of the controller and the moment of its loss with a
+ * secret drawn at start: random across controllers and hostd runs, the
+ * same for every RECONNECT of one loss, so that they stay reconnect-delay
+ * apart (the wait from a target's return to the next attempt is still at
+ * most the delay) and nothing needs storing per controller.
+ */
+unsigned
+hd_reconnect_event_delay(const char *name)
+{
+	static uint64_t secret;
+	uint64_t jitter, lost, period;
+	unsigned index;
+	struct hd_ctrl *c;
+
+	if (hd_reconnect_jitter_ms == 0)
+		return 0;
+	c = hd_ctrl_find(name);
+	if (c == NULL)
+		return 0;
+	hd_registry_lock();
+	if (secret == 0 && getrandom(&secret, sizeof(secret), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(secret))
+		secret = mix(hd_now_ms() ^ (uint64_t)(uintptr_t)&secret);
+	lost = c->lost_at_ms;
+	period = (uint64_t)c->params.reconnect_delay * 1000;
+	index = c->index;
+	hd_registry_unlock();
+	hd_ctrl_put(c);
+	jitter = hd_reconnect_jitter_ms < 0 ? period / 10 : (uint64_t)hd_reconnect_jitter_ms;
+	if (jitter > period)
+		jitter = period;
+	if (jitter == 0)
+		return 0;
+	return (unsigned)(mix(secret ^ mix(((uint64_t)index << 40) ^ lost)) % jitter);
+}
 
 enum hd_lease_result
 hd_reconnect_begin(struct hd_ctrl *c, const void *owner)

@@ -16,7 +16,17 @@
 
 #include "nvmfd.h"
 
-#define POLL_INTERVAL_MS	100
+/*
+ * How often a connection's thread looks up from its socket when nothing
+ * arrives. Before Connect: for connect_timeout. The admin queue: for the
+ * keep-alive deadline (exactly) and notices a reload queued (within a
+ * second). An I/O queue has nothing timed (a dying controller shuts its
+ * sockets down, which wakes it): rarely, as a safety net. Two thousand
+ * idle connections then cost a thousand wake-ups a second, not 20,000.
+ */
+#define POLL_CONNECT_MS		100
+#define POLL_ADMIN_MS		1000
+#define POLL_IO_MS		5000
 
 static void
 describe_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -423,6 +433,27 @@ log_digests_withheld(const struct nvmfd_conn *conn)
 	    "forbidden by the configuration");
 }
 
+/* How long the connection's poll may sleep (see POLL_CONNECT_MS). */
+static int
+poll_timeout(const struct nvmfd_conn *conn)
+{
+	const struct nvmfd_controller *c = conn->ctrl;
+	uint64_t idle, kato;
+
+	if (!conn->connected || c == NULL)
+		return POLL_CONNECT_MS;
+	if (conn->qid != 0)
+		return POLL_IO_MS;
+	kato = c->kato_ms;
+	if (kato == 0)
+		return POLL_ADMIN_MS;
+	/* Just past the deadline, if nothing comes before. */
+	idle = nvmfd_now_ms() - (uint64_t)atomic_load(&c->last_traffic_ms);
+	if (idle >= kato)
+		return 1;
+	return kato - idle + 1 < POLL_ADMIN_MS ? (int)(kato - idle + 1) : POLL_ADMIN_MS;
+}
+
 /* Why the loop ended, or NULL to go on. */
 static const char *
 conn_step(struct nvmfd_conn *conn, uint64_t started)
@@ -432,7 +463,7 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 
 	if (nvmf_qpair_tx_pending(conn->qp))
 		pfd.events |= POLLOUT;
-	if (poll(&pfd, 1, POLL_INTERVAL_MS) < 0 && errno != EINTR)
+	if (poll(&pfd, 1, poll_timeout(conn)) < 0 && errno != EINTR)
 		return "poll failed";
 	if (nvmf_qpair_process(conn->qp) != 0)
 		return nvmf_qpair_error(conn->qp);

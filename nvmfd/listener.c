@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "fdlimit.h"
 #include "nvmfd.h"
 
 static int
@@ -53,10 +55,44 @@ listen_on(const struct nvmfd_port *p, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * accept found no descriptor left: a reserve, given up for the moment,
+ * lets the waiting host in to be closed at once (and this logged) rather
+ * than left waiting for an ICResp. false when that could not be done.
+ */
+static bool
+refuse_without_descriptors(struct nvmfd_listener *l, int *reserve, int err)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char who[INET6_ADDRSTRLEN + 8] = "a host";
+	int fd;
+
+	if (*reserve < 0)
+		return false;
+	close(*reserve);
+	fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		char host[INET6_ADDRSTRLEN];
+		const void *a = peer.ss_family == AF_INET6 ?
+		    (const void *)&((struct sockaddr_in6 *)&peer)->sin6_addr :
+		    (const void *)&((struct sockaddr_in *)&peer)->sin_addr;
+
+		if (inet_ntop(peer.ss_family, a, host, sizeof(host)) != NULL)
+			snprintf(who, sizeof(who), "%s", host);
+		daemon_log(LOG_WARNING, "%s: connection refused: out of file descriptors (%s, "
+		    "RLIMIT_NOFILE %lu)", who, strerror(err), fdlimit_current());
+		close(fd);
+	}
+	*reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
+}
+
 static void *
 accept_loop(void *arg)
 {
 	struct nvmfd_listener *l = arg;
+	int reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	for (;;) {
 		struct sockaddr_storage peer;
@@ -64,12 +100,21 @@ accept_loop(void *arg)
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
-			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				if (errno != EINTR && errno != ECONNABORTED)
+			int e = errno;
+
+			if (e == EINTR || e == ECONNABORTED)
+				continue;
+			if (e == EMFILE || e == ENFILE) {
+				if (!refuse_without_descriptors(l, &reserve, e))
 					usleep(100000);	/* out of descriptors: let some go */
 				continue;
 			}
+			if (e == ENOBUFS || e == ENOMEM) {
+				usleep(100000);
+				continue;
+			}
+			if (reserve >= 0)
+				close(reserve);
 			return NULL;		/* listener closed: shutting down */
 		}
 		nvmfd_conn_spawn(l, fd, &peer);

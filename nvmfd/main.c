@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdlimit.h"
 #include "nvmfd.h"
 #include "text.h"
 
@@ -162,6 +163,15 @@ main(int argc, char **argv)
 		report_fd = daemon_detach("nvmfd");
 	daemon_log_init("nvmfd", o.foreground, o.verbose);
 	daemon_block_signals(&sigs);
+	{
+		/* A socket a connection, and a few for the rest: say so if they do not fit. */
+		unsigned long fds = fdlimit_raise();
+		uint32_t maxc = cfg.limit[NVMFD_LIMIT_CONNECTIONS];
+
+		if (fds != 0 && fds < (unsigned long)maxc + 64)
+			daemon_log(LOG_WARNING, "RLIMIT_NOFILE is %lu (its hard limit): fewer than "
+			    "max_connections %u needs; connections past it are refused", fds, maxc);
+	}
 
 	if (nvmfd_listeners_start(&cfg, &ls, &nls, err, sizeof(err)) != 0)
 		daemon_fail("nvmfd", report_fd, err);

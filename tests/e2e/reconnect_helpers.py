@@ -419,8 +419,8 @@ class Stack:
             t.start()
         return t
 
-    def start_hostd(self, valgrind=False, timeout=10):
-        argv = [HOSTD, "-d", "-v", "--rundir", self.rundir]
+    def start_hostd(self, valgrind=False, timeout=10, args=(), preexec_fn=None):
+        argv = [HOSTD, "-d", "-v", "--rundir", self.rundir] + [str(a) for a in args]
         if valgrind:
             self.valgrind_log = os.path.join(self.dir, "valgrind.log")
             argv = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite",
@@ -428,7 +428,7 @@ class Stack:
             timeout = max(timeout, 60)
         with open(self.hostd_log, "wb") as f:
             self.hostd = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f,
-                                          stderr=subprocess.STDOUT)
+                                          stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         sock = os.path.join(self.rundir, "nvmf.sock")
         deadline = time.monotonic() + timeout
         while not (os.path.exists(sock) and os.path.exists(os.path.join(self.rundir, "devctl"))
