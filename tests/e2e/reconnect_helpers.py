@@ -31,6 +31,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from conftest import describe_exit  # noqa: E402  (one description of an exit status)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -894,3 +896,27 @@ class Capture:
                     "hdgst_status": v[9], "ddgst_status": v[10], "expert": v[11],
                 })
         return out
+
+
+# ------------------------------------------------------------------ the fixture
+@pytest.fixture
+def stack():
+    """Factory: stack(tag) -> a Stack (not started). Every process it started is ended
+    on teardown; a crash, hang or leak report of a daemon fails the test.
+    Tests take it with: from reconnect_helpers import stack"""
+    for b in (NVMFD, HOSTD, DEVD, CTL):
+        if not os.access(b, os.X_OK):
+            pytest.fail("%s is not built (run make all)" % b)
+    made = []
+
+    def make(tag):
+        s = Stack(tag)
+        made.append(s)
+        return s
+
+    yield make
+    problems = []
+    for s in made:
+        problems += s.close()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)

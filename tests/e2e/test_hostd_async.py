@@ -14,29 +14,13 @@ import time
 import pytest
 
 import reconnect_helpers as rh
+from reconnect_helpers import stack  # noqa: F401  (the fixture)
 from reconnect_helpers import block_pattern, pread_op, wait_until
 
 BLOCK = rh.BLOCK
 DEPTH = 64
 
 
-@pytest.fixture
-def stack():
-    for b in (rh.NVMFD, rh.HOSTD, rh.DEVD, rh.CTL):
-        if not os.access(b, os.X_OK):
-            pytest.fail("%s is not built (run make all)" % b)
-    made = []
-
-    def make(tag):
-        s = rh.Stack(tag)
-        made.append(s)
-        return s
-    yield make
-    problems = []
-    for s in made:
-        problems += s.close()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def threads_of(pid):

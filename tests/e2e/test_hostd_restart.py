@@ -16,27 +16,10 @@ import subprocess
 import pytest
 
 import reconnect_helpers as rh
+from reconnect_helpers import stack  # noqa: F401  (the fixture)
 from reconnect_helpers import BLOCK, block_pattern, file_block, wait_until
 
 
-@pytest.fixture
-def stack():
-    for b in (rh.NVMFD, rh.HOSTD, rh.DEVD, rh.CTL):
-        if not os.access(b, os.X_OK):
-            pytest.fail("%s is not built (run make all)" % b)
-    made = []
-
-    def make(tag):
-        s = rh.Stack(tag)
-        made.append(s)
-        return s
-
-    yield make
-    problems = []
-    for s in made:
-        problems += s.close()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def state_path(s, name):

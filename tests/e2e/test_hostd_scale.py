@@ -22,6 +22,7 @@ import time
 import pytest
 
 import reconnect_helpers as rh
+from reconnect_helpers import stack  # noqa: F401  (the fixture)
 from conftest import RSS_SCALE
 from reconnect_helpers import read_text, wait_until
 
@@ -29,23 +30,6 @@ N = 400
 MSG_MAX = 65536
 
 
-@pytest.fixture
-def stack():
-    for b in (rh.NVMFD, rh.HOSTD, rh.DEVD, rh.CTL):
-        if not os.access(b, os.X_OK):
-            pytest.fail("%s is not built (run make all)" % b)
-    made = []
-
-    def make(tag):
-        s = rh.Stack(tag)
-        made.append(s)
-        return s
-
-    yield make
-    problems = []
-    for s in made:
-        problems += s.close()
-    assert not problems, "\n".join(problems)
 
 
 def soft_nofile(n):

@@ -20,6 +20,7 @@ import time
 import pytest
 
 import reconnect_helpers as rh
+from reconnect_helpers import stack  # noqa: F401  (the fixture)
 from reconnect_helpers import (EXIT_BUSY, EXIT_CONNECTED, EXIT_ERROR, EXIT_OK, MIB, Op,
                                PatternWriter, block_pattern, event_line, pread_op,
                                wait_until)
@@ -60,26 +61,6 @@ def timing(request, capsys):
         print("\n" + t.line(), flush=True)
 
 
-@pytest.fixture
-def stack():
-    """Factory: stack(tag) -> a Stack (not started). Every process it started is ended
-    on teardown; a crash, hang or leak report of a daemon fails the test."""
-    for b in (rh.NVMFD, rh.HOSTD, rh.DEVD, rh.CTL):
-        if not os.access(b, os.X_OK):
-            pytest.fail("%s is not built (run make all)" % b)
-    made = []
-
-    def make(tag):
-        s = rh.Stack(tag)
-        made.append(s)
-        return s
-
-    yield make
-    problems = []
-    for s in made:
-        problems += s.close()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def sleep_until(t):
