@@ -39,6 +39,7 @@ import time
 import mmap
 
 import scale
+from common import free_port, port_accepts, say, wait_for  # noqa: E402
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.environ.get("BUILD", "build")
@@ -56,29 +57,7 @@ NQN = "nqn.2026-11.org.nvmf:bench"
 
 
 def log(msg):
-    print("bench: %s" % msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((ADDR, 0))
-        return s.getsockname()[1]
-
-
-def port_accepts(port):
-    try:
-        with socket.create_connection((ADDR, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise RuntimeError("%s did not happen within %s s" % (what, timeout))
-        time.sleep(0.02)
+    say("bench", msg)
 
 
 def run_json(argv, timeout=120):

@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from common import free_port, port_accepts, say, wait_for  # noqa: E402
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BIN = os.path.join(ROOT, os.environ.get("BUILD", "build"), "bin")
 ADDR = "127.0.0.1"
@@ -52,29 +54,7 @@ GOALS = (
 
 
 def log(msg):
-    print("scale: %s" % msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((ADDR, 0))
-        return s.getsockname()[1]
-
-
-def port_accepts(port):
-    try:
-        with socket.create_connection((ADDR, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise RuntimeError("%s did not happen within %s s" % (what, timeout))
-        time.sleep(0.02)
+    say("scale", msg)
 
 
 def cpu_ticks(pid):

@@ -429,13 +429,7 @@ join_fuse_thread(int timeout_ms)
 {
 	struct timespec dl;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	hd_realtime_deadline(&dl, timeout_ms);
 	return pthread_timedjoin_np(fuse_thread, NULL, &dl) == 0;
 }
 

@@ -474,5 +474,7 @@ extern struct hd_loop *hd_loop;
 extern struct hd_rundir hd_rd;
 
 uint64_t hd_now_ms(void);
+/* timeout_ms from now on CLOCK_REALTIME, for pthread's timed waits. */
+void hd_realtime_deadline(struct timespec *dl, int timeout_ms);
 
 #endif /* HOSTD_H */

@@ -437,6 +437,18 @@ hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 	pthread_mutex_unlock(&loop->lock);
 }
 
+void
+hd_realtime_deadline(struct timespec *dl, int timeout_ms)
+{
+	clock_gettime(CLOCK_REALTIME, dl);
+	dl->tv_sec += timeout_ms / 1000;
+	dl->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl->tv_nsec >= 1000000000) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000;
+	}
+}
+
 /* True once the waiter is done, false if timeout_ms passed first. */
 static bool
 waiter_wait_for(struct hd_waiter *w, int timeout_ms)
@@ -444,13 +456,7 @@ waiter_wait_for(struct hd_waiter *w, int timeout_ms)
 	struct timespec dl;
 	bool done;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	hd_realtime_deadline(&dl, timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	while (w->pending > 0)
 		if (pthread_cond_timedwait(&w->cond, &w->lock, &dl) == ETIMEDOUT)
