@@ -383,7 +383,8 @@ read_dir(unsigned *n)
 		(*n)++;
 	}
 	closedir(dp);
-	qsort(all, *n, sizeof(*all), entry_order);
+	if (all != NULL)	/* qsort of NULL is undefined, even for 0 entries */
+		qsort(all, *n, sizeof(*all), entry_order);
 	return all;
 }
 
