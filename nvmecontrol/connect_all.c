@@ -3,9 +3,12 @@
  * NVM subsystem entry of a discovery log, skipping those already connected
  * (same SubNQN, address and port, and host NQN) and repeated entries.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -18,6 +21,31 @@ struct seen {
 };
 
 static int connect_all_conf(int argc, char **argv);
+
+/*
+ * connect-alls of one nvmf-hostd run one at a time: two DISCOVERY_CHANGE
+ * rules racing would both find a new subsystem missing and connect it
+ * twice. The lock is on the run directory itself (no file to leave
+ * behind); without it (no directory yet) they run as they come.
+ */
+static int
+serialize(void)
+{
+	int fd = open(rundir_get(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void
+unserialize(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* the lock goes with it */
+}
 
 /*
  * Connects every NVM subsystem entry of log that nvmf-hostd does not hold
@@ -180,18 +208,14 @@ persistent_log(const struct target_addr *daddr, const struct host_ids *ids,
  * digests, queues), but its own KATO.
  */
 static int
-connect_all_device(struct fabric_opts *o)
+device_locked(struct fabric_opts *o, const char *name)
 {
 	struct nvmf_discovery_log_header *log = NULL;
 	struct json_object *ctrls, *kept = NULL;
 	struct host_ids ids;
-	char err[ERRLEN], name[64];
+	char err[ERRLEN];
 	unsigned failed;
-	int rc;
 
-	rc = controller_operand("connect-all", o->device, name, sizeof(name));
-	if (rc != 0)
-		return rc;
 	ctrls = control_list(err, sizeof(err));
 	if (ctrls == NULL) {
 		errmsg("%s", err);
@@ -222,19 +246,75 @@ connect_all_device(struct fabric_opts *o)
 	return failed > 0 ? EXIT_ERROR : 0;
 }
 
+static int
+connect_all_device(struct fabric_opts *o)
+{
+	char name[64];
+	int lock, rc;
+
+	rc = controller_operand("connect-all", o->device, name, sizeof(name));
+	if (rc != 0)
+		return rc;
+	lock = serialize();
+	rc = device_locked(o, name);
+	unserialize(lock);
+	return rc;
+}
+
+/* The log at daddr connected: from nvmf-hostd's list on, under serialize(). */
+static int
+address_locked(const struct target_addr *daddr, const struct host_ids *ids,
+    const struct fabric_opts *o)
+{
+	struct nvmf_discovery_log_header *log = NULL;
+	struct json_object *ctrls;
+	struct nvmf_qpair *qp;
+	char err[ERRLEN], e[ERRLEN];
+	unsigned failed;
+	int rc;
+
+	/* nvmf-hostd first: its controllers tell which entries are duplicates. */
+	ctrls = control_list(err, sizeof(err));
+	if (ctrls == NULL) {
+		errmsg("%s", err);
+		return EXIT_ERROR;
+	}
+
+	if (o->persistent) {
+		if (persistent_log(daddr, ids, o, ctrls, &log) != 0) {
+			json_object_put(ctrls);
+			return EXIT_ERROR;
+		}
+	} else {
+		qp = discovery_connect(daddr, ids, o->timeout_ms, err, sizeof(err));
+		if (qp == NULL) {
+			errmsg("%s", err);
+			json_object_put(ctrls);
+			return EXIT_ERROR;
+		}
+		rc = nvmf_host_discovery_log(qp, &log, o->timeout_ms, e, sizeof(e));
+		nvmf_qpair_free(qp);
+		if (rc != 0) {
+			errmsg("reading the discovery log: %s", e);
+			json_object_put(ctrls);
+			return EXIT_ERROR;
+		}
+	}
+	failed = connect_entries(log, ids, o, ctrls);
+	free(log);
+	json_object_put(ctrls);
+	return failed > 0 ? EXIT_ERROR : 0;
+}
+
 /* One discovery controller's log; from_conf: a line of discovery.conf, or config.json. */
 int
 connect_all_discovery(int argc, char **argv, const char *from_conf)
 {
-	struct nvmf_discovery_log_header *log = NULL;
-	struct json_object *ctrls;
 	struct target_addr daddr;
 	struct fabric_opts o;
 	struct host_ids ids;
-	struct nvmf_qpair *qp;
-	char err[ERRLEN], e[ERRLEN];
-	unsigned failed;
-	int first, rc;
+	char err[ERRLEN];
+	int first, rc, lock;
 
 	/* Options not given stay unset: --device takes the kept ones. */
 	reconnect_opts_init(&o);
@@ -269,38 +349,10 @@ connect_all_discovery(int argc, char **argv, const char *from_conf)
 		errmsg("%s", err);
 		return EXIT_ERROR;
 	}
-
-	/* nvmf-hostd first: its controllers tell which entries are duplicates. */
-	ctrls = control_list(err, sizeof(err));
-	if (ctrls == NULL) {
-		errmsg("%s", err);
-		return EXIT_ERROR;
-	}
-
-	if (o.persistent) {
-		if (persistent_log(&daddr, &ids, &o, ctrls, &log) != 0) {
-			json_object_put(ctrls);
-			return EXIT_ERROR;
-		}
-	} else {
-		qp = discovery_connect(&daddr, &ids, o.timeout_ms, err, sizeof(err));
-		if (qp == NULL) {
-			errmsg("%s", err);
-			json_object_put(ctrls);
-			return EXIT_ERROR;
-		}
-		rc = nvmf_host_discovery_log(qp, &log, o.timeout_ms, e, sizeof(e));
-		nvmf_qpair_free(qp);
-		if (rc != 0) {
-			errmsg("reading the discovery log: %s", e);
-			json_object_put(ctrls);
-			return EXIT_ERROR;
-		}
-	}
-	failed = connect_entries(log, &ids, &o, ctrls);
-	free(log);
-	json_object_put(ctrls);
-	return failed > 0 ? EXIT_ERROR : 0;
+	lock = serialize();
+	rc = address_locked(&daddr, &ids, &o);
+	unserialize(lock);
+	return rc;
 }
 
 #define CONF_MAX_ARGS	64

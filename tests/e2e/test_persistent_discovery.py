@@ -263,3 +263,23 @@ def test_discovery_conf_line_with_persistent(stack):
     t.reload([a, b])
     s.events.wait_for("DISCOVERY_CHANGE", d["name"], timeout=10)
     wait_until(lambda: connected_with_file(s, b), 15, what="%s connected" % b)
+
+
+def test_racing_connect_alls_connect_once(stack):
+    """The rule's connect-all and others at the same moment: one controller per subsystem."""
+    s = stack("pdisc-race")
+    a, b = rh.new_nqn("xa"), rh.new_nqn("xb")
+    t = ConfigTarget(s, [a]).start()
+    persistent_connect_all(s, t)
+    d = discovery_ctrl(s)["name"]
+    t.reload([a, b])
+    argv = [rh.CTL, "--rundir", s.rundir, "connect-all", "--device", d]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, (out, err)
+    wait_until(lambda: connected_with_file(s, b), 15, what="%s connected" % b)
+    s.events.wait_for("DISCOVERY_CHANGE", d, timeout=10)
+    wait_until(lambda: "action exited" in rh.read_text(s.devd_log), 15, what="the rule's end")
+    assert len(by_subnqn(s, b)) == 1 and len(by_subnqn(s, a)) == 1, s.devlist()
