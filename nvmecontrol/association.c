@@ -5,7 +5,9 @@
  * Identify Controller, Set Features Number of Queues, one connection and
  * Connect per I/O queue; then the sockets and what was negotiated go to
  * nvmf-hostd over nvmf.sock. On any failure every queue is closed again, so
- * nothing is left half connected.
+ * nothing is left half connected. A discovery controller kept by nvmf-hostd
+ * (connect-all --persistent) is the admin queue alone, with its Discovery
+ * Log Page Change notices enabled.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -123,6 +125,40 @@ discovery_connect(const struct target_addr *addr, const struct host_ids *ids,
 	return qp;
 }
 
+bool
+identify_is_discovery(const struct nvme_identify_controller *id)
+{
+	/* CNTRLTYPE is reserved before NVMe 1.4: then the well-known NQN says. */
+	return id->cntrltype == NVME_CTRL_TYPE_DISCOVERY ||
+	    (id->cntrltype == 0 && strncmp(id->subnqn, NVMF_DISCOVERY_NQN,
+	    sizeof(id->subnqn)) == 0);
+}
+
+/*
+ * Asks a discovery controller for Discovery Log Page Change notices, when
+ * it says it sends them (OAES): nvmf-hostd keeps an AER outstanding. One
+ * that has none, or refuses, is still kept; its log is read once.
+ */
+static void
+enable_discovery_notices(struct nvmf_qpair *admin, const struct nvme_identify_controller *id,
+    const struct assoc_request *r, const char *where)
+{
+	struct nvme_completion cqe;
+	struct nvme_command sqe;
+	int rc;
+
+	if (!(id->oaes & NVME_ASYNC_EVENT_DISC_CHANGE)) {
+		if (r->opts->verbose)
+			printf("discovery controller at %s sends no log change notices\n", where);
+		return;
+	}
+	nvmf_cmd_set_features(&sqe, NVME_FEAT_ASYNC_EVENT, NVME_ASYNC_EVENT_DISC_CHANGE);
+	rc = nvmf_host_execute(admin, &sqe, NULL, 0, false, &cqe, r->opts->timeout_ms);
+	if (rc == 0 && NVME_CQE_STATUS(cqe.status) != 0)
+		errmsg("discovery controller at %s: enabling log change notices: %s", where,
+		    nvmf_status_string(NVME_CQE_STATUS(cqe.status)));
+}
+
 /* ------------------------------------------------------------------ hand-off */
 static struct json_object *
 queue_json(const struct nvmf_qpair_handoff *h)
@@ -155,10 +191,11 @@ socket_adrfam(int fd)
 	return "ipv4";
 }
 
+/* nqueues: what h holds; nio and qsize: the controller's kept values. */
 static struct json_object *
 handoff_json(const struct assoc_request *r, const char *adrfam, uint16_t cntlid,
     uint32_t nio, uint32_t qsize, const struct nvme_identify_controller *id,
-    const struct nvmf_qpair_handoff *h)
+    const struct nvmf_qpair_handoff *h, uint32_t nqueues)
 {
 	const struct fabric_opts *o = r->opts;
 	struct json_object *req, *ctrl, *queues;
@@ -184,12 +221,14 @@ handoff_json(const struct assoc_request *r, const char *adrfam, uint16_t cntlid,
 	json_object_object_add(ctrl, "data_digest", json_object_new_boolean(o->data_digest));
 	json_object_object_add(ctrl, "sq_flow_control",
 	    json_object_new_boolean(o->flow_control));
+	json_object_object_add(ctrl, "kind",
+	    json_object_new_string(r->discovery ? "discovery" : "nvm"));
 	id64 = base64_encode(id, sizeof(*id));
 	json_object_object_add(ctrl, "identify", json_object_new_string(id64 ? id64 : ""));
 	free(id64);
 
 	queues = json_object_new_array();
-	for (uint32_t i = 0; i <= nio; i++)
+	for (uint32_t i = 0; i < nqueues; i++)
 		json_object_array_add(queues, queue_json(&h[i]));
 
 	req = json_object_new_object();
@@ -233,7 +272,7 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 	struct control *ctl;
 	char e[ERRLEN], got[NVMF_NQN_MAX_LEN + 1], where[300];
 	int fds[MAX_IO_QUEUES + 1];
-	uint32_t nio = 0, want, qsize, icd;
+	uint32_t nio = 0, want, qsize = 0, icd;
 	uint64_t cap;
 	uint16_t cntlid = 0;
 	const char *adrfam;
@@ -260,7 +299,7 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 		snprintf(err, errlen, "%s at %s: reading CAP: %s", r->subnqn, where, e);
 		goto fail;
 	}
-	if (!(cap & NVME_CAP_CSS_NVM)) {
+	if (!r->discovery && !(cap & NVME_CAP_CSS_NVM)) {
 		snprintf(err, errlen, "%s at %s does not support the NVM command set",
 		    r->subnqn, where);
 		goto fail;
@@ -278,9 +317,13 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 		snprintf(err, errlen, "%s at %s: %s", r->subnqn, where, e);
 		goto fail;
 	}
-	if (id.cntrltype == NVME_CTRL_TYPE_DISCOVERY) {
-		snprintf(err, errlen, "%s at %s is a discovery controller "
-		    "(use discover or connect-all)", r->subnqn, where);
+	if (identify_is_discovery(&id) != r->discovery) {
+		if (r->discovery)
+			snprintf(err, errlen, "%s at %s is not a discovery controller",
+			    r->subnqn, where);
+		else
+			snprintf(err, errlen, "%s at %s is a discovery controller "
+			    "(use discover or connect-all)", r->subnqn, where);
 		goto fail;
 	}
 	id_string(got, sizeof(got), id.subnqn, sizeof(id.subnqn));
@@ -288,6 +331,11 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 		snprintf(err, errlen, "controller at %s reports SubNQN '%s', not '%s'", where,
 		    got, r->subnqn);
 		goto fail;
+	}
+
+	if (r->discovery) {
+		enable_discovery_notices(admin, &id, r, where);
+		goto export;
 	}
 
 	/* I/O queue size: MQES+1 unless asked for, never more than MQES+1. */
@@ -336,6 +384,7 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 	}
 
 	/* Describe every queue while the library still owns it. */
+export:
 	if (nvmf_host_qpair_export(admin, &h[0]) != 0) {
 		snprintf(err, errlen, "admin queue cannot be handed over (busy)");
 		goto fail;
@@ -347,7 +396,10 @@ association_connect(const struct assoc_request *r, char *name, size_t namelen,
 		}
 	}
 	adrfam = socket_adrfam(nvmf_qpair_fd(admin));
-	req = handoff_json(r, adrfam, cntlid, nio, qsize, &id, h);
+	/* A discovery controller keeps -i and -Q for what connect-all --device connects. */
+	req = r->discovery ?
+	    handoff_json(r, adrfam, cntlid, o->nr_io_queues, o->queue_size, &id, h, 1) :
+	    handoff_json(r, adrfam, cntlid, nio, qsize, &id, h, nio + 1);
 
 	/* A reconnect goes over the connection that holds its lease. */
 	ctl = r->ctl != NULL ? r->ctl : control_open(err, errlen);

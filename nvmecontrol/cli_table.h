@@ -17,6 +17,7 @@ enum {
 	OPT_FAST_IO_FAIL = 256,
 	OPT_TIMEOUT,
 	OPT_RUNDIR,
+	OPT_DEVICE,
 };
 
 #define CLI_MAX_NAMES		3	/* long names of one option */

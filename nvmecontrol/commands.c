@@ -42,6 +42,10 @@
 	NULL, "seconds after a loss before held I/O fails (-1: never)", 0 }
 #define O_TIMEOUT { OPT_TIMEOUT, { "timeout" }, "time", NULL, \
 	"bound on dialing and each exchange (10 s)", 0 }
+#define O_PERSISTENT { 'p', { "persistent" }, NULL, NULL, \
+	"keep the discovery controller in nvmf-hostd; connect what its log gains", 0 }
+#define O_DEVICE { OPT_DEVICE, { "device" }, "nvmeX", NULL, \
+	"read the log through this discovery controller of nvmf-hostd", CLI_OPERAND }
 #define O_TRADDR { 'a', { "traddr" }, "address", NULL, "the target's address", CLI_OPERAND }
 #define O_TRSVCID { 's', { "trsvcid" }, "port", NULL, "the target's port", CLI_OPERAND }
 #define O_NQN { 'n', { "nqn" }, "SubNQN", NULL, "the subsystem's NQN", CLI_OPERAND }
@@ -64,6 +68,11 @@ static const struct cli_option connect_options[] = {
 };
 
 static const struct cli_option connect_all_options[] = {
+	O_DISABLE_SQFLOW, O_FLOW_CONTROL, O_HDR_DIGEST, O_DATA_DIGEST, O_PERSISTENT, O_VERBOSE,
+	CONNECT_VALUES, CONNECT_TUNING, O_TRADDR, O_TRSVCID, O_DEVICE, O_END,
+};
+
+static const struct cli_option reconnect_options[] = {
 	CONNECT_FLAGS, CONNECT_VALUES, CONNECT_TUNING, O_TRADDR, O_TRSVCID, O_END,
 };
 
@@ -123,11 +132,12 @@ const struct cli_command cli_commands[] = {
 	{ "connect-all", cmd_connect_all,
 	  "Connect to every NVM subsystem a discovery controller lists\n"
 	  "                  (without an address: those of /etc/nvme/discovery.conf and\n"
-	  "                  /etc/nvme/config.json)",
-	  { "[address[:port] | -a address [-s port]]" }, connect_all_options },
+	  "                  /etc/nvme/config.json; --device: a discovery controller kept\n"
+	  "                  by nvmf-hostd)",
+	  { "[address[:port] | -a address [-s port] | --device nvmeX]" }, connect_all_options },
 	{ "reconnect", cmd_reconnect,
 	  "Rebuild a lost association, from the kept parameters or these",
-	  { "nvmeX [address:port | -a address -s port]" }, connect_all_options },
+	  { "nvmeX [address:port | -a address -s port]" }, reconnect_options },
 	{ "disconnect", cmd_disconnect,
 	  "Disconnect a controller, or every controller of a subsystem",
 	  { "nvmeX|nvmeXnsY|SubNQN | -n SubNQN | -d nvmeX" }, disconnect_options },

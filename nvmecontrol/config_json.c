@@ -68,8 +68,13 @@ run_entry(const struct glue_config_ctrl *c, void *arg)
 	}
 	/* Ours first, so that the entry's win; connect for an NVM subsystem. */
 	args[n++] = discovery ? w->argv[0] : "connect";
-	for (int i = 1; i < w->argc && n < ENTRY_MAX_ARGS; i++)
+	for (int i = 1; i < w->argc && n < ENTRY_MAX_ARGS; i++) {
+		/* Keeping a discovery controller means nothing to connect. */
+		if (!discovery && (strcmp(w->argv[i], "-p") == 0 ||
+		    strcmp(w->argv[i], "--persistent") == 0))
+			continue;
 		args[n++] = w->argv[i];
+	}
 	add_opt(args, &n, bufs, "traddr", c->traddr);
 	if (c->trsvcid != NULL && c->trsvcid[0] != '\0')
 		add_opt(args, &n, bufs, "trsvcid", c->trsvcid);

@@ -36,7 +36,9 @@ print_controller(struct json_object *c)
 	    json_get_string(c, "model", ""), json_get_int(c, "cntlid", 0),
 	    strcmp(json_get_string(c, "transport", "tcp"), "tcp") == 0 ? "TCP" :
 	    json_get_string(c, "transport", "?"), where);
-	printf(")\n");
+	/* Kept by connect-all --persistent: no namespaces, by design. */
+	printf("%s)\n", strcmp(json_get_string(c, "kind", "nvm"), "discovery") == 0 ?
+	    ", discovery" : "");
 	if (strcmp(state, "disconnected") == 0 || strcmp(state, "reconnecting") == 0) {
 		/* How the loss stands: since when, tries, what comes next. */
 		printf("        %s for %.1f s (%s), %" PRId64 " attempt%s, %" PRId64

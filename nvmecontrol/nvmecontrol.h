@@ -32,6 +32,7 @@ struct json_object;
 #define DEFAULT_TIMEOUT_MS	10000		/* dial, and each exchange */
 #define DEFAULT_KATO_MS		NVMF_DEFAULT_KATO_MS
 #define DISCOVERY_KATO_MS	0
+#define PERSISTENT_DISCOVERY_KATO_MS	30000	/* nvme-cli's for a kept discovery controller */
 #define DEFAULT_RECONNECT_DELAY	NVMF_DEFAULT_RECONNECT_DELAY
 #define DEFAULT_CTRL_LOSS_TMO	NVMF_DEFAULT_CTRL_LOSS_TMO
 #define DEFAULT_QUEUE_SIZE_CAP	128		/* default MQES+1, at most this */
@@ -82,6 +83,8 @@ struct fabric_opts {
 	bool hdr_digest;		/* -g */
 	bool data_digest;		/* -G */
 	bool verbose;			/* -v */
+	bool persistent;		/* connect-all -p: the discovery controller stays */
+	const char *device;		/* connect-all --device: a kept discovery controller */
 	int timeout_ms;			/* --timeout */
 	enum output_format output;	/* -o */
 };
@@ -204,6 +207,11 @@ struct assoc_request {
 	const struct host_ids *ids;
 	const struct fabric_opts *opts;
 	uint16_t cntlid;		/* NVMF_CNTLID_DYNAMIC */
+	/*
+	 * A discovery controller kept by nvmf-hostd: the admin queue alone,
+	 * with Discovery Log Page Change notices enabled when it has them.
+	 */
+	bool discovery;
 	/* reconnect: the controller whose lease ctl holds, and that connection */
 	const char *reconnect_name;
 	struct control *ctl;
@@ -260,8 +268,23 @@ int connect_all_config_json(int argc, char **argv, unsigned *ran, unsigned *fail
  * Returns the exit status.
  */
 void reconnect_opts_init(struct fabric_opts *o);
+/* After reconnect_opts_init and parsing: what was not given, its default. */
+void fabric_opts_defaults(struct fabric_opts *o);
 int reconnect_leased(struct control *ctl, const char *cmd, const char *ctrl_name,
     struct json_object *kept, struct fabric_opts *o, const char *addr_arg);
+
+/*
+ * discovery_log.c: the whole discovery log of a discovery controller that
+ * nvmf-hostd holds, read through it (Get Log Page); *log is malloc'd
+ * (header, then numrec entries). 0, or -1 with err.
+ */
+int hostd_discovery_log(const char *ctrl, struct nvmf_discovery_log_header **log,
+    int timeout_ms, char *err, size_t errlen);
+/* Whether Identify Controller data is a discovery controller's. */
+bool identify_is_discovery(const struct nvme_identify_controller *id);
+
+/* reconnect.c: options not given on the command line taken from kept parameters. */
+void fabric_opts_merge_kept(struct fabric_opts *o, struct json_object *kept);
 
 /* discover.c: names used by discover's text and JSON output and connect-all. */
 const char *trtype_name(uint8_t trtype);

@@ -321,6 +321,12 @@ fabric_opts_parse(const char *cmd, int argc, char **argv, struct fabric_opts *o,
 		case 'v':
 			o->verbose = true;
 			break;
+		case 'p':
+			o->persistent = true;
+			break;
+		case OPT_DEVICE:
+			o->device = optarg;
+			break;
 		case 'o':
 			if (parse_output_format(optarg, &o->output) != 0)
 				return usage_error(cmd, "invalid output format '%s' (normal or json)",

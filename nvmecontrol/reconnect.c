@@ -3,7 +3,8 @@
  * association. nvmf-hostd lends the controller (a lease, refused at once
  * when it is connected or another reconnect is under way) with the
  * parameters kept since connect, digests and queues included; options given
- * here replace them and become the kept ones.
+ * here replace them and become the kept ones. A discovery controller kept
+ * by connect-all --persistent is rebuilt as one.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -18,8 +19,8 @@
 #define NOT_GIVEN		INT_MIN
 
 /* Fills every option not given on the command line from the kept parameters. */
-static void
-merge_kept(struct fabric_opts *o, struct json_object *kept)
+void
+fabric_opts_merge_kept(struct fabric_opts *o, struct json_object *kept)
 {
 	if (o->reconnect_delay == NOT_GIVEN)
 		o->reconnect_delay = (int)json_get_int(kept, "reconnect_delay",
@@ -65,6 +66,19 @@ reconnect_opts_init(struct fabric_opts *o)
 	/* Not given: the kept value. */
 	o->reconnect_delay = o->ctrl_loss_tmo = o->fast_io_fail_tmo = NOT_GIVEN;
 	o->nr_io_queues = 0;
+}
+
+void
+fabric_opts_defaults(struct fabric_opts *o)
+{
+	if (o->reconnect_delay == NOT_GIVEN)
+		o->reconnect_delay = DEFAULT_RECONNECT_DELAY;
+	if (o->ctrl_loss_tmo == NOT_GIVEN)
+		o->ctrl_loss_tmo = DEFAULT_CTRL_LOSS_TMO;
+	if (o->fast_io_fail_tmo == NOT_GIVEN)
+		o->fast_io_fail_tmo = NVMF_DEFAULT_FAST_IO_FAIL_TMO;
+	if (o->nr_io_queues == 0)
+		o->nr_io_queues = NVMF_DEFAULT_NR_IO_QUEUES;
 }
 
 static void
@@ -150,7 +164,7 @@ reconnect_leased(struct control *ctl, const char *cmd, const char *ctrl_name,
 	char err[ERRLEN], name[64], where[300];
 	int rc;
 
-	merge_kept(o, kept);
+	fabric_opts_merge_kept(o, kept);
 	memset(&r, 0, sizeof(r));
 	if (addr_arg != NULL) {
 		if (parse_address(addr_arg, o->trsvcid != NULL ? o->trsvcid :
@@ -172,6 +186,8 @@ reconnect_leased(struct control *ctl, const char *cmd, const char *ctrl_name,
 		r.ids = &ids;
 		r.opts = o;
 		r.cntlid = NVMF_CNTLID_DYNAMIC;
+		/* A discovery controller comes back as one: its admin queue alone. */
+		r.discovery = strcmp(json_get_string(kept, "kind", "nvm"), "discovery") == 0;
 		r.reconnect_name = ctrl_name;
 		r.ctl = ctl;
 		rc = association_connect(&r, name, sizeof(name), NULL, err, sizeof(err));

@@ -1,7 +1,8 @@
 /*
  * controller.c - a controller's coming and going: taken over from
  * nvmecontrol (validated as FreeBSD's kernel validates a hand-off), named
- * and announced once its namespaces are read; disconnected on request
+ * and announced once its namespaces are read (a discovery controller has
+ * none: its log is what it serves); disconnected on request
  * (CC.SHN, queues closed, files removed) or at nvmf-hostd's exit.
  */
 #include <errno.h>
@@ -60,6 +61,7 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
 	}
 	c->refs = 1;
 	c->params = m->params;
+	c->discovery = m->params.discovery;
 	c->id = m->id;
 	c->cntlid = m->cntlid;
 	if (hd_adopt_queues(c, m, &c->na, c->queues, fds, err, errlen) != 0)
@@ -87,11 +89,16 @@ hd_ctrl_handoff(struct json_object *req, int *fds, unsigned nfds, bool *invalid,
 		goto fail_registered;
 	hd_state_save(c);	/* before the reply: a client told "nvme0" may rely on it */
 	/* Announced, it may be reconnecting already: log what was handed off. */
-	daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
-	    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, m->cntlid,
-	    m->nqueues - 1, m->nqueues == 2 ? "" : "s", m->params.queue_size,
-	    m->params.hdr_digest ? ", header digest" : "",
-	    m->params.data_digest ? ", data digest" : "");
+	if (c->discovery)
+		daemon_log(LOG_INFO, "%s: discovery controller %s at %s:%s, controller %u, "
+		    "KATO %u ms", c->name, m->params.subnqn, m->params.traddr,
+		    m->params.trsvcid, m->cntlid, m->params.kato_ms);
+	else
+		daemon_log(LOG_INFO, "%s: %s at %s:%s, controller %u, %u I/O queue%s of %u%s%s",
+		    c->name, m->params.subnqn, m->params.traddr, m->params.trsvcid, m->cntlid,
+		    m->nqueues - 1, m->nqueues == 2 ? "" : "s", m->params.queue_size,
+		    m->params.hdr_digest ? ", header digest" : "",
+		    m->params.data_digest ? ", data digest" : "");
 	free(m);
 	return c;
 

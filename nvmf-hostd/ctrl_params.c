@@ -18,6 +18,7 @@ void
 hd_params_read(struct hd_jf *f, struct hd_ctrl_params *p)
 {
 	const char *transport = hd_jf_str_or(f, "transport", sizeof(p->transport) - 1, "tcp");
+	const char *kind;
 
 	memset(p, 0, sizeof(*p));
 	if (hd_jf_ok(f) && strcmp(transport, "tcp") != 0)
@@ -48,6 +49,11 @@ hd_params_read(struct hd_jf *f, struct hd_ctrl_params *p)
 	p->hdr_digest = hd_jf_bool_or(f, "hdr_digest", false);
 	p->data_digest = hd_jf_bool_or(f, "data_digest", false);
 	p->sq_flow_control = hd_jf_bool_or(f, "sq_flow_control", true);
+	kind = hd_jf_str_or(f, "kind", 16, "nvm");
+	if (hd_jf_ok(f) && strcmp(kind, "nvm") != 0 && strcmp(kind, "discovery") != 0)
+		snprintf(f->err, f->errlen, "\"%s.kind\" must be \"nvm\" or \"discovery\", "
+		    "not \"%s\"", f->where, kind);
+	p->discovery = strcmp(kind, "discovery") == 0;
 }
 
 void
@@ -86,4 +92,5 @@ hd_params_write(struct json_object *o, const struct hd_ctrl_params *p)
 	add_bool(o, "hdr_digest", p->hdr_digest);
 	add_bool(o, "data_digest", p->data_digest);
 	add_bool(o, "sq_flow_control", p->sq_flow_control);
+	hd_json_add_str(o, "kind", p->discovery ? "discovery" : "nvm");
 }

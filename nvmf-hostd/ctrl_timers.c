@@ -70,12 +70,15 @@ aer_completed(void *arg, const struct nvme_completion *cqe)
 	c->aer_outstanding = false;
 	if (cqe == NULL || NVME_CQE_STATUS(cqe->status) != 0)
 		return;		/* queue gone, or the controller refused AERs */
-	if ((cqe->cdw0 & 0x7) == NVME_AER_TYPE_NOTICE &&
+	if ((cqe->cdw0 & 0x7) == NVME_AER_TYPE_NOTICE && !c->discovery &&
 	    ((cqe->cdw0 >> 8) & 0xff) == NVME_AER_NOTICE_NS_CHANGED) {
 		daemon_log(LOG_INFO, "%s: namespaces changed", c->name);
 		hd_ctrl_ref(c);
 		hd_task_queue(rescan_task, c);
 	}
+	if ((cqe->cdw0 & 0x7) == NVME_AER_TYPE_NOTICE && c->discovery &&
+	    ((cqe->cdw0 >> 8) & 0xff) == NVME_AER_NOTICE_DISC_CHANGED)
+		hd_discovery_changed(c, "Discovery Log Page Change notice");
 	aer_submit(c);
 }
 

@@ -4,6 +4,8 @@
  * FreeBSD's kernel checks a hand-off: the admin queue and 1..N I/O queues
  * in qid order, of equal I/O sizes, one socket each, the SubNQN and cntlid
  * those of the Identify data. Nothing is acted on until all of it is read.
+ * A discovery controller (its Identify data says which) comes with its
+ * admin queue alone.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -32,6 +34,15 @@ parse_queue(struct hd_jf *f, struct nvmf_qpair_handoff *h)
 	h->info.maxr2t = (uint32_t)hd_jf_int_or(f, "maxr2t", 0, UINT32_MAX, 0);
 }
 
+bool
+hd_identify_is_discovery(const struct nvme_identify_controller *id)
+{
+	/* Before NVMe 1.4 CNTRLTYPE was reserved: then the well-known NQN tells. */
+	return id->cntrltype == NVME_CTRL_TYPE_DISCOVERY ||
+	    (id->cntrltype == 0 && strncmp(id->subnqn, NVMF_DISCOVERY_NQN,
+	    sizeof(id->subnqn)) == 0);
+}
+
 static int
 parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
     char *err, size_t errlen)
@@ -40,6 +51,7 @@ parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
 	struct json_object *queues;
 	const char *id64;
 	int64_t cntlid;
+	bool discovery, id_ok;
 
 	memset(m, 0, sizeof(*m));
 	hd_jf_init(&top, req, "", err, errlen);
@@ -47,7 +59,11 @@ parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
 	hd_params_read(&jc, &m->params);
 	cntlid = hd_jf_int(&jc, "cntlid", 0, 0xffff);
 	id64 = hd_jf_str(&jc, "identify", 8192);
-	queues = hd_jf_array(&top, "queues", 2, HOSTD_MAX_IO_QUEUES + 1);
+	/* The kind decides how many queues there must be: Identify first. */
+	id_ok = base64_decode(id64, (uint8_t *)&m->id, sizeof(m->id)) == sizeof(m->id);
+	discovery = id_ok && hd_identify_is_discovery(&m->id);
+	queues = hd_jf_array(&top, "queues", discovery ? 1 : 2,
+	    discovery ? 1 : HOSTD_MAX_IO_QUEUES + 1);
 	for (size_t i = 0; queues != NULL && i < json_object_array_length(queues); i++) {
 		hd_jf_element(&top, "queues", queues, i, &jq);
 		parse_queue(&jq, &m->queues[i]);
@@ -72,7 +88,7 @@ parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
 		    m->nqueues, nfds);
 		return -1;
 	}
-	if (base64_decode(id64, (uint8_t *)&m->id, sizeof(m->id)) != sizeof(m->id)) {
+	if (!id_ok) {
 		snprintf(err, errlen, "\"controller.identify\" must be the base64 of the "
 		    "%zu-byte Identify Controller data", sizeof(m->id));
 		return -1;
@@ -87,8 +103,23 @@ parse_message(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
 		    m->id.cntlid);
 		return -1;
 	}
-	m->params.nr_io_queues = m->nqueues - 1;
-	m->params.queue_size = m->queues[1].qsize;
+	if (jc.obj != NULL && json_object_object_get_ex(jc.obj, "kind", NULL) &&
+	    m->params.discovery != discovery) {
+		snprintf(err, errlen, "\"controller.kind\" is %s, but Identify describes %s",
+		    m->params.discovery ? "discovery" : "nvm",
+		    discovery ? "a discovery controller" : "an NVM controller");
+		return -1;
+	}
+	m->params.discovery = discovery;
+	/*
+	 * The queues say what an NVM controller has; a discovery controller has
+	 * none, and keeps the request's values for what connect-all --device
+	 * connects through it.
+	 */
+	if (!discovery) {
+		m->params.nr_io_queues = m->nqueues - 1;
+		m->params.queue_size = m->queues[1].qsize;
+	}
 	return 0;
 }
 

@@ -193,6 +193,12 @@ struct hd_ctrl_params {
 	bool hdr_digest;
 	bool data_digest;
 	bool sq_flow_control;
+	/*
+	 * "kind": a discovery controller (Identify's CNTRLTYPE) has the admin
+	 * queue alone, no namespaces, and its log's changes raise
+	 * DISCOVERY_CHANGE. Never changes: a reconnect must bring the same kind.
+	 */
+	bool discovery;
 };
 
 struct hd_queue {
@@ -226,6 +232,12 @@ struct hd_ctrl {
 	_Atomic enum hd_ctrl_state state;
 	bool disconnecting;		/* a disconnect owns it (registry lock) */
 	bool state_dropped;		/* its state file is gone for good (state.c, registry lock) */
+	/*
+	 * params.discovery, copied before the controller is registered and
+	 * fixed from then on (a reconnect of another kind is refused): any
+	 * thread reads it without the lock, where params may be replaced.
+	 */
+	bool discovery;
 	/*
 	 * The hand-off has answered: the controller exists for users. Until
 	 * then it raises no event and no lookup finds it (loop, registry
@@ -437,6 +449,8 @@ struct hd_handoff_msg {
 	struct nvmf_qpair_handoff queues[HOSTD_MAX_IO_QUEUES + 1];
 };
 
+/* Whether Identify Controller data is a discovery controller's. */
+bool hd_identify_is_discovery(const struct nvme_identify_controller *id);
 /* 0, or -1 with err naming the field or the inconsistency: a bad request. */
 int hd_handoff_parse(struct json_object *req, unsigned nfds, struct hd_handoff_msg *m,
     char *err, size_t errlen);
@@ -454,6 +468,15 @@ uint32_t hd_max_transfer(const struct nvme_identify_controller *id);
  */
 bool hd_ns_usable(uint32_t max_transfer, const struct nvme_identify_namespace *id,
     uint32_t *shift, char *why, size_t whylen);
+
+/*
+ * Discovery controllers (discovery.c): a Discovery Log Page Change notice,
+ * or a reconnect (the log may have changed meanwhile), reads the log's
+ * header on the task thread (which lets the controller notify the next
+ * change) and raises DISCOVERY_CHANGE for the rule's connect-all. Any
+ * thread; takes its own reference.
+ */
+void hd_discovery_changed(struct hd_ctrl *c, const char *why);
 
 /* Events on $rundir/devctl (events.c). */
 int hd_events_start(const char *path, char *err, size_t errlen);

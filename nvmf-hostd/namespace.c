@@ -434,7 +434,9 @@ hd_ns_scan(struct hd_ctrl *c, char *err, size_t errlen)
 	struct nvme_identify_namespace *id = malloc(sizeof(*id));
 	int rc = -1;
 
-	if (list == NULL || usable == NULL || id == NULL)
+	if (c->discovery)
+		rc = 0;		/* no namespaces: nothing to ask a discovery controller */
+	else if (list == NULL || usable == NULL || id == NULL)
 		snprintf(err, errlen, "out of memory");
 	else {
 		/* An AEN's rescan may meet the hand-off's first one. */

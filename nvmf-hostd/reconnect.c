@@ -236,6 +236,12 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 		    kept_subnqn);
 		goto fail;
 	}
+	if (m->params.discovery != c->discovery) {
+		snprintf(err, errlen, "%s is %s controller, the new association %s one",
+		    c->name, c->discovery ? "a discovery" : "an NVM",
+		    m->params.discovery ? "a discovery" : "an NVM");
+		goto fail;
+	}
 	if (hd_adopt_queues(c, m, &a.na, queues, fds, err, errlen) != 0)
 		goto fail;
 	/* The loop installs the parameters with the queues: its timers read them. */
@@ -265,6 +271,13 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	hd_event_raise("RECONNECTED", c->name);
 	if (a.changed)
 		hd_state_save(c);
+	if (c->discovery) {
+		/* Subsystems may have come while it was away: connect-all looks. */
+		hd_discovery_changed(c, "reconnected");
+		free(queues);
+		free(m);
+		return 0;
+	}
 	hd_registry_lock();
 	c->refs++;
 	hd_registry_unlock();

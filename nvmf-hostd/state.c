@@ -343,6 +343,7 @@ restored_ctrl(const struct entry *e)
 		return NULL;
 	c->refs = 1;			/* the registry's */
 	c->params = e->params;
+	c->discovery = e->params.discovery;
 	pthread_mutex_init(&c->scan_lock, NULL);
 	c->state = HD_CTRL_DISCONNECTED;
 	snprintf(c->lost_reason, sizeof(c->lost_reason), "nvmf-hostd restarted");
@@ -382,7 +383,8 @@ read_dir(unsigned *n)
 		(*n)++;
 	}
 	closedir(dp);
-	qsort(all, *n, sizeof(*all), entry_order);
+	if (all != NULL)	/* qsort of NULL is undefined, even for 0 entries */
+		qsort(all, *n, sizeof(*all), entry_order);
 	return all;
 }
 

@@ -657,6 +657,9 @@ enum nvme_feature_id {
 /* Asynchronous event completion, cdw0 */
 #define NVME_AER_TYPE_NOTICE		0x2
 #define NVME_AER_NOTICE_NS_CHANGED	0x00
+#define NVME_AER_NOTICE_DISC_CHANGED	0xF0	/* Discovery Log Page Change (log 70h) */
+/* OAES and Set Features Asynchronous Event Configuration: Discovery Log Page Change. */
+#define NVME_ASYNC_EVENT_DISC_CHANGE	(1u << 31)
 #define NVME_AER_CDW0(type, info, lid)	((uint32_t)(type) | ((uint32_t)(info) << 8) | ((uint32_t)(lid) << 16))
 
 /* ------------------------------------------------------------------ NVMe/TCP */
