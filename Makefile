@@ -10,7 +10,7 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-VERSION  := 1.1.0
+VERSION  := 1.2.0
 SOVERSION := 1
 BUILD    ?= build
 OPT      ?= -O2 -g
@@ -40,6 +40,8 @@ FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 # The daemons tell systemd when they are ready (sd_notify; a no-op without it).
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+# nvmfd's file namespaces: asynchronous I/O through io_uring.
+URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bin/nvmecontrol) \
               $(if $(wildcard nvmf-hostd/main.c),$(BUILD)/bin/nvmf-hostd) \
               $(if $(wildcard nvmf-devd/main.c),$(BUILD)/bin/nvmf-devd) \
@@ -78,7 +80,7 @@ $(LIBNVMF_SO): $(LIB_OBJS) lib/libnvmf/libnvmf.map
 
 $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(SYSTEMD_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(URING_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 # nvmecontrol finds and makes the host NQN with libnvme, as nvme-cli does.
 $(BUILD)/nvmecontrol/%.o: CFLAGS += $(NVME_CFLAGS) -DNVMF_VERSION='"$(VERSION)"'

@@ -110,6 +110,12 @@ nvmfd_ns_get(struct nvmfd_subsystem *ss, uint32_t nsid)
 }
 
 void
+nvmfd_ns_hold(struct nvmfd_namespace *ns)
+{
+	atomic_fetch_add_explicit(&ns->refs, 1, memory_order_relaxed);
+}
+
+void
 nvmfd_ns_put(struct nvmfd_namespace *ns)
 {
 	if (ns == NULL || atomic_fetch_sub_explicit(&ns->refs, 1, memory_order_acq_rel) != 1)

@@ -371,6 +371,8 @@ nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc)
 	conn->connected = true;
 	nvmf_controller_qpair_setup(conn->qp, cmd->qid, (uint16_t)(cmd->sqsize + 1),
 	    !disable_fc);
+	if (cmd->qid != 0)
+		nvmf_controller_set_placement(conn->qp, nvmfd_io_place, conn);
 	daemon_log(cmd->qid == 0 ? LOG_INFO : LOG_DEBUG,
 	    "%s: host %s connected to %s, controller %u queue %u (size %u, KATO %u ms%s%s%s)",
 	    conn->peer, shown_nqn(hostnqn), nvmfd_controller_name(ctrl), ctrl->cntlid,
@@ -454,18 +456,61 @@ poll_timeout(const struct nvmfd_conn *conn)
 	return kato - idle + 1 < POLL_ADMIN_MS ? (int)(kato - idle + 1) : POLL_ADMIN_MS;
 }
 
+/*
+ * One turn with file I/O on the ring: its completions and the commands the
+ * socket brought are answered together. Completions are corked, so what a
+ * turn answers leaves in one sendmsg (or as few as the socket takes); the
+ * commands received are submitted to the kernel in one call, and whatever
+ * that call finished at once (page-cache hits) is answered in this turn.
+ */
+static int
+ring_turn(struct nvmfd_conn *conn)
+{
+	struct nvmfd_ring *r = conn->ring;
+	int rc;
+
+	nvmf_qpair_cork(conn->qp);
+	(void)nvmfd_ring_reap(r);
+	rc = nvmf_qpair_process(conn->qp);
+	nvmfd_ring_submit(r);
+	(void)nvmfd_ring_reap(r);
+	nvmfd_ring_submit(r);		/* what completions asked for (short transfers) */
+	if (nvmf_qpair_uncork(conn->qp) != 0)
+		rc = -1;
+	return rc;
+}
+
 /* Why the loop ended, or NULL to go on. */
 static const char *
 conn_step(struct nvmfd_conn *conn, uint64_t started)
 {
-	struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = conn->fd, .events = POLLIN } };
 	struct nvmfd_controller *c;
+	nfds_t nfds = 1;
+	int rc;
 
 	if (nvmf_qpair_tx_pending(conn->qp))
-		pfd.events |= POLLOUT;
-	if (poll(&pfd, 1, poll_timeout(conn)) < 0 && errno != EINTR)
+		pfd[0].events |= POLLOUT;
+	if (conn->ring != NULL) {
+		pfd[1].fd = nvmfd_ring_fd(conn->ring);
+		pfd[1].events = POLLIN;
+		nfds = 2;
+	}
+	if (poll(pfd, nfds, poll_timeout(conn)) < 0 && errno != EINTR)
 		return "poll failed";
-	if (nvmf_qpair_process(conn->qp) != 0)
+	if (conn->ring != NULL)
+		rc = ring_turn(conn);
+	else
+		rc = nvmf_qpair_process(conn->qp);
+	/* The first file command made the ring: what it submitted goes now. */
+	if (rc == 0 && conn->ring != NULL && nfds == 1) {
+		nvmf_qpair_cork(conn->qp);
+		nvmfd_ring_submit(conn->ring);
+		(void)nvmfd_ring_reap(conn->ring);
+		nvmfd_ring_submit(conn->ring);
+		rc = nvmf_qpair_uncork(conn->qp);
+	}
+	if (rc != 0)
 		return nvmf_qpair_error(conn->qp);
 	if (conn->close_after_flush && !nvmf_qpair_tx_pending(conn->qp))
 		return "host sent Disconnect";
@@ -598,6 +643,9 @@ conn_main(void *arg)
 	else
 		daemon_log(LOG_DEBUG, "%s: closed before Connect: %s", conn->peer, why);
 
+	/* The kernel may still write into command buffers: they go after it is done. */
+	nvmfd_ring_free(conn->ring);
+	conn->ring = NULL;
 	if (conn->ctrl != NULL) {
 		nvmfd_controller_detach_queue(conn->ctrl, conn->qid, conn);
 		/* The admin queue carries the association: without it, all goes. */

@@ -3,6 +3,7 @@
  * (pread/pwrite, fdatasync, hole punching) or memory (ramdisk:SIZE).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
@@ -17,10 +18,14 @@
 
 #include "nvmfd.h"
 
+/* A ramdisk's memory is tracked as written or not in chunks of this size. */
+#define TOUCH_SHIFT	21
+
 struct nvmfd_device {
 	char spec[4096];
 	int fd;				/* -1 for a ramdisk */
 	uint8_t *mem;
+	_Atomic uint64_t *touched;	/* a bit per chunk the host has written */
 	uint64_t size;
 	bool is_block;
 };
@@ -91,6 +96,11 @@ nvmfd_device_open(const char *spec, uint32_t block_size, char *err, size_t errle
 			snprintf(err, errlen, "%s: cannot allocate: %s", spec, strerror(errno));
 			goto fail;
 		}
+		dev->touched = calloc((dev->size >> TOUCH_SHIFT) / 64 + 1, sizeof(uint64_t));
+		if (dev->touched == NULL) {
+			snprintf(err, errlen, "%s: out of memory", spec);
+			goto fail;
+		}
 	} else {
 		dev->fd = open(spec, O_RDWR | O_CLOEXEC);
 		if (dev->fd < 0 || fstat(dev->fd, &st) != 0) {
@@ -130,6 +140,7 @@ nvmfd_device_close(struct nvmfd_device *dev)
 		close(dev->fd);
 	if (dev->mem != NULL && dev->mem != MAP_FAILED)
 		munmap(dev->mem, dev->size);
+	free(dev->touched);
 	free(dev);
 }
 
@@ -149,6 +160,48 @@ bool
 nvmfd_device_is_file(const struct nvmfd_device *dev)
 {
 	return dev->fd >= 0;
+}
+
+uint8_t *
+nvmfd_device_mem(const struct nvmfd_device *dev)
+{
+	return dev->mem;
+}
+
+int
+nvmfd_device_fd(const struct nvmfd_device *dev)
+{
+	return dev->fd;
+}
+
+/*
+ * Memory nobody wrote yet is faulted in on first write. A socket receiving
+ * straight into it takes each fault inside the kernel's copy, several
+ * times slower than a fault in memcpy (measured: 216 against 1900 MiB/s),
+ * so receiving in place waits until a write has touched the chunk.
+ */
+bool
+nvmfd_device_mem_touched(const struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	for (uint64_t c = off >> TOUCH_SHIFT; c <= (off + len - 1) >> TOUCH_SHIFT; c++)
+		if (!(atomic_load_explicit(&dev->touched[c / 64], memory_order_relaxed) &
+		    (1ull << (c % 64))))
+			return false;
+	return true;
+}
+
+void
+nvmfd_device_mem_touch(struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	for (uint64_t c = off >> TOUCH_SHIFT; c <= (off + len - 1) >> TOUCH_SHIFT; c++)
+		atomic_fetch_or_explicit(&dev->touched[c / 64], 1ull << (c % 64),
+		    memory_order_relaxed);
+}
+
+bool
+nvmfd_device_is_block(const struct nvmfd_device *dev)
+{
+	return dev->is_block;
 }
 
 int

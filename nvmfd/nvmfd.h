@@ -54,6 +54,47 @@ int nvmfd_device_write(struct nvmfd_device *dev, const void *buf, uint64_t off,
 int nvmfd_device_flush(struct nvmfd_device *dev);
 int nvmfd_device_write_zeroes(struct nvmfd_device *dev, uint64_t off, uint64_t len);
 int nvmfd_device_deallocate(struct nvmfd_device *dev, uint64_t off, uint64_t len);
+/* A ramdisk's memory (its blocks, in place), or NULL for a file or device. */
+uint8_t *nvmfd_device_mem(const struct nvmfd_device *dev);
+/* A file's or block device's descriptor, or -1 for a ramdisk. */
+int nvmfd_device_fd(const struct nvmfd_device *dev);
+bool nvmfd_device_is_block(const struct nvmfd_device *dev);
+/* Whether every part of a ramdisk range has been written (is in memory). */
+bool nvmfd_device_mem_touched(const struct nvmfd_device *dev, uint64_t off, uint64_t len);
+void nvmfd_device_mem_touch(struct nvmfd_device *dev, uint64_t off, uint64_t len);
+
+/* ------------------------------------------------------------- io_uring */
+/*
+ * A connection's ring (uring.c). Each operation carries a nvmfd_ring_op
+ * whose done runs, from nvmfd_ring_reap on the connection's thread, with
+ * the result (bytes or -errno) once the kernel has answered.
+ */
+struct nvmfd_ring;
+struct nvmfd_ring_op {
+	void (*done)(struct nvmfd_ring_op *op, int res);
+};
+
+/* NULL when io_uring cannot be used (or NVMFD_NO_URING): said once per process. */
+struct nvmfd_ring *nvmfd_ring_create(void);
+/* Waits for every operation in flight, then frees the ring. */
+void nvmfd_ring_free(struct nvmfd_ring *r);
+/* An eventfd readable when completions wait: poll it beside the socket. */
+int nvmfd_ring_fd(const struct nvmfd_ring *r);
+unsigned nvmfd_ring_inflight(const struct nvmfd_ring *r);
+/* Prepare an operation (sent with the next submit): 0 or -errno. */
+int nvmfd_ring_read(struct nvmfd_ring *r, struct nvmfd_ring_op *op, int fd, void *buf,
+    uint32_t len, uint64_t off);
+int nvmfd_ring_write(struct nvmfd_ring *r, struct nvmfd_ring_op *op, int fd,
+    const void *buf, uint32_t len, uint64_t off, bool dsync);
+int nvmfd_ring_fdatasync(struct nvmfd_ring *r, struct nvmfd_ring_op *op, int fd);
+int nvmfd_ring_fallocate(struct nvmfd_ring *r, struct nvmfd_ring_op *op, int fd,
+    int mode, uint64_t off, uint64_t len);
+/* Hands what was prepared to the kernel: once per turn of the connection's loop. */
+void nvmfd_ring_submit(struct nvmfd_ring *r);
+/* Runs done for each completion there is, without waiting; how many. */
+unsigned nvmfd_ring_reap(struct nvmfd_ring *r);
+/* Waits until nothing is in flight (a connection going away). */
+void nvmfd_ring_drain(struct nvmfd_ring *r);
 
 /* ------------------------------------------------------ configuration */
 
@@ -192,6 +233,8 @@ void nvmfd_config_unlock(void);
  */
 struct nvmfd_namespace *nvmfd_ns_get(struct nvmfd_subsystem *ss, uint32_t nsid);
 void nvmfd_ns_put(struct nvmfd_namespace *ns);
+/* One more reference to a namespace the caller holds one of. */
+void nvmfd_ns_hold(struct nvmfd_namespace *ns);
 void nvmfd_subsystem_get(struct nvmfd_subsystem *ss);
 void nvmfd_subsystem_put(struct nvmfd_subsystem *ss);
 /*
@@ -376,6 +419,9 @@ struct nvmfd_conn {
 	bool strict_refusal;		/* a deviation ended it in strict mode */
 	uint32_t deviations_logged;	/* NVMFD_DEV_* seen before a controller */
 	bool close_after_flush;		/* Disconnect command */
+	/* File I/O: made at the first file command; NULL until then or without io_uring. */
+	struct nvmfd_ring *ring;
+	bool ring_tried;
 };
 
 int nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
@@ -395,6 +441,8 @@ void nvmfd_handle_connect(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 void nvmfd_admin_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 void nvmfd_discovery_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 void nvmfd_io_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
+/* Placement callback of I/O queues: a ramdisk Write's data lands in place. */
+void nvmfd_io_place(void *arg, struct nvmf_capsule *nc);
 /* Fabrics commands every admin queue takes (Property Get/Set, Disconnect). */
 bool nvmfd_fabrics_command(struct nvmfd_conn *conn, struct nvmf_capsule *nc);
 /*

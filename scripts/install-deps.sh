@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config		# the build (gcc, libc6-dev, make; pkgconf)
 	libisal-dev libjson-c-dev		# CRC32C digests, JSON configuration
+	liburing-dev				# nvmfd's file namespaces through io_uring
 	libnvme-dev				# nvmecontrol: host NQN and ID, config.json, as nvme-cli
 	libfuse3-dev fuse3			# nvmf-hostd's namespace files: libfuse3, fusermount3
 	libcmocka-dev				# unit tests

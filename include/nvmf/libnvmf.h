@@ -277,6 +277,46 @@ void nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status,
 /* Controller: drops a command without answering (connection going away). */
 void nvmf_capsule_free(struct nvmf_capsule *nc);
 
+/*
+ * Controller, zero copy (1.2). As nvmf_capsule_data, but a read-type
+ * command's buffer is not zeroed: the caller fills all it sends. The
+ * library's data buffers come from a cache of the queue pair's, so large
+ * transfers do not fault fresh pages in on every command.
+ */
+void *nvmf_capsule_data_nozero(struct nvmf_capsule *nc);
+/*
+ * Makes buf (nvmf_capsule_data_len bytes, the caller's) the command's data
+ * buffer: C2H data is sent straight from it, H2C data received straight
+ * into it. release(arg), when not NULL, is called once the library no
+ * longer uses buf (the capsule is freed: its PDUs sent, or the connection
+ * gone). For a read-type command any time before nvmf_capsule_complete; for
+ * a write-type one only from the placement callback (its data is received
+ * once). 0, or -1 when too late.
+ */
+int nvmf_capsule_set_data(struct nvmf_capsule *nc, void *buf,
+    void (*release)(void *arg), void *arg);
+/*
+ * Controller: called for each write-type command with data to come (in the
+ * capsule or after R2T), before any of it is received, so the callee can
+ * nvmf_capsule_set_data its final place. Without it (or when the callee does
+ * not set one) the data goes into a library buffer. Commands already failed
+ * by the transport are not offered. With data digests on, data lands
+ * before its digest is checked; the command then completes with an error.
+ */
+typedef void (*nvmf_placement_cb)(void *arg, struct nvmf_capsule *nc);
+void nvmf_controller_set_placement(struct nvmf_qpair *qp, nvmf_placement_cb cb,
+    void *arg);
+/*
+ * Corks a queue pair not driven by a poll group: completions made outside
+ * nvmf_qpair_process (from another event source, such as an io_uring
+ * completion queue) queue their PDUs instead of a send each; uncorking sends
+ * them all at once, as few sendmsg calls as the socket takes, and starts
+ * commands that waited for data memory. uncork: 0, or -1 once the
+ * connection failed.
+ */
+void nvmf_qpair_cork(struct nvmf_qpair *qp);
+int nvmf_qpair_uncork(struct nvmf_qpair *qp);
+
 /* ------------------------------------- blocking association set-up (tools) */
 
 /*

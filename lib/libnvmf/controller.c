@@ -66,12 +66,77 @@ nvmf_capsule_data_len(const struct nvmf_capsule *nc)
 	return nc->data_len;
 }
 
+void
+nvmf_controller_set_placement(struct nvmf_qpair *qp, nvmf_placement_cb cb, void *arg)
+{
+	qp->placement = cb;
+	qp->placement_arg = arg;
+}
+
+/* Gives the data buffer back: to the pool, or to its owner. */
+static void
+data_release(struct nvmf_capsule *nc)
+{
+	void (*release)(void *) = nc->release;
+
+	if (nc->data_pooled)
+		nvmf_bufpool_put(&nc->qp->pool, nc->data, nc->data_len);
+	nc->data = NULL;
+	nc->data_pooled = false;
+	nc->release = NULL;
+	if (release != NULL)
+		release(nc->release_arg);
+}
+
+/* A buffer from the queue's pool for the command's data, or NULL. */
+static uint8_t *
+data_alloc(struct nvmf_capsule *nc)
+{
+	nc->data = nvmf_bufpool_get(&nc->qp->pool, nc->data_len);
+	nc->data_pooled = nc->data != NULL;
+	return nc->data;
+}
+
+void *
+nvmf_capsule_data_nozero(struct nvmf_capsule *nc)
+{
+	if (nc->data == NULL && nc->data_len > 0)
+		(void)data_alloc(nc);
+	return nc->data;
+}
+
 void *
 nvmf_capsule_data(struct nvmf_capsule *nc)
 {
-	if (nc->data == NULL && nc->data_len > 0)
-		nc->data = calloc(1, nc->data_len);
+	/* A pooled buffer held someone else's data: nothing of it may leak. */
+	if (nc->data == NULL && nc->data_len > 0 && data_alloc(nc) != NULL)
+		memset(nc->data, 0, nc->data_len);
 	return nc->data;
+}
+
+int
+nvmf_capsule_set_data(struct nvmf_capsule *nc, void *buf, void (*release)(void *arg),
+    void *arg)
+{
+	/* Host data is received once: only before it starts may it go elsewhere. */
+	if (nc->h2c && !nc->placing)
+		return -1;
+	data_release(nc);
+	nc->data = buf;
+	nc->release = release;
+	nc->release_arg = arg;
+	return 0;
+}
+
+/* Lets the placement callback give the command's H2C data a home. */
+static void
+data_place(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
+{
+	if (qp->placement == NULL)
+		return;
+	nc->placing = true;
+	qp->placement(qp->placement_arg, nc);
+	nc->placing = false;
 }
 
 void
@@ -81,7 +146,7 @@ nvmf_capsule_free(struct nvmf_capsule *nc)
 		return;
 	nc->qp->ctrl_outstanding--;
 	nc->qp->data_held -= nc->data_held;
-	free(nc->data);
+	data_release(nc);
 	free(nc);
 }
 
@@ -154,7 +219,7 @@ nvmf_capsule_complete(struct nvmf_capsule *nc, uint16_t status, uint32_t cdw0,
 	}
 	capsule_tx_done(qp, nc, false);
 	/* Inside a turn, or in a poll group, the sends go out once at its end. */
-	if (!qp->in_process && qp->group == NULL)
+	if (!qp->in_process && qp->group == NULL && !qp->corked)
 		(void)nvmf_tx_flush(qp);
 }
 
@@ -231,12 +296,15 @@ rx_capsule_cmd(struct nvmf_qpair *qp)
 			nc->pending_status = NVME_SC_INVALID_SGL_OFFSET;
 		else if (sgl->length != data_in || !nc->h2c)
 			nc->pending_status = NVME_SC_DATA_SGL_LENGTH_INVALID;
-		nc->data = malloc(data_in);
-		if (nc->data == NULL) {
+		nc->data_len = data_in;
+		if (nc->pending_status == 0)
+			data_place(qp, nc);
+		if (nc->data == NULL && data_alloc(nc) == NULL) {
+			nc->data_len = 0;
 			nc->pending_status = NVME_SC_INTERNAL;
 			return 0;
 		}
-		nc->data_len = nc->data_got = nc->data_held = data_in;
+		nc->data_got = nc->data_held = data_in;
 		qp->data_held += data_in;
 		qp->data_dst = nc->data;
 		return 0;
@@ -350,7 +418,9 @@ request_data(struct nvmf_qpair *qp, struct nvmf_capsule *nc)
 		    tag, qp->qsize);
 		return;
 	}
-	nc->data = malloc(nc->data_len);
+	data_place(qp, nc);
+	if (nc->data == NULL)
+		(void)data_alloc(nc);
 	p = nvmf_tx_get(qp);
 	if (nc->data == NULL || p == NULL) {
 		free(p);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "nvmf/libnvmf.h"
+#include "nvmf_bufpool.h"
 #include "nvmf_pdu.h"
 #include "nvmf_stream.h"
 
@@ -88,6 +89,11 @@ struct nvmf_capsule {
 	uint16_t pending_status;	/* transport-level failure to report */
 	unsigned tx_refs;
 	uint32_t data_held;		/* bytes counted in qp->data_held */
+	bool data_pooled;		/* data is from qp->pool, data_len bytes */
+	bool placing;			/* inside the placement callback */
+	/* data is the caller's (nvmf_capsule_set_data): release it when done. */
+	void (*release)(void *arg);
+	void *release_arg;
 	struct nvmf_capsule *next_deferred;
 };
 
@@ -156,6 +162,11 @@ struct nvmf_qpair {
 	/* Commands received and not yet answered on the wire: at most qsize. */
 	uint32_t ctrl_outstanding;
 	uint64_t data_held;		/* command data the queue's capsules hold */
+	/* Where H2C data goes, asked before it is received (nvmfd: in place). */
+	nvmf_placement_cb placement;
+	void *placement_arg;
+	bool corked;			/* completions queue without a send each */
+	struct nvmf_bufpool pool;	/* command data buffers, reused */
 	/* Commands waiting, in order, for data memory (max_queue_data). */
 	struct nvmf_capsule *deferred_head, *deferred_tail;
 

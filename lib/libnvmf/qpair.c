@@ -563,6 +563,28 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 }
 
 void
+nvmf_qpair_cork(struct nvmf_qpair *qp)
+{
+	qp->corked = true;
+}
+
+int
+nvmf_qpair_uncork(struct nvmf_qpair *qp)
+{
+	int rc;
+
+	qp->corked = false;
+	if (qp->failed)
+		return -1;
+	if (qp->in_process || qp->group != NULL)
+		return 0;	/* the outer turn, or the group, sends */
+	qp->in_process = true;
+	rc = nvmf_qpair_flush_resume(qp);
+	qp->in_process = false;
+	return rc;
+}
+
+void
 nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
     void (*cb)(struct nvmf_qpair *qp, void *arg), void *arg)
 {
@@ -659,6 +681,7 @@ nvmf_qpair_free(struct nvmf_qpair *qp)
 		(void)nvmf_qpair_wake_due(qp, LONG_MAX);
 	tx_drop_all(qp);
 	qp->role->teardown(qp);
+	nvmf_bufpool_drain(&qp->pool);
 	if (qp->stream != NULL)
 		qp->stream->ops->close(qp->stream, qp->keep_fd);
 	free(qp->rxbuf);

@@ -10,9 +10,9 @@
  * Input: byte 0 picks the queue (even: admin, odd: I/O queue 1), the rest
  * is SQEs (a short last one is zero-filled).
  *
- * fuzz-sources: nvmfd/admin.c nvmfd/config.c nvmfd/connection.c nvmfd/controller.c nvmfd/devices.c nvmfd/discovery.c nvmfd/io.c nvmfd/limits.c nvmfd/listener.c lib/util/log.c lib/util/decimal.c lib/util/text.c
+ * fuzz-sources: nvmfd/admin.c nvmfd/config.c nvmfd/connection.c nvmfd/controller.c nvmfd/devices.c nvmfd/discovery.c nvmfd/io.c nvmfd/limits.c nvmfd/listener.c nvmfd/uring.c lib/util/log.c lib/util/decimal.c lib/util/text.c
  * fuzz-cflags: -Invmfd -Ilib/util
- * fuzz-libs: -ljson-c
+ * fuzz-libs: -ljson-c -luring
  */
 #include <poll.h>
 #include <stdint.h>

@@ -1110,6 +1110,125 @@ test_write_through_r2t_split_by_maxh2cdata(void **state)
 	assert_memory_equal(p->tgt.store + 65536, data, sizeof(data));
 }
 
+/* A controller answering from its own memory (1.2): the zero-copy calls. */
+struct zc {
+	uint8_t mem[64 * 1024];
+	unsigned placed, released;
+	bool hold;
+	struct nvmf_capsule *held[4];
+	unsigned nheld;
+};
+
+static void
+zc_release(void *arg)
+{
+	((struct zc *)arg)->released++;
+}
+
+static void
+zc_place(void *arg, struct nvmf_capsule *nc)
+{
+	struct zc *z = arg;
+
+	z->placed++;
+	assert_int_equal(nvmf_capsule_set_data(nc, z->mem + nvmf_capsule_sqe(nc)->cdw10,
+	    zc_release, z), 0);
+}
+
+static void
+zc_handler(void *arg, struct nvmf_capsule *nc)
+{
+	struct zc *z = arg;
+	const struct nvme_command *sqe = nvmf_capsule_sqe(nc);
+	uint8_t *at = z->mem + sqe->cdw10;
+
+	if (sqe->opc == NVME_IO_WRITE) {
+		/* The data arrived in place; its home can no longer change. */
+		assert_ptr_equal(nvmf_capsule_data(nc), at);
+		assert_int_equal(nvmf_capsule_set_data(nc, z->mem, NULL, NULL), -1);
+		nvmf_capsule_complete(nc, 0, 0, 0, 0);
+		return;
+	}
+	assert_int_equal(nvmf_capsule_set_data(nc, at, zc_release, z), 0);
+	if (z->hold) {
+		z->held[z->nheld++] = nc;
+		return;
+	}
+	nvmf_capsule_complete(nc, 0, 0, 0, nvmf_capsule_data_len(nc));
+}
+
+static void
+test_zero_copy_placement_and_c2h_from_caller_memory(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params hp = host_params(), cp = ctrl_params();
+	static struct zc z;
+	static uint8_t big[20 * 1024], small[2048], back[20 * 1024], backs[3][2048];
+	struct nvme_command sqe;
+	struct req r[6];
+
+	memset(&z, 0, sizeof(z));
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 6; i++)
+		r[i].p = p;
+	cp.io_icd_size = 4096;
+	connect_pair(p, &hp, &cp, 32);
+	nvmf_controller_set_handler(p->ctrl, zc_handler, &z);
+	nvmf_controller_set_placement(p->ctrl, zc_place, &z);
+	fill_pattern(big, sizeof(big), 7);
+	fill_pattern(small, sizeof(small), 8);
+
+	/* Through R2T, and in the capsule: both received into z.mem. */
+	nvmf_cmd_rw(&sqe, NVME_IO_WRITE, 1, 0, 40);
+	sqe.cdw10 = 4096;
+	assert_int_equal(nvmf_host_submit(p->host, &sqe, big, sizeof(big), true,
+	    req_done, &r[0]), 0);
+	nvmf_cmd_rw(&sqe, NVME_IO_WRITE, 1, 0, 4);
+	sqe.cdw10 = 40000;
+	assert_int_equal(nvmf_host_submit(p->host, &sqe, small, sizeof(small), true,
+	    req_done, &r[1]), 0);
+	drive_completions(p, 2);
+	assert_int_equal(NVME_CQE_STATUS(r[0].cqe.status), 0);
+	assert_int_equal(NVME_CQE_STATUS(r[1].cqe.status), 0);
+	assert_int_equal(z.placed, 2);
+	assert_int_equal(z.released, 2);
+	assert_memory_equal(z.mem + 4096, big, sizeof(big));
+	assert_memory_equal(z.mem + 40000, small, sizeof(small));
+
+	/* A read sent from z.mem, released once on the wire. */
+	nvmf_cmd_rw(&sqe, NVME_IO_READ, 1, 0, 40);
+	sqe.cdw10 = 4096;
+	assert_int_equal(nvmf_host_submit(p->host, &sqe, back, sizeof(back), false,
+	    req_done, &r[2]), 0);
+	drive_completions(p, 3);
+	assert_int_equal(NVME_CQE_STATUS(r[2].cqe.status), 0);
+	assert_memory_equal(back, big, sizeof(back));
+	assert_int_equal(z.released, 3);
+
+	/* Corked, completions made outside a turn wait; uncorking sends them. */
+	z.hold = true;
+	for (int i = 0; i < 3; i++) {
+		nvmf_cmd_rw(&sqe, NVME_IO_READ, 1, 0, 4);
+		sqe.cdw10 = 40000;
+		assert_int_equal(nvmf_host_submit(p->host, &sqe, backs[i], sizeof(backs[i]),
+		    false, req_done, &r[3 + i]), 0);
+	}
+	while (z.nheld < 3) {
+		assert_int_equal(process_ok(p->host), 0);
+		assert_int_equal(process_ok(p->ctrl), 0);
+	}
+	nvmf_qpair_cork(p->ctrl);
+	for (unsigned i = 0; i < z.nheld; i++)
+		nvmf_capsule_complete(z.held[i], 0, 0, 0, sizeof(small));
+	assert_true(nvmf_qpair_tx_pending(p->ctrl));
+	assert_int_equal(nvmf_qpair_uncork(p->ctrl), 0);
+	assert_false(nvmf_qpair_tx_pending(p->ctrl));
+	drive_completions(p, 6);
+	assert_int_equal(z.released, 6);
+	for (int i = 0; i < 3; i++)
+		assert_memory_equal(backs[i], small, sizeof(small));
+}
+
 static void
 test_host_splits_h2c_data_on_the_wire(void **state)
 {
@@ -2687,6 +2806,7 @@ main(void)
 		T(test_write_in_capsule),
 		T(test_write_in_capsule_on_admin_queue),
 		T(test_write_through_r2t_split_by_maxh2cdata),
+		T(test_zero_copy_placement_and_c2h_from_caller_memory),
 		T(test_host_splits_h2c_data_on_the_wire),
 		T(test_read_returns_c2h_data),
 		T(test_large_read_and_write_over_tcp_loopback_with_digests),
