@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # nvmf - userspace NVMe over Fabrics (NVMe/TCP) for Linux.
 #
 #   make            build the library and programs into build/

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """bench/bench.py - make bench: this machine's figures, and issue 9's goals as ratios to them.
 
 In one run, on loopback, each figure the median of BENCH_RUNS runs (default 5) of

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """bench/common.py - what bench.py and scale.py share: ports, waits, the log line."""
 
 import socket

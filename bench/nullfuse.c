@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nullfuse.c - make bench's FUSE floor: one file, MOUNTPOINT/null, of
  * SIZE_MIB MiB, whose reads are answered from one buffer in memory and

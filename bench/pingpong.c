@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * pingpong.c - the TCP loopback floor make bench measures against, a client
  * and a server in two processes, as a host and a target are:

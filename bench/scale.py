@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """bench/scale.py - issue 9's many-controllers run: one nvmf-hostd holding N controllers.
 
   bench/scale.py [-n 1000] [--jitter MS] [--delay S] [--json]

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * read_block.c - the shortest whole use of libnvmf: connect to an NVMe/TCP
  * subsystem, read one logical block of a namespace, print it in hex,

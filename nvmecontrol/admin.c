@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * admin.c - an admin command that reads data, run on a controller's admin
  * queue by nvmf-hostd (its "admin" operation): identify and get-log.

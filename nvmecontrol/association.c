@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * association.c - building an association as FreeBSD's nvmecontrol does
  * before it hands the queues to the kernel: dial (bounded), ICReq/ICResp and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * cli_parse.c - getopt_long driven by the command table: the option strings
  * of a command, -h and --rundir, and the usage errors every command reports

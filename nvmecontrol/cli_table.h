@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * cli_table.h - the one description of nvmecontrol's command line: each
  * command with its summary, operands and options. The parser's getopt_long

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * commands.c - the table of nvmecontrol's commands and options (see
  * cli_table.h). FreeBSD's letters keep their meaning; nvme-cli's letters are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * completion.c - the bash completion script, written from the command
  * table (make runs `nvmecontrol __bash-completion` once, at build time, so

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * config_json.c - connect-all without an address, as nvme-cli's: the
  * controllers of libnvme's JSON configuration (config.json), each with its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * connect.c - "nvmecontrol connect address:port SubNQN": build an
  * association with one NVM subsystem and hand it to nvmf-hostd.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * connect_all.c - "nvmecontrol connect-all address[:port]": connect to every
  * NVM subsystem entry of a discovery log, skipping those already connected

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * control.c - the client side of nvmf-hostd's control socket ($rundir/nvmf.sock,
  * SOCK_SEQPACKET): one JSON request per message, sockets as SCM_RIGHTS, one

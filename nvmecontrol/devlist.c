@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * devlist.c - "nvmecontrol devlist": the controllers nvmf-hostd holds and
  * their namespaces, as FreeBSD's nvmecontrol lists them, or as JSON.

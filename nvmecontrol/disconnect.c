@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * disconnect.c - "nvmecontrol disconnect nvmeX|nvmeXnsY|SubNQN" and
  * "nvmecontrol disconnect-all": nvmf-hostd shuts the controllers down

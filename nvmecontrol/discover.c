@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * discover.c - "nvmecontrol discover": the discovery log page of a discovery
  * controller, printed as FreeBSD's nvmecontrol prints it, or as JSON with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * discovery_log.c - the discovery log of a discovery controller nvmf-hostd
  * keeps (connect-all --persistent), read through nvmf-hostd's admin

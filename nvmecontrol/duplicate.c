@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * duplicate.c - is an association already held? nvme-cli's rule: the same
  * transport address and service, SubNQN and host NQN as a controller of

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * get_log.c - "get-log nvmeX --log-id N": a log page read with Get Log Page
  * through nvmf-hostd, with nvme-cli's options; printed as a hex dump, as

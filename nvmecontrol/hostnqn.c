@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * hostnqn.c - the host NQN and host ID, found and made by libnvme as nvme-cli
  * does:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * hostnqn_cmds.c - "gen-hostnqn" and "show-hostnqn", as nvme-cli's: a new
  * host NQN made by libnvme (to write to /etc/nvme/hostnqn), and the one

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * identify.c - "nvmecontrol identify nvmeX[nsY]": Identify Controller or
  * Identify Namespace through nvmf-hostd's admin queue, printed as FreeBSD's

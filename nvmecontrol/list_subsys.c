@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * list_subsys.c - "list-subsys [-o json]": nvmf-hostd's controllers grouped
  * by host NQN and subsystem in nvme-cli's shape, so that scripts written

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvme_config.c - libnvme's JSON configuration (/etc/nvme/config.json), read
  * by libnvme itself, so that nvmecontrol accepts what nvme-cli writes and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvme_glue.c - libnvme's host identity and UUID helpers, behind
  * nvme_glue.h (why: see there).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvme_glue.h - what nvmecontrol takes from libnvme. libnvme's headers
  * define NVMe names that include/nvmf/nvmf_proto.h defines too, so they

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmecontrol.h - the command line of the nvmf host: the fabrics commands of
  * FreeBSD's nvmecontrol(8) with nvme-cli's long option names.

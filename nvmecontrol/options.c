@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * options.c - the command line shared by the fabrics commands: FreeBSD
  * nvmecontrol's short options and long names, with nvme-cli's spellings

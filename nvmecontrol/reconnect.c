@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * reconnect.c - "nvmecontrol reconnect nvmeX [address:port]": rebuild a lost
  * association. nvmf-hostd lends the controller (a lease, refused at once

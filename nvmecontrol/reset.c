@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * reset.c - "reset nvmeX" and "ns-rescan nvmeX", nvme-cli's commands on a
  * controller of nvmf-hostd. A fabrics reset is a new association: hostd

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * usage.c - usage lines, help and `help --all`, all made from the command
  * table: a command's synopsis is its flags as one cluster, its options with

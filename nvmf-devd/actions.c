@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * actions.c - running a rule's action without waiting for it: the event
  * stream never stalls behind a command that hangs. Finished actions are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * broadcast.c - devd.pipe: every event line, as read, to a bounded number
  * of readers. Events name the host's controllers, so the socket is root's,

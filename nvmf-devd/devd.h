@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * devd.h - nvmf-devd: the host's events in, devd.conf rules, actions out.
  */

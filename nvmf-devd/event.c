@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * event.c - devctl event lines in devd's notation, and putting their
  * values into action commands safely quoted.

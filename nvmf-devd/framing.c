@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * framing.c - cutting the devctl byte stream into event lines. Only a
  * newline ends a line: a NUL byte inside one does not (C string functions

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * main.c - nvmf-devd: reads nvmf-hostd's events from $rundir/devctl, runs
  * the actions of the rules they match (devd.conf syntax) and re-broadcasts

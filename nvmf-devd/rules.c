@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * rules.c - devd.conf syntax: notify/attach/detach/nomatch statements with
  * a priority, "match" substatements (regular expressions, anchored as devd

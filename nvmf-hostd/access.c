@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * access.c - who may use what nvmf-hostd offers. The namespace files are
  * owned and moded like block devices (root:disk 0660 unless --owner,

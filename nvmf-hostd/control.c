@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * control.c - the control socket, $rundir/nvmf.sock: SOCK_SEQPACKET, one
  * JSON request and one JSON reply per message (a reply larger than a

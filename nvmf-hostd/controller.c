@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * controller.c - a controller's coming and going: taken over from
  * nvmecontrol (validated as FreeBSD's kernel validates a hand-off), named

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * ctrl_io.c - a controller's I/O path on the loop thread: the queue pairs
  * adopted from a hand-off, commands spread over them, the backlog of

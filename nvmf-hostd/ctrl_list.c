@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * ctrl_list.c - controllers as JSON for clients: the list reply (what
  * devlist and list-subsys show) and reconnect-begin's kept parameters.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * ctrl_params.c - the one schema of a controller's kept parameters: read
  * from a hand-off's or reconnect's "controller" object and from a state

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * ctrl_timers.c - a controller's life on the loop thread once it exists:
  * keep-alive and AERs while connected; on a loss the queues go and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * discovery.c - what a discovery controller kept by nvmf-hostd (connect-all
  * --persistent) does when its log changes: its header is read (Get Log Page

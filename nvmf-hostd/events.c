@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * events.c - $rundir/devctl, the host's event stream, as FreeBSD's devctl:
  * lines in devd's notation, one reader at a time (nvmf-devd). Events raised

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuse_fs.c - the namespaces as files: $rundir/dev/nvmeXnsY, served by
  * libfuse3's low-level API on several threads. Every read and write goes to

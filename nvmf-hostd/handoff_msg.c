@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * handoff_msg.c - a hand-off or reconnect request read into what it
  * describes, every field typed and in range (jfield.c), and checked as

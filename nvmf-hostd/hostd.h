@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * hostd.h - nvmf-hostd, the host "driver": controllers taken over from
  * nvmecontrol, their queues driven by one event loop, namespaces as files.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * io.c - a namespace's reads, writes and flushes answered from their
  * completion. The submitting thread (a FUSE worker) builds the commands,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * jfield.c - typed access to the fields of a control message. Every field
  * any request carries is read through these getters: each checks presence,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * loop.c - the event loop that drives every queue pair of every controller:
  * one thread, epoll over the sockets, an inbox for commands from other

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * namespace.c - a controller's namespaces: found with Identify (what the
  * controller reports checked before use: a namespace the host cannot use is

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * reconnect.c - what happens between losing an association and the next:
  * I/O held (not failed) and replayed on the new queues, and the lease that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * registry.c - the controllers nvmf-hostd holds, by name: the registry lock,
  * naming (nvme<lowest free index>, or the name a restored controller had),

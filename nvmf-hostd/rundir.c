@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * rundir.c - the run directory: created if missing (0755, so that the users
  * the namespace files are for can reach dev/), and locked so that a second

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * state.c - what survives nvmf-hostd's own restart: one file per controller,
  * $rundir/state/nvmeN.json, { "version": 1, "name": "nvmeN", "controller":

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * tasks.c - the host's own task thread: lifecycle work (namespace rescans
  * after an AEN, later reconnect and detach) runs here, never on the event

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * histogram.c - the log-linear latency histogram. Values below HIST_SUB
  * have a bucket each; above, a value's top HIST_SUB_BITS+1 bits choose its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * histogram.h - latencies in a log-linear histogram: each power of two is
  * split into HIST_SUB equal buckets, so a percentile is known to within

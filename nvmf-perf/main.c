@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * main.c - nvmf-perf: spdk_nvme_perf's measurement on libnvmf. Connects,
  * hands each thread its I/O queues, keeps the admin queue alive while they

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * options.c - nvmf-perf's command line, in spdk_nvme_perf's letters: the
  * transport ID string of -r, the workload (-q -o -w -M -t), the queues and

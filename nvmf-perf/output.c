@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * output.c - what nvmf-perf prints: a header naming the run and one line of
  * figures, or (--json) one object whose keys the benchmark driver reads.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * perf.h - nvmf-perf: what its parts share. options.c reads the command
  * line, target.c builds the association, workload.c runs the I/O of one

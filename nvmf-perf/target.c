@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * target.c - the association nvmf-perf drives by itself: dial, ICReq and
  * Connect on the admin queue, CC.EN, Identify (controller, then the

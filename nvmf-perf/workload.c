@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * workload.c - the I/O generator of one thread. Its queue pairs sit in one
  * libnvmf poll group (polled without sleeping with --busy-poll); every

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * workload.h - one thread's I/O: its queue pairs, a slot per command in
  * flight (buffer allocated once), a new command submitted from each

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * admin.c - admin commands of an I/O controller: Identify, Get Log Page,
  * Get/Set Features, Keep Alive, Asynchronous Event Request, Abort; and the

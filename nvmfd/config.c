@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * config.c - what nvmfd serves: subsystems, namespaces, listen ports and the
  * hosts allowed in, from FreeBSD's command line or a JSON file (-c).

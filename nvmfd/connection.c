@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * connection.c - one thread per NVMe/TCP connection: the ICReq exchange,
  * Fabrics Connect binding it to a controller as its admin or an I/O queue,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * controller.c - the controllers of an NVM subsystem (and the discovery
  * controller): their registers, features, queues and keep-alive timer.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * devices.c - what a namespace stores its blocks in: a file or block device
  * (pread/pwrite, fdatasync, hole punching) or memory (ramdisk:SIZE).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * discovery.c - the discovery controller: its Identify data and the
  * discovery log page listing every subsystem and port the host may use.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * io.c - NVM I/O commands on a namespace: Read, Write (FUA), Flush,
  * Write Zeroes and Dataset Management (deallocate). A RAM namespace's data

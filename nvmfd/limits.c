@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * limits.c - what nvmfd serves at once: connections (each a thread),
  * associations per host NQN and discovery associations. Callers log the

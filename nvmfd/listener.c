@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * listener.c - one listening socket and accept thread per port; every
  * accepted connection gets a thread of its own (connection.c).

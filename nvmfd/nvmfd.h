@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmfd.h - the NVMe/TCP target daemon: its configuration, namespaces,
  * controllers and connections.

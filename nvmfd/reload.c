@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * reload.c - SIGHUP: the configuration file read again and applied to the
  * running target without dropping what did not change.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * uring.c - a connection's io_uring for file namespaces: commands become
  * submissions, their completions come back through an eventfd the

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # make check: every test suite in turn; the tally of all of them at the end.
 # Each suite prints its own "NAME: N passed, M failed" line; this sums them.
 set -uo pipefail

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # make demo: nvmf end to end in a private run directory.
 #   1. nvmfd, the target, exports a 64 MiB file.
 #   2. Our own host: nvmf-hostd takes the association nvmecontrol builds; the namespace is a file;

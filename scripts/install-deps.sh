@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # Installs the Debian packages the build and the tests need, only those missing.
 # Runs as root on a fresh Debian 12 machine (CI) or says what to install.
 set -euo pipefail

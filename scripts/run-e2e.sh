@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # run-e2e.sh [pytest args...] - the end-to-end tests (tests/e2e): real nvmfd
 # processes over real TCP on 127.0.0.1, driven by a Python NVMe/TCP host.
 # Runs Debian's pytest (/usr/bin/python3; a python3 earlier on PATH may lack

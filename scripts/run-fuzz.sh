@@ -1,7 +1,10 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # run-fuzz.sh [tests/fuzz/fuzz_NAME.c ...] - builds each libFuzzer target with
 # every lib/libnvmf/*.c compiled in (clang, -fsanitize=fuzzer,address,undefined),
-# plus the program sources its header names ("fuzz-sources:"),
+# plus the program sources its header names ("fuzz-sources:", globs allowed,
+# main.c left out),
 # into build-fuzz/, then runs it for FUZZ_SECONDS (default 10; 0 runs only the
 # seed corpus) starting from tests/fuzz/corpus/NAME/. New inputs go to
 # build-fuzz/corpus/NAME/, crashes to build-fuzz/artifacts/. Ends with one
@@ -50,7 +53,15 @@ for src in "$@"; do
 	# A target names the program sources, flags and libraries it needs in its
 	# header: "fuzz-sources: a.c b.c", "fuzz-cflags: -Idir", "fuzz-libs: -lx".
 	header() { sed -n -E "s/^ \* $1: *//p" "$src" | head -n 1; }
-	read -r -a extra_src <<<"$(header fuzz-sources)"
+	read -r -a src_words <<<"$(header fuzz-sources)"
+	# Words may be globs (nvmf-hostd/[a-z]*.c): a program's files as they are now,
+	# never its main.c, which the target replaces.
+	extra_src=()
+	for w in "${src_words[@]}"; do
+		for f in $w; do
+			[[ $f == */main.c ]] || extra_src+=("$f")
+		done
+	done
 	read -r -a extra_cflags <<<"$(header fuzz-cflags)"
 	read -r -a extra_libs <<<"$(header fuzz-libs)"
 	echo "=== $name: build"

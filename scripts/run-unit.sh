@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # run-unit.sh BINARY... - runs cmocka unit test binaries one after another,
 # shows their output, and ends with one line: "unit: N passed, M failed",
 # N and M counting test cases over all binaries. Exits non-zero when any test

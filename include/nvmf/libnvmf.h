@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * libnvmf.h - NVMe over Fabrics on TCP, host and controller sides.
  *

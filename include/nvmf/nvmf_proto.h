@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmf_proto.h - NVMe, NVMe over Fabrics and NVMe/TCP wire formats.
  *

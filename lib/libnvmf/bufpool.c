@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * bufpool.c - command data buffers cached per queue pair by power-of-two
  * size class, page aligned (file I/O with O_DIRECT may use them as they are).

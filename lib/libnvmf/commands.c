@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * commands.c - builders for the admin, fabrics and I/O commands a host sends.
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * controller.c - the controller side of a queue pair: command capsules in,
  * R2T for data the capsule did not carry, C2HData and responses out.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * crc32c.c - CRC32C for NVMe/TCP header and data digests.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * deadline.c - the one monotonic clock the library's waits use, so every
  * blocking helper and set-up step measures its timeout the same way.

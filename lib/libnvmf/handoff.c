@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * handoff.c - moving a connected host queue pair to another process, as
  * FreeBSD's nvmecontrol hands queues to the kernel: the socket travels

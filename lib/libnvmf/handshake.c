@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * handshake.c - associations and the ICReq/ICResp exchange that turns a
  * TCP connection into an NVMe/TCP queue pair.

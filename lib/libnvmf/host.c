@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * host.c - the host side of a queue pair: submitting commands, in-capsule
  * data, answering R2Ts with H2CData, taking C2HData and responses.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * host_admin.c - admin commands with a callback (property get/set,
  * identify, get log page, set features, enabling the controller as a state

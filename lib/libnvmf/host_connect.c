@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * host_connect.c - association set-up as states a poll group drives, in
  * the manner of SPDK's: a queue pair's ICReq/ICResp and Connect, then a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * host_setup.c - the blocking steps a tool takes to build an association:
  * dial, ICReq + Connect, enable the controller, identify, ask for queues,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmf_bufpool.h - a queue pair's cache of command data buffers, so that
  * large transfers reuse memory already faulted in instead of asking malloc

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /* nvmf_digest.h - incremental CRC32C, for data digests over split buffers. */
 #ifndef NVMF_DIGEST_H
 #define NVMF_DIGEST_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmf_pdu.h - NVMe/TCP PDU encoding and header validation, free of I/O.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmf_qpair.h - the queue pair as the transport engine (qpair.c), the host
  * side (host.c) and the controller side (controller.c) share it. Internal.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * nvmf_stream.h - the byte stream under the PDU engine. The engine frames
  * and parses PDUs; how bytes move is this table's business: a plain socket

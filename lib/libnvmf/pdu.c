@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * pdu.c - NVMe/TCP PDU encoders and header checks (no I/O, no state).
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * poll_group.c - many queue pairs, one thread, one epoll set. Queueing a
  * PDU on a grouped queue pair only marks it dirty; the group flushes each

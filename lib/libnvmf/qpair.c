@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * qpair.c - the NVMe/TCP queue pair engine: a receive state machine that
  * reads PDUs in batches and places data straight into command buffers, and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * stream.c - the plain socket stream: every call is one system call on a
  * non-blocking socket, nothing buffered here (the engine batches).

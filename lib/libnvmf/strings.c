@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * strings.c - names for status values, PDU types and termination reasons,
  * so every error a user sees says what happened in words.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * base64.c - RFC 4648 base64 (standard alphabet, padded), for the binary
  * fields (SQEs, Identify data) of the control protocol's JSON messages.

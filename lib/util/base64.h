@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /* base64.h - RFC 4648 base64, for binary fields in JSON messages. */
 #ifndef UTIL_BASE64_H
 #define UTIL_BASE64_H

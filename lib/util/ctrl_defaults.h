@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * ctrl_defaults.h - a fabrics controller's defaults, FreeBSD nvmecontrol's
  * and nvme-cli's: one place for nvmecontrol (what it connects with) and

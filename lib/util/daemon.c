@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * daemon.c - a daemon that detaches only once it is ready, so that an
  * unusable port or a locked run directory is one line from the command

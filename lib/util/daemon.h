@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /* daemon.h - detaching a daemon so that start-up errors still reach the caller. */
 #ifndef UTIL_DAEMON_H
 #define UTIL_DAEMON_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /* daemon_log.h - logging shared by nvmfd and nvmf-hostd. */
 #ifndef DAEMON_LOG_H
 #define DAEMON_LOG_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * decimal.h - numbers as a user reads them, shared by every program's
  * command line and configuration: decimal digits only (a leading zero is

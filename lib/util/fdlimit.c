@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fdlimit.c - RLIMIT_NOFILE's soft limit raised to the hard one. Every queue
  * is a socket: a host daemon holding a thousand controllers, or a target

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fdlimit.h - descriptors enough for many associations: RLIMIT_NOFILE's
  * soft limit (1024 on most systems) raised to its hard limit.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * log.c - the daemons' log: one line per event, to stderr in the foreground
  * (-d), else to syslog.

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """tests/deps/check-deps.py - `make check`'s suite "deps": scripts/install-deps.sh cannot drift.
 
 Everything the build, the programs and the tests take from Debian is found in the tree and traced

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Fixtures for the end-to-end tests: real nvmfd processes on 127.0.0.1.
 
 Every test starts its own nvmfd (foreground, -d) on free ports in its own

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Helpers for test_nvmecontrol.py: running nvmecontrol, an nvmf-hostd per test
 in its own run directory, a fake nvmf-hostd that records what nvmecontrol hands
 over, targets that never answer, and a look at the TCP connections a target

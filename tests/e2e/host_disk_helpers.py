@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Helpers for test_host_disk.py: nvmf-hostd + nvmecontrol as a disk for ordinary programs.
 
 A HostStack is one nvmf-hostd in the foreground (-d) with its own run directory,

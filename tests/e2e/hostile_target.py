@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """A minimal NVMe/TCP target that reports what a test tells it to.
 
 nvmfd reports only sane values; a host must also survive targets that do not.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """A small NVMe/TCP host for end-to-end tests: sockets and struct, nothing else.
 
 It speaks enough of NVMe/TCP 1.0 and NVMe over Fabrics to drive a target the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Helpers for test_reconnect.py (issue 4): the whole host stack per test.
 
 A Stack is one private directory under /tmp (UNIX socket paths are short) with

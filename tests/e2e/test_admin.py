@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Connect, enable, Identify, logs and features against an I/O controller."""
 
 import struct

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """The command line: errors a user can read, and daemon mode."""
 
 import ctypes

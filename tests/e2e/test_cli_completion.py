@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """The bash completion make writes from nvmecontrol's command table (build/completion/nvmecontrol):
 loaded into a plain bash (no bash-completion package), its function is called as bash would, with
 COMP_WORDS and COMP_CWORD set, and must offer the commands and options the table has."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Numbers on nvmecontrol's command lines: decimal, whatever they look like.
 
 A leading zero is not octal: 127.0.0.1:04420 dials port 4420 (not 2320) and

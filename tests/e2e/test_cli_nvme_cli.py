@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmecontrol beside nvme-cli: FreeBSD's letters with their FreeBSD meaning, nvme-cli's
 spellings and commands alongside, as a user sees them (exit status, output, what nvmf-hostd
 then holds)."""

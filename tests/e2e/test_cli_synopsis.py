@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """The command line cannot drift: parsing, usage, help and the bash completion are all made from
 nvmecontrol's one command table (nvmecontrol/commands.c); `nvmecontrol help --all` prints the
 table's synopsis of every command, which must be nvmecontrol.8's SYNOPSIS word for word, and which

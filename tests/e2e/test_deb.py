@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """The Debian packages: make deb builds nvmf, libnvmf1 and libnvmf-dev with lintian reporting
 no error; installed into a scratch root, they hold what each should, and the demo runs from the
 installed programs and rules: connect, write and read back, the target killed and the held read

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmf-devd's two doors: the devctl stream it reads and the devd.pipe it serves.
 
 devctl: nvmf-devd connects to $rundir/devctl, which the test serves itself in

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """The discovery service: what a host sees in the discovery log page, read raw and
 through nvmecontrol discover (one target, both views)."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """A namespace backed by a file: what the host writes is what the file holds."""
 
 import os

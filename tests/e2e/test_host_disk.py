@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """A namespace as a disk for ordinary programs (issue 3).
 
 Each test runs the whole stack: its own nvmfd on 127.0.0.1 (conftest's nvmfd

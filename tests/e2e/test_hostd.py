@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmf-hostd as a daemon: its run directory, control socket, devctl and mount.
 
 What an operator meets when something is off: a second hostd on the same run

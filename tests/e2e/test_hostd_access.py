@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Who may use a namespace file (issue 8): owned and moded like a block device.
 
 DIR/dev/nvme0ns1 is root:disk 0660 by default (--owner, --group, --mode change

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Issue 9: the namespace file answers each request from its completion, so no
 FUSE thread waits per I/O. What a user sees: more requests in flight than
 nvmf-hostd has threads, all held across a target restart and answered with the

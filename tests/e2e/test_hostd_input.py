@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """What nvmf-hostd takes in from others, and must survive (issue 8).
 
 1. Control messages on nvmf.sock, from any local root process: every field of

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Issue 10: nvmf-hostd keeps its controllers across its own restart.
 
 Each controller's kept parameters live in $rundir/state/nvmeN.json. Killed (SIGKILL) or

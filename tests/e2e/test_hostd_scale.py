@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmf-hostd with many controllers (issue 9, Scale), kept light enough for make check:
 400 controllers of one I/O queue each to one nvmfd (one subsystem, connect -D), whose
 list reply (about 900 bytes a controller) is far larger than one control message.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmf-hostd ends on SIGTERM even when its FUSE mount lives on elsewhere: a mount namespace
 made after it mounted dev/ (ip netns exec, a container, unshare -m) holds a copy of the mount,
 so unmounting in ours does not end the FUSE connection. hostd must not wait for it forever

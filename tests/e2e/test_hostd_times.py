@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Namespace files carry the time they appeared, as a block device node does, and dev/ the
 time a file last came or went (issue 11): ls -l shows when, not 1 January 1970."""
 

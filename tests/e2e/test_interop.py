@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Interoperability (issue #7): what Linux nvmet serves, nvmfd serves by default,
 logging each deviation once per association (a `deviation` line naming the peer,
 the host NQN and the field); with --strict it refuses each with the status the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """I/O: data written reads back identical, by every path the transport has."""
 
 import os

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Keep-alive: a silent host loses its association within KATO; a chatty one keeps it."""
 
 import time

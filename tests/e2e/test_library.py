@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """libnvmf as a library users link: installed with its header and pkg-config file, shared
 (soname, versioned symbols: exactly the header's functions) and static, the example built
 against the installed .pc reading a block nvmfd serves, and make uninstall taking it all away."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Malformed and hostile PDUs: each ends its own connection with a C2HTermReq
 carrying the right FES, nvmfd logs it, and nothing else is disturbed."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Every manual page in the tree lints clean with mandoc -Tlint (no error, warning or style
 note), so what `man` shows is what was written."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmecontrol: the fabrics commands against real nvmfd targets and nvmf-hostd.
 
 Every test runs its own nvmfd (conftest's nvmfd fixture) and, where the host

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmfd refuses a configuration it cannot take as written: each mistake makes
 it exit non-zero before listening, with one line that names the file and the
 key (and the line, for JSON syntax). Same for the command line: numbers are

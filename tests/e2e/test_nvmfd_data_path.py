@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmfd's data path: RAM namespaces sent from and received into the ramdisk
 itself, file namespaces through io_uring (or pread/pwrite when it is off),
 C2H data sent from the buffer. Each test would catch a wrong offset, a short

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmfd's resources are bounded: a queue holds at most SQSIZE + 1 commands,
 command data per queue is capped, connections and associations are limited,
 idle connections go, and a storm of hostile connections leaves a legitimate

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmfd -c FILE reloads FILE on SIGHUP: subsystems, namespaces and allow-lists
 change under running associations, only those the change shuts out end, hosts
 that asked are told (Namespace Attribute Changed with the Changed Namespace List,

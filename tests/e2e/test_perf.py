@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """nvmf-perf against nvmfd on RAM: that it works, never how fast.
 
 Each run lasts a second (-t 1): reads and writes with --json parsed and its

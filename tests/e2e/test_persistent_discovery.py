@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Issue 10, deliverable 3: persistent discovery and autoconnect.
 
 `nvmecontrol connect-all --persistent` hands the discovery controller to nvmf-hostd, which

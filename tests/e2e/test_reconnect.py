@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Issue 4: the host keeps its controllers across target and network failures.
 
 Every test runs the whole stack in its own run directory (reconnect_helpers.Stack):

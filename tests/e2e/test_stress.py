@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """Load: full queues, the most queues, many associations, shutdown under load."""
 
 import signal

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """systemd: the installed units pass systemd-analyze verify, and each daemon tells systemd
 (sd_notify, Type=notify) that it is ready only once it really is, and that it is stopping."""
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_check.h - the fuzzers' assertion: a property that fails is a crash
  * libFuzzer records, with the condition that did not hold.

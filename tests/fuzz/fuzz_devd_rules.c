@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_devd_rules.c - libFuzzer target for nvmf-devd's parsers: the rule
  * file (ruleset_parse), event lines (event_parse) and the expansion of an

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_discovery_records.c - libFuzzer target for what nvmecontrol makes of
  * discovery log records a target sends (discover -o json, connect-all): each

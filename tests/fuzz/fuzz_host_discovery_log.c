@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_host_discovery_log.c - libFuzzer target for libnvmf's reading of a
  * discovery log (nvmf_host_discovery_log, what nvmecontrol discover and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_hostd_control.c - libFuzzer target for what nvmf-hostd reads from its
  * control socket: a JSON request, and the hand-off/reconnect message that

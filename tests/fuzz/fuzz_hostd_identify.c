@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_hostd_identify.c - libFuzzer target for how nvmf-hostd reads what a
  * target reports about itself: Identify Controller's MDTS (hd_max_transfer)
@@ -10,7 +12,7 @@
  * Input: 4096 bytes of Identify Controller data, then 4096 of Identify
  * Namespace (short input is zero-filled).
  *
- * fuzz-sources: nvmf-hostd/access.c nvmf-hostd/control.c nvmf-hostd/controller.c nvmf-hostd/ctrl_io.c nvmf-hostd/ctrl_list.c nvmf-hostd/ctrl_params.c nvmf-hostd/ctrl_timers.c nvmf-hostd/events.c nvmf-hostd/fuse_fs.c nvmf-hostd/handoff_msg.c nvmf-hostd/io.c nvmf-hostd/jfield.c nvmf-hostd/loop.c nvmf-hostd/namespace.c nvmf-hostd/reconnect.c nvmf-hostd/registry.c nvmf-hostd/rundir.c nvmf-hostd/state.c nvmf-hostd/tasks.c lib/util/base64.c lib/util/daemon.c lib/util/log.c lib/util/decimal.c lib/util/text.c
+ * fuzz-sources: nvmf-hostd/[a-z]*.c lib/util/[a-z]*.c
  * fuzz-cflags: -Invmf-hostd -Ilib/util -I/usr/include/fuse3
  * fuzz-libs: -ljson-c -lfuse3
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_hostd_ns_scan.c - libFuzzer target for nvmf-hostd's namespace scan
  * (hd_ns_scan: the active namespace list, then Identify Namespace for each
@@ -21,7 +23,7 @@
  * (c & 0x7f), else a 16-bit LE byte count n and n bytes of data (the rest
  * of the buffer zero). The end of the input is a controller gone.
  *
- * fuzz-sources: nvmf-hostd/access.c nvmf-hostd/control.c nvmf-hostd/controller.c nvmf-hostd/ctrl_io.c nvmf-hostd/ctrl_list.c nvmf-hostd/ctrl_params.c nvmf-hostd/ctrl_timers.c nvmf-hostd/events.c nvmf-hostd/fuse_fs.c nvmf-hostd/handoff_msg.c nvmf-hostd/io.c nvmf-hostd/jfield.c nvmf-hostd/loop.c nvmf-hostd/namespace.c nvmf-hostd/reconnect.c nvmf-hostd/registry.c nvmf-hostd/rundir.c nvmf-hostd/state.c nvmf-hostd/tasks.c lib/util/base64.c lib/util/daemon.c lib/util/log.c lib/util/decimal.c lib/util/text.c
+ * fuzz-sources: nvmf-hostd/[a-z]*.c lib/util/[a-z]*.c
  * fuzz-cflags: -Invmf-hostd -Ilib/util -I/usr/include/fuse3
  * fuzz-libs: -ljson-c -lfuse3 -Wl,--wrap=hd_admin_sync
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_nvmfd_commands.c - libFuzzer target for nvmfd's command handling:
  * admin, fabrics and I/O commands on a RAM namespace, served by nvmfd's own
@@ -10,7 +12,7 @@
  * Input: byte 0 picks the queue (even: admin, odd: I/O queue 1), the rest
  * is SQEs (a short last one is zero-filled).
  *
- * fuzz-sources: nvmfd/admin.c nvmfd/config.c nvmfd/connection.c nvmfd/controller.c nvmfd/devices.c nvmfd/discovery.c nvmfd/io.c nvmfd/limits.c nvmfd/listener.c nvmfd/uring.c lib/util/log.c lib/util/decimal.c lib/util/text.c
+ * fuzz-sources: nvmfd/[a-z]*.c lib/util/[a-z]*.c
  * fuzz-cflags: -Invmfd -Ilib/util
  * fuzz-libs: -ljson-c -luring
  */

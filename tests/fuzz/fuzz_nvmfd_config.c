@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_nvmfd_config.c - libFuzzer target for nvmfd's JSON configuration
  * parser (nvmfd_config_load_json): whatever the file holds, a one-line error

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_pdu_check.c - libFuzzer target for the header checks of pdu.c:
  * nvmf_pdu_check_common, nvmf_pdu_check_icreq and nvmf_pdu_check_icresp on

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * fuzz_pdu_rx.c - libFuzzer target: the input is the byte stream a hostile
  * peer sends after a valid ICReq/ICResp exchange, fed through a socket pair

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * make_corpus.c - writes the seed corpora of the fuzzers under
  * tests/fuzz/corpus/ from the library's own encoders: valid PDU streams for

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # /init of the nvmf Linux test guest (busybox sh, PID 1).
 #
 # guest.sh appends a small per-run archive to the cached initramfs holding /guest.env (MODE and

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # tests/linux/guest.sh - the Linux kernel as an NVMe/TCP test peer: boots Debian's kernel under
 # qemu (TCG) with a busybox initramfs, as a kernel nvme-tcp HOST or a kernel nvmet-tcp TARGET.
 #

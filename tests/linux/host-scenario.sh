@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # tests/linux/host-scenario.sh - what the kernel nvme-tcp host guest does against our nvmfd.
 # Runs inside the guest (busybox sh).  run.sh puts assignments of DISC_PORT IO_PORT IO_NQN
 # DGST_PORT DGST_NQN ACL_PORT ACL_NQN ACL_HOSTNQN ACL_HOSTID STRICT_PORT STRICT_NQN RESTART_PORT

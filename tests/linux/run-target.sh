@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # tests/linux/run-target.sh - our host (nvmf-hostd + nvmecontrol) against the Linux kernel's
 # nvmet-tcp TARGET: Debian's kernel booted under qemu by guest.sh, a brd RAM disk as namespace 1.
 #

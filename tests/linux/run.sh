@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 # tests/linux/run.sh - `make linux`: the Linux kernel's NVMe/TCP host (Debian's kernel under qemu,
 # see guest.sh) against our nvmfd, with every PDU on the wire decoded by tshark.
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmf developers
 """tests/soak/soak.py - `make soak FAULTS=N`: random, overlapping faults under a verifying
 workload, and not one acknowledged write lost.
 

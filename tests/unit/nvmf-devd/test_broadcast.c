@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_broadcast.c - devd.pipe: root's (or root's and one group's) alone,
  * a reader beyond the limit turned away without costing anyone already

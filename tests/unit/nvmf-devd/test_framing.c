@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_framing.c - the devctl stream cut into event lines: newline only,
  * a line with a NUL byte or over EVENT_LINE_MAX refused whole (its tail

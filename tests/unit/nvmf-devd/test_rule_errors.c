@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_rule_errors.c - regressions the rule parser's fuzzer found: an error
  * about rule text stays one line whatever that text holds.

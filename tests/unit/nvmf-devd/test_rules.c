@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_rules.c - nvmf-devd's event lines, devd.conf rules and the quoting
  * of event values into actions.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_perf.c - nvmf-perf's command line (spdk_nvme_perf's letters, the
  * transport ID string, one-line errors naming the option), its latency

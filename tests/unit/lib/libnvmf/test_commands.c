@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_commands.c - the SQE builders of commands.c and the status / PDU /
  * FES names of strings.c.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_host_connect.c - the non-blocking set-up and the callback admin
  * helpers against real controller queue pairs. A target thread accepts

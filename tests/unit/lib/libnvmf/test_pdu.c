@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_pdu.c - NVMe/TCP PDU encoders and header checks (lib/libnvmf/pdu.c),
  * CRC32C and the wire structure sizes.

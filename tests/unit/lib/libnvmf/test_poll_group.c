@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_poll_group.c - many host queue pairs in one poll group against
  * controller queue pairs in another, over socket pairs, in one thread.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause
+ * Copyright (c) 2026 The nvmf developers */
 /*
  * test_qpair.c - real queue pairs over socket pairs: the ICReq/ICResp
  * handshake, commands with and without data in both directions, and the
