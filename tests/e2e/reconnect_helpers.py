@@ -903,18 +903,19 @@ class Capture:
 # ------------------------------------------------------------------ the fixture
 @pytest.fixture
 def stack():
-    """Factory: stack(tag) -> a Stack (not started). Every process it started is ended
-    on teardown; a crash, hang or leak report of a daemon fails the test.
+    """Factory: stack(tag, start=False) -> a Stack (with start, hostd and devd running).
+    Every process it started is ended on teardown; a crash, hang or leak report of a
+    daemon fails the test.
     Tests take it with: from reconnect_helpers import stack"""
     for b in (NVMFD, HOSTD, DEVD, CTL):
         if not os.access(b, os.X_OK):
             pytest.fail("%s is not built (run make all)" % b)
     made = []
 
-    def make(tag):
+    def make(tag, start=False):
         s = Stack(tag)
         made.append(s)
-        return s
+        return s.start() if start else s
 
     yield make
     problems = []

@@ -19,29 +19,11 @@ import pytest
 
 import reconnect_helpers as rh
 from hostile_target import HostileTarget
+from reconnect_helpers import stack  # noqa: F401  (the fixture)
 from reconnect_helpers import ADDR, BLOCK, wait_until
 
 DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery"
 
-
-@pytest.fixture
-def stack():
-    for b in (rh.NVMFD, rh.HOSTD, rh.DEVD, rh.CTL):
-        if not os.access(b, os.X_OK):
-            pytest.fail("%s is not built (run make all)" % b)
-    made = []
-
-    def make(tag):
-        s = rh.Stack(tag).start()
-        made.append(s)
-        return s
-
-    yield make
-    problems = []
-    for s in made:
-        problems += s.close()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
 
 
 class ConfigTarget(rh.Target):
@@ -118,7 +100,7 @@ def persistent_connect_all(s, t, *opts):
 
 
 def test_persistent_connect_all_follows_the_log(stack):
-    s = stack("pdisc")
+    s = stack("pdisc", start=True)
     a, b = rh.new_nqn("pa"), rh.new_nqn("pb")
     t = ConfigTarget(s, [a]).start()
     r = persistent_connect_all(s, t)
@@ -154,7 +136,7 @@ def test_persistent_connect_all_follows_the_log(stack):
 
 
 def test_discovery_controller_reconnects_after_target_restart(stack):
-    s = stack("pdisc-rs")
+    s = stack("pdisc-rs", start=True)
     a = rh.new_nqn("ra")
     t = ConfigTarget(s, [a]).start()
     persistent_connect_all(s, t)
@@ -175,7 +157,7 @@ def test_discovery_controller_reconnects_after_target_restart(stack):
 
 
 def test_hostd_restart_keeps_the_discovery_controller(stack):
-    s = stack("pdisc-hr")
+    s = stack("pdisc-hr", start=True)
     a = rh.new_nqn("ha")
     t = ConfigTarget(s, [a]).start()
     persistent_connect_all(s, t)
@@ -197,7 +179,7 @@ def test_hostd_restart_keeps_the_discovery_controller(stack):
 
 
 def test_disconnect_the_discovery_controller(stack):
-    s = stack("pdisc-dc")
+    s = stack("pdisc-dc", start=True)
     a, b = rh.new_nqn("da"), rh.new_nqn("db")
     t = ConfigTarget(s, [a]).start()
     persistent_connect_all(s, t)
@@ -233,7 +215,7 @@ class NoNoticeTarget(HostileTarget):
 
 @pytest.mark.parametrize("notices", [False, True])
 def test_target_without_change_notices(stack, notices):
-    s = stack("pdisc-nn")
+    s = stack("pdisc-nn", start=True)
     h = NoNoticeTarget(notices).start()
     s.late_cleanups.append(h.close)
     r = s.ctl("connect-all", "-p", "%s:%d" % (ADDR, h.port), timeout=60)
@@ -247,7 +229,7 @@ def test_target_without_change_notices(stack, notices):
 
 
 def test_discovery_conf_line_with_persistent(stack):
-    s = stack("pdisc-conf")
+    s = stack("pdisc-conf", start=True)
     a = rh.new_nqn("ca")
     t = ConfigTarget(s, [a]).start()
     conf = os.path.join(s.dir, "conf")
@@ -269,7 +251,7 @@ def test_discovery_conf_line_with_persistent(stack):
 
 def test_racing_connect_alls_connect_once(stack):
     """The rule's connect-all and others at the same moment: one controller per subsystem."""
-    s = stack("pdisc-race")
+    s = stack("pdisc-race", start=True)
     a, b = rh.new_nqn("xa"), rh.new_nqn("xb")
     t = ConfigTarget(s, [a]).start()
     persistent_connect_all(s, t)
