@@ -258,6 +258,20 @@ params(struct target *t, uint32_t io_queues, int timeout_ms)
 	return p;
 }
 
+/* What a test that took a set-up's queue pairs frees, in order. */
+static void
+teardown(struct nvmf_ctrl_result *r, struct nvmf_poll_group *pg, struct nvmf_association *na,
+    struct target *t)
+{
+	for (uint32_t i = 0; i < r->nio; i++)
+		nvmf_qpair_free(r->io[i]);
+	free(r->io);
+	nvmf_qpair_free(r->admin);
+	nvmf_poll_group_free(pg);
+	nvmf_association_free(na);
+	target_stop(t);
+}
+
 /* Runs a set-up to its end; returns how long it took. */
 static long
 run_setup(struct nvmf_poll_group *pg, struct nvmf_association *na, struct target *t,
@@ -348,13 +362,7 @@ test_setup_succeeds_and_queues_carry_io(void **state)
 	while (reads < 4)
 		assert_true(nvmf_poll_group_poll(pg, 100) >= 0);
 	assert_int_equal(buf[3][4095], 0xa5);
-	for (uint32_t i = 0; i < r.nio; i++)
-		nvmf_qpair_free(r.io[i]);
-	free(r.io);
-	nvmf_qpair_free(r.admin);
-	nvmf_poll_group_free(pg);
-	nvmf_association_free(na);
-	target_stop(&t);
+	teardown(&r, pg, na, &t);
 }
 
 static void
@@ -374,13 +382,7 @@ test_setup_takes_fewer_queues_when_granted_fewer(void **state)
 	assert_int_equal(r.nio, 2);
 	/* Freeing the set-up after take leaves the caller's queue pairs alone. */
 	nvmf_ctrl_connect_free(o.cc);
-	for (uint32_t i = 0; i < r.nio; i++)
-		nvmf_qpair_free(r.io[i]);
-	free(r.io);
-	nvmf_qpair_free(r.admin);
-	nvmf_poll_group_free(pg);
-	nvmf_association_free(na);
-	target_stop(&t);
+	teardown(&r, pg, na, &t);
 }
 
 static void
