@@ -241,6 +241,8 @@ nvmfd_device_write(struct nvmfd_device *dev, const void *buf, uint64_t off,
 
 	if (dev->mem != NULL) {
 		memcpy(dev->mem + off, buf, len);
+		if (len > 0)
+			nvmfd_device_mem_touch(dev, off, len);
 		return 0;
 	}
 	while (len > 0) {

@@ -105,6 +105,9 @@ nvmfd_io_place(void *arg, struct nvmf_capsule *nc)
 		nvmfd_ns_put(ns);
 }
 
+/* What reads of never-written RAM send; only ever read (bss: faulted in once). */
+static uint8_t unwritten_zeroes[NVMFD_MAX_TRANSFER];
+
 /* RAM: reads are sent from the ramdisk itself, writes usually landed in place. */
 static void
 ram_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
@@ -127,6 +130,13 @@ ram_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
 			memcpy(at, buf, bytes);
 			nvmfd_device_mem_touch(ns->dev, slba << ns->lba_shift, bytes);
 		}
+	} else if (!nvmfd_device_mem_touched(ns->dev, slba << ns->lba_shift, bytes)) {
+		/*
+		 * Never written: zeroes. Sent from one buffer, not from the
+		 * ramdisk, whose untouched pages would each be faulted in inside
+		 * the socket's copy (on a fresh ramdisk, nearly every random read).
+		 */
+		(void)nvmf_capsule_set_data(nc, unwritten_zeroes, NULL, NULL);
 	} else {
 		nvmfd_ns_hold(ns);
 		(void)nvmf_capsule_set_data(nc, at, release_ns, ns);
