@@ -6,6 +6,11 @@
  * threads, and the controllers' timers. Other threads wake the loop (an
  * eventfd) only when it sleeps; each turn takes the whole inbox, and the
  * PDUs the turn queued go out once at its end, one send per queue pair.
+ *
+ * Whoever holds the turn lock is the loop: the loop thread holds it except
+ * while it sleeps, and a thread submitting while it sleeps takes it and
+ * sends its commands itself. Waking the loop thread to send them would
+ * cost a context switch per request, the dearest step of a QD1 read.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -30,6 +35,7 @@ struct loop_call {
 };
 
 struct hd_loop {
+	pthread_mutex_t turn;			/* held by whoever runs the loop */
 	int epfd;
 	int evfd;
 	pthread_t thread;
@@ -45,8 +51,26 @@ struct hd_loop {
 	atomic_bool sleeping;
 	bool stop;
 	uint64_t next_timer_ms;
+	bool timers_changed;			/* since the turn was taken inline */
 	struct hd_queue *dirty;			/* queues with PDUs to send (loop) */
 };
+
+/* Set while this thread holds the turn: it may do the loop's work inline. */
+static __thread bool on_loop;
+
+static void
+turn_take(struct hd_loop *loop)
+{
+	pthread_mutex_lock(&loop->turn);
+	on_loop = true;
+}
+
+static void
+turn_give(struct hd_loop *loop)
+{
+	on_loop = false;
+	pthread_mutex_unlock(&loop->turn);
+}
 
 uint64_t
 hd_now_ms(void)
@@ -300,6 +324,7 @@ void
 hd_loop_timers_changed(void)
 {
 	hd_loop->next_timer_ms = 0;	/* loop thread: recompute before sleeping */
+	hd_loop->timers_changed = true;
 }
 
 void
@@ -314,6 +339,7 @@ loop_main(void *arg)
 	struct hd_loop *loop = arg;
 	struct epoll_event evs[MAX_EVENTS];
 
+	turn_take(loop);
 	while (!loop->stop) {
 		uint64_t now = hd_now_ms();
 		int timeout = 0, n;
@@ -327,7 +353,9 @@ loop_main(void *arg)
 		else if (timeout != 0)
 			atomic_store(&loop->sleeping, true);
 		pthread_mutex_unlock(&loop->lock);
+		turn_give(loop);
 		n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout);
+		turn_take(loop);
 		atomic_store(&loop->sleeping, false);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == loop) {
@@ -345,6 +373,7 @@ loop_main(void *arg)
 			run_timers(loop, now);
 		loop_flush(loop);	/* what calls and timers queued */
 	}
+	turn_give(loop);
 	return NULL;
 }
 
@@ -367,6 +396,7 @@ hd_loop_start(char *err, size_t errlen)
 		free(loop);
 		return NULL;
 	}
+	pthread_mutex_init(&loop->turn, NULL);
 	pthread_mutex_init(&loop->lock, NULL);
 	pthread_cond_init(&loop->call_done, NULL);
 	errno = pthread_create(&loop->thread, NULL, loop_main, loop);
@@ -394,16 +424,62 @@ hd_loop_stop(struct hd_loop *loop)
 	free(loop);
 }
 
+/*
+ * The loop thread sleeps (or another submitter holds the turn only
+ * briefly): dispatch and send from here, no wake-up. A turn that changed
+ * the timers still wakes the sleeper, which must recompute its timeout.
+ */
+static bool
+submit_inline(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
+{
+	bool timers_changed;
+
+	if (on_loop) {
+		for (unsigned i = 0; i < n; i++)
+			hd_cmd_dispatch(&cmds[i]);
+		return true;
+	}
+	/*
+	 * Only while the loop thread sleeps: awake, it sends the inbox with
+	 * everything else its turn queued, one send per queue pair, where
+	 * submitters each sending their own would cost a send per command.
+	 */
+	if (!atomic_load_explicit(&loop->sleeping, memory_order_relaxed) ||
+	    pthread_mutex_trylock(&loop->turn) != 0)
+		return false;
+	on_loop = true;
+	loop->timers_changed = false;
+	for (unsigned i = 0; i < n; i++)
+		hd_cmd_dispatch(&cmds[i]);
+	loop_flush(loop);
+	timers_changed = loop->timers_changed;
+	turn_give(loop);
+	if (timers_changed) {
+		bool woken;
+
+		pthread_mutex_lock(&loop->lock);
+		woken = must_wake(loop);
+		pthread_mutex_unlock(&loop->lock);
+		if (woken)
+			wake(loop);
+	}
+	return true;
+}
+
 void
 hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
 {
 	bool woken;
 
-	pthread_mutex_lock(&loop->lock);
 	for (unsigned i = 0; i < n; i++) {
 		cmds[i].next = NULL;
 		cmds[i].done = false;
 		cmds[i].error = 0;
+	}
+	if (submit_inline(loop, cmds, n))
+		return;
+	pthread_mutex_lock(&loop->lock);
+	for (unsigned i = 0; i < n; i++) {
 		if (loop->in_tail != NULL)
 			loop->in_tail->next = &cmds[i];
 		else
@@ -422,7 +498,7 @@ hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 	struct loop_call call = { .fn = fn, .arg = arg };
 	bool woken;
 
-	if (pthread_equal(pthread_self(), loop->thread)) {
+	if (on_loop || pthread_equal(pthread_self(), loop->thread)) {
 		fn(arg);
 		return;
 	}
