@@ -192,6 +192,17 @@ nvmfd_device_mem_touched(const struct nvmfd_device *dev, uint64_t off, uint64_t 
 	return true;
 }
 
+/* Whether no byte of the range was ever written: it reads as zeroes. */
+bool
+nvmfd_device_mem_unwritten(const struct nvmfd_device *dev, uint64_t off, uint64_t len)
+{
+	for (uint64_t c = off >> TOUCH_SHIFT; c <= (off + len - 1) >> TOUCH_SHIFT; c++)
+		if (atomic_load_explicit(&dev->touched[c / 64], memory_order_relaxed) &
+		    (1ull << (c % 64)))
+			return false;
+	return true;
+}
+
 void
 nvmfd_device_mem_touch(struct nvmfd_device *dev, uint64_t off, uint64_t len)
 {

@@ -130,7 +130,7 @@ ram_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
 			memcpy(at, buf, bytes);
 			nvmfd_device_mem_touch(ns->dev, slba << ns->lba_shift, bytes);
 		}
-	} else if (!nvmfd_device_mem_touched(ns->dev, slba << ns->lba_shift, bytes)) {
+	} else if (nvmfd_device_mem_unwritten(ns->dev, slba << ns->lba_shift, bytes)) {
 		/*
 		 * Never written: zeroes. Sent from one buffer, not from the
 		 * ramdisk, whose untouched pages would each be faulted in inside

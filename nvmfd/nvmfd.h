@@ -63,6 +63,7 @@ int nvmfd_device_fd(const struct nvmfd_device *dev);
 bool nvmfd_device_is_block(const struct nvmfd_device *dev);
 /* Whether every part of a ramdisk range has been written (is in memory). */
 bool nvmfd_device_mem_touched(const struct nvmfd_device *dev, uint64_t off, uint64_t len);
+bool nvmfd_device_mem_unwritten(const struct nvmfd_device *dev, uint64_t off, uint64_t len);
 void nvmfd_device_mem_touch(struct nvmfd_device *dev, uint64_t off, uint64_t len);
 
 /* ------------------------------------------------------------- io_uring */

@@ -92,6 +92,42 @@ def test_every_size_at_unaligned_offsets(nvmfd, tmp_path, monkeypatch, backing):
         c.close()
 
 
+def test_ram_never_written_reads_zeroes_beside_written_data(nvmfd):
+    """Reads of RAM nobody wrote are sent from one zeroed buffer, the rest from
+    the ramdisk (2 MiB chunks, marked when first written): a read across the
+    border of a written and an unwritten chunk, and reads after writes by
+    every path (in place, through a copy, Write Zeroes), return what a disk
+    would."""
+    t = nvmfd.start("ramdisk:%dM" % (FILE_SIZE // MIB))
+    c = t.controller()
+    try:
+        (q,) = c.connect_io(1)
+        chunk = 2 * MIB // 512                      # blocks per chunk
+        # Fresh: 1 MiB reads anywhere, and one at the very end, are zeroes.
+        for slba in (0, 5 * chunk - 1024, FILE_SIZE // 512 - 2048):
+            assert q.read(1, slba, 2048) == bytes(MIB), "LBA %d: fresh RAM not zero" % slba
+        # Chunk 5 written at its start (a copy: not faulted in yet), then in place.
+        first = nt.random_bytes(64 * KIB, 51)
+        second = nt.random_bytes(64 * KIB, 52)
+        q.write(1, 5 * chunk, first)
+        assert q.read(1, 5 * chunk, 128) == first
+        q.write(1, 5 * chunk + 128, second)
+        # 1 MiB across the border: 512 KiB of unwritten chunk 4, then chunk 5.
+        back = q.read(1, 5 * chunk - 1024, 2048)
+        assert back[:512 * KIB] == bytes(512 * KIB), "unwritten chunk 4 not zero"
+        assert back[512 * KIB:576 * KIB] == first and back[576 * KIB:640 * KIB] == second
+        assert back[640 * KIB:] == bytes(384 * KIB), "unwritten blocks of chunk 5 not zero"
+        # Write Zeroes over written data, and into an unwritten chunk.
+        q.write_zeroes(1, 5 * chunk + 128, 128)
+        q.write_zeroes(1, 9 * chunk, 8)
+        assert q.read(1, 5 * chunk, 256) == first + bytes(64 * KIB)
+        assert q.read(1, 9 * chunk, 2048) == bytes(MIB)
+        # Unwritten chunks stay zero after all that.
+        assert q.read(1, 7 * chunk, 2048) == bytes(MIB)
+    finally:
+        c.close()
+
+
 @pytest.mark.parametrize("backing", ["ram", "file-uring"])
 def test_data_digests_keep_data_out_of_place(nvmfd, tmp_path, monkeypatch, backing):
     """With data digests a write is not received in place, and one whose digest
