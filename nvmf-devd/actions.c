@@ -4,6 +4,14 @@
  * actions.c - running a rule's action without waiting for it: the event
  * stream never stalls behind a command that hangs. Finished actions are
  * reaped later and their exit status logged.
+ *
+ * At most max_running run at once (1,000 controllers losing their target
+ * together raise 1,000 RECONNECTs); the rest wait in arrival order and
+ * start as running ones end, so none is lost. An action identical to one
+ * already waiting is not queued twice: a controller repeats RECONNECT
+ * every reconnect-delay, and a second `nvmecontrol reconnect nvme5`
+ * behind the first would only fail. The queue is bounded too: a flood
+ * beyond it is refused with a log line, not kept without limit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,30 +25,55 @@
 #include "daemon_log.h"
 #include "devd.h"
 
-#define MAX_RUNNING	256
+#define MAX_WAITING	4096
 
-struct running {
+struct action {
 	pid_t pid;
 	char cmd[512];
 	char where[300];
 };
 
-static struct running running[MAX_RUNNING];
-static unsigned nrunning;
+static struct action *running;
+static unsigned nrunning, max_running = ACTIONS_DEFAULT_MAX;
+/* A ring of waiting actions: the oldest at waiting_head. */
+static struct action *waiting;
+static unsigned waiting_head, nwaiting;
 
 int
-action_start(const char *cmd, const char *where)
+action_set_max(unsigned max)
 {
-	pid_t pid;
-
-	if (nrunning == MAX_RUNNING) {
-		daemon_log(LOG_ERR, "%s: %u actions still running: not starting \"%s\"", where,
-		    nrunning, cmd);
+	if (max < 1 || max > ACTIONS_MAX_MAX)
 		return -1;
-	}
-	pid = fork();
+	max_running = max;
+	return 0;
+}
+
+static int
+tables_alloc(void)
+{
+	if (running == NULL)
+		running = calloc(max_running, sizeof(*running));
+	if (waiting == NULL)
+		waiting = calloc(MAX_WAITING, sizeof(*waiting));
+	return running != NULL && waiting != NULL ? 0 : -1;
+}
+
+static void
+fill(struct action *a, const char *cmd, const char *where)
+{
+	snprintf(a->cmd, sizeof(a->cmd), "%s", cmd);
+	snprintf(a->where, sizeof(a->where), "%s", where);
+	a->pid = 0;
+}
+
+static int
+spawn(const struct action *a)
+{
+	pid_t pid = fork();
+
 	if (pid < 0) {
-		daemon_log(LOG_ERR, "%s: cannot start \"%s\": %s", where, cmd, strerror(errno));
+		daemon_log(LOG_ERR, "%s: cannot start \"%s\": %s", a->where, a->cmd,
+		    strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -52,15 +85,65 @@ action_start(const char *cmd, const char *where)
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", a->cmd, (char *)NULL);
 		_exit(127);
 	}
+	running[nrunning] = *a;
 	running[nrunning].pid = pid;
-	snprintf(running[nrunning].cmd, sizeof(running[nrunning].cmd), "%s", cmd);
-	snprintf(running[nrunning].where, sizeof(running[nrunning].where), "%s", where);
 	nrunning++;
-	daemon_log(LOG_INFO, "action started (pid %d, %s): %s", (int)pid, where, cmd);
+	daemon_log(LOG_INFO, "action started (pid %d, %s): %s", (int)pid, a->where, a->cmd);
 	return 0;
+}
+
+static bool
+already_waiting(const char *cmd)
+{
+	for (unsigned i = 0; i < nwaiting; i++)
+		if (strcmp(waiting[(waiting_head + i) % MAX_WAITING].cmd, cmd) == 0)
+			return true;
+	return false;
+}
+
+int
+action_start(const char *cmd, const char *where)
+{
+	struct action a;
+
+	if (tables_alloc() != 0) {
+		daemon_log(LOG_ERR, "%s: out of memory: not starting \"%s\"", where, cmd);
+		return -1;
+	}
+	fill(&a, cmd, where);
+	if (nrunning < max_running && nwaiting == 0)
+		return spawn(&a);
+	if (already_waiting(a.cmd)) {
+		daemon_log(LOG_INFO, "%s: \"%s\" is waiting already: not queued twice", where,
+		    cmd);
+		return 0;
+	}
+	if (nwaiting == MAX_WAITING) {
+		daemon_log(LOG_ERR, "%s: %u actions running and %u waiting: not starting \"%s\"",
+		    where, nrunning, nwaiting, cmd);
+		return -1;
+	}
+	waiting[(waiting_head + nwaiting) % MAX_WAITING] = a;
+	nwaiting++;
+	daemon_log(LOG_INFO, "%s: %u actions running: \"%s\" waits (%u waiting)", where,
+	    nrunning, cmd, nwaiting);
+	return 0;
+}
+
+/* Starts waiting actions while there is room. */
+static void
+start_waiting(void)
+{
+	while (nwaiting > 0 && nrunning < max_running) {
+		struct action a = waiting[waiting_head];
+
+		waiting_head = (waiting_head + 1) % MAX_WAITING;
+		nwaiting--;
+		(void)spawn(&a);
+	}
 }
 
 void
@@ -71,7 +154,7 @@ action_reap(void)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid <= 0)
-			return;
+			break;
 		for (unsigned i = 0; i < nrunning; i++) {
 			if (running[i].pid != pid)
 				continue;
@@ -86,10 +169,17 @@ action_reap(void)
 			break;
 		}
 	}
+	start_waiting();
 }
 
 unsigned
 action_running(void)
 {
 	return nrunning;
+}
+
+unsigned
+action_waiting(void)
+{
+	return nwaiting;
 }

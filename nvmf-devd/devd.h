@@ -101,11 +101,18 @@ void ruleset_free(struct ruleset *rs);
 const struct rule *ruleset_match(const struct ruleset *rs, const struct event *ev);
 
 /* -------------------------------------------------------------- actions */
-/* Starts "/bin/sh -c cmd" without waiting for it; 0 or -1. */
+/* How many actions may run at once (--max-actions): default, and most. */
+#define ACTIONS_DEFAULT_MAX	256
+#define ACTIONS_MAX_MAX		4096
+/* Sets the limit: 0, or -1 when out of 1..ACTIONS_MAX_MAX. */
+int action_set_max(unsigned max);
+/* Starts "/bin/sh -c cmd" without waiting for it, or queues it while the
+ * limit is reached; 0, or -1 when it was refused (logged). */
 int action_start(const char *cmd, const char *where);
 /* Collects finished actions and logs their exit status. */
 void action_reap(void);
 unsigned action_running(void);
+unsigned action_waiting(void);
 
 /* ----------------------------------------------------------- devd.pipe */
 #define BROADCAST_NO_GROUP	((gid_t)-1)

@@ -5,7 +5,7 @@
  * the actions of the rules they match (devd.conf syntax) and re-broadcasts
  * every event on $rundir/devd.pipe.
  *
- *   nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP]
+ *   nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP] [--max-actions N]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon_log.h"
+#include "decimal.h"
 #include "devd.h"
 
 #ifndef NVMF_SYSCONFDIR
@@ -37,13 +38,16 @@ static const char *rules_path = DEFAULT_RULES;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP]\n"
+	fprintf(f, "usage: nvmf-devd [-dv] [--rundir DIR] [-f FILE|DIR] [--group GROUP] "
+	    "[--max-actions N]\n"
 	    "  -d            stay in the foreground and log to stderr\n"
 	    "  -f FILE|DIR   rules in devd.conf syntax (default %s)\n"
 	    "  --group GROUP who besides root may read devd.pipe, a name or GID\n"
 	    "                (default: root only)\n"
+	    "  --max-actions N  actions running at once, 1 to %d; later ones wait\n"
+	    "                (default %d)\n"
 	    "  --rundir DIR  nvmf-hostd's run directory (default $NVMF_RUNDIR, else /run/nvmf)\n",
-	    DEFAULT_RULES);
+	    DEFAULT_RULES, ACTIONS_MAX_MAX, ACTIONS_DEFAULT_MAX);
 }
 
 static int
@@ -167,6 +171,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rundir", required_argument, NULL, 'R' },
 		{ "group", required_argument, NULL, 'G' },
+		{ "max-actions", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,6 +197,18 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M': {
+			uint64_t n;
+			const char *end;
+
+			if (decimal_scan(optarg, ACTIONS_MAX_MAX, &n, &end) != 0 || *end != '\0' ||
+			    action_set_max((unsigned)n) != 0) {
+				fprintf(stderr, "nvmf-devd: --max-actions '%s': a number from 1 to "
+				    "%d\n", optarg, ACTIONS_MAX_MAX);
+				return 2;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -282,8 +299,8 @@ main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	daemon_log(LOG_INFO, "shutting down (%u action%s still running)", action_running(),
-	    action_running() == 1 ? "" : "s");
+	daemon_log(LOG_INFO, "shutting down (%u action%s still running, %u not started)",
+	    action_running(), action_running() == 1 ? "" : "s", action_waiting());
 	broadcast_close();
 	ruleset_free(&rules);
 	return 0;

@@ -54,9 +54,10 @@ def wait_until(pred, timeout=5.0, what="condition"):
 
 class Devd:
     """nvmf-devd -d reading a devctl the test serves, with a rule that touches
-    fired/$name for each RECONNECT event."""
+    fired/$name for each RECONNECT event (after `action`'s own commands, when
+    given: %(dir)s in it is the test's directory)."""
 
-    def __init__(self, args=()):
+    def __init__(self, args=(), action=None):
         self.dir = tempfile.mkdtemp(prefix="nvmf-devd-", dir="/tmp")
         os.chmod(self.dir, 0o755)           # only the sockets' own modes decide
         self.rundir = self.dir
@@ -67,7 +68,8 @@ class Devd:
         rules = os.path.join(self.dir, "rules.conf")
         with open(rules, "w") as f:
             f.write('notify 10 {\n\tmatch "system" "nvme";\n\tmatch "type" "RECONNECT";\n'
-                    '\taction "touch %s/$name";\n};\n' % self.fired)
+                    '\taction "%stouch %s/$name";\n};\n'
+                    % ((action % {"dir": self.dir} + "; ") if action else "", self.fired))
         self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.srv.bind(os.path.join(self.rundir, "devctl"))
         self.srv.listen(1)
@@ -129,8 +131,8 @@ def devd():
         pytest.skip("%s is not built" % DEVD)
     made = []
 
-    def start(*args):
-        d = Devd(args)
+    def start(*args, action=None):
+        d = Devd(args, action=action)
         made.append(d)
         return d
 
@@ -317,6 +319,36 @@ def test_bad_group_is_one_line(devd):
         assert p.returncode == 2, p
         lines = p.stderr.splitlines()
         assert len(lines) == 1 and "--group" in lines[0] and bad in lines[0], p.stderr
+
+
+def test_actions_beyond_the_limit_wait_and_all_run(devd):
+    """With --max-actions 2, six controllers' RECONNECTs at once: two run, four
+    wait and start as those end, so every one runs and never more than two at a
+    time; the same action raised again while it waits is not queued twice."""
+    d = devd("--max-actions", "2",
+             action="echo start $name >> %(dir)s/order; sleep 0.3; echo end $name >> %(dir)s/order")
+    names = ["nvme%d" % i for i in range(6)]
+    d.send(b"".join(event(n) + b"\n" for n in names))
+    d.send(event("nvme5") + b"\n")        # nvme5 waits behind four others
+    assert d.wait_actions_done(6) == names
+    assert len(d.lines(r"action started")) == 6, d.log()
+    assert len(d.lines(r"nvme5'\" is waiting already: not queued twice")) == 1, d.log()
+    assert len(d.lines(r"actions running: .* waits")) == 4, d.log()
+    running, most = 0, 0
+    with open(os.path.join(d.dir, "order")) as f:
+        for line in f:
+            running += 1 if line.startswith("start") else -1
+            most = max(most, running)
+    assert most == 2, "%d actions ran at once with --max-actions 2" % most
+
+
+def test_bad_max_actions_is_one_line(devd):
+    for bad in ("0", "4097", "-1", "2x", ""):
+        p = subprocess.run([DEVD, "-d", "--rundir", "/nonexistent", "--max-actions", bad],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2, p
+        lines = p.stderr.splitlines()
+        assert len(lines) == 1 and "--max-actions" in lines[0], p.stderr
 
 
 def test_reader_beyond_the_limit_is_refused_not_the_earlier_ones(devd):
