@@ -11,7 +11,8 @@ ratio's two sides see the same load:
                stream; fio (libaio, O_DIRECT) on nullfuse's file (libfuse3 from memory
                with the namespace files' options): 4 KiB randread QD1 and QD32, 128 KiB
                read QD8
-  library      nvmf-perf against nvmfd on RAM: 4 KiB randread QD1 (epoll, --busy-poll),
+  library      nvmf-perf against nvmfd on RAM: 4 KiB randread QD1 (epoll, --busy-poll,
+               and --busy-poll against a second nvmfd polling too: --busy-poll-us),
                QD32 on one queue, 128 KiB read QD8
   file         fio on nvmf-hostd's namespace file (nvmfd on RAM, nvmecontrol connect in a
                private run directory): the three fio workloads
@@ -93,6 +94,14 @@ class Stack:
                                           "-p", str(self.port), "-P", "0", "-n", NQN,
                                           "ramdisk:1G"])
         wait_for(lambda: port_accepts(self.port), 10, "nvmfd listening")
+
+    def start_polling_nvmfd(self):
+        """A second target whose I/O queues poll (--busy-poll-us), as SPDK's do."""
+        self.poll_port = free_port()
+        self.spawn("nvmfd-polling", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR,
+                                     "-p", str(self.poll_port), "-P", "0", "-n", NQN,
+                                     "--busy-poll-us", "200", "ramdisk:1G"])
+        wait_for(lambda: port_accepts(self.poll_port), 10, "polling nvmfd listening")
 
     def kill_nvmfd(self):
         self.nvmfd.send_signal(signal.SIGKILL)
@@ -179,17 +188,22 @@ def fio(path, prefix):
     return out
 
 
-def nvmf_perf(port):
-    trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, port, NQN)
-    base = [os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t", "%d" % max(1, round(SECONDS)),
-            "--json"]
+def nvmf_perf(port, poll_port):
+    def base_for(p):
+        trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, p, NQN)
+        return [os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t",
+                "%d" % max(1, round(SECONDS)), "--json"]
+    base = base_for(port)
     qd1 = run_json(base + ["-q", "1", "-o", "4096", "-w", "randread"])
     busy = run_json(base + ["-q", "1", "-o", "4096", "-w", "randread", "--busy-poll"])
+    both = run_json(base_for(poll_port) + ["-q", "1", "-o", "4096", "-w", "randread",
+                                           "--busy-poll"])
     qd32 = run_json(base + ["-q", "32", "-o", "4096", "-w", "randread", "-P", "1"])
     big = run_json(base + ["-q", "8", "-o", "131072", "-w", "read"])
     return {"perf_qd1_lat_us": qd1["avg_latency_us"],
             "perf_qd1_p50_us": qd1["p50_latency_us"],
             "perf_qd1_busy_lat_us": busy["avg_latency_us"],
+            "perf_qd1_both_poll_lat_us": both["avg_latency_us"],
             "perf_qd32_iops": qd32["iops"],
             "perf_128k_mibs": big["bandwidth_mibs"]}
 
@@ -231,6 +245,8 @@ GOALS = [
      ("pingpong_rtt_us",), "<=", 1.0),
     ("qd1_busy", "  same with --busy-poll", "perf_qd1_busy_lat_us", ("pingpong_rtt_us",),
      "<=", 0.7),
+    ("qd1_both", "  same, nvmfd polling too (--busy-poll-us 200)", "perf_qd1_both_poll_lat_us",
+     ("pingpong_rtt_us",), "<=", 0.7),
     ("qd32", "nvmf-perf 4k randread QD32 1 queue IOPS / ping-pong rate", "perf_qd32_iops",
      ("pingpong_rate",), ">=", 12.0),
     ("128k", "nvmf-perf 128k read QD8 bandwidth / stream", "perf_128k_mibs",
@@ -255,6 +271,7 @@ FIGURES = [
     ("perf_qd1_lat_us", "nvmf-perf 4k randread QD1 (avg)", "us"),
     ("perf_qd1_p50_us", "nvmf-perf 4k randread QD1 (p50)", "us"),
     ("perf_qd1_busy_lat_us", "nvmf-perf 4k randread QD1 --busy-poll", "us"),
+    ("perf_qd1_both_poll_lat_us", "  same, nvmfd --busy-poll-us 200", "us"),
     ("perf_qd32_iops", "nvmf-perf 4k randread QD32, 1 queue", "IOPS"),
     ("perf_128k_mibs", "nvmf-perf 128k read QD8", "MiB/s"),
     ("file_qd1_lat_us", "fio on the file 4k randread QD1", "us"),
@@ -357,6 +374,7 @@ def main():
     try:
         null_path = stack.start_nullfuse()
         stack.start_nvmfd()
+        stack.start_polling_nvmfd()
         file_path = None
         try:
             file_path = stack.start_host()
@@ -368,7 +386,7 @@ def main():
             attempt("pingpong", pingpong)
             attempt("stream", stream)
             attempt("fio on null FUSE", fio, null_path, "null")
-            attempt("nvmf-perf", nvmf_perf, stack.port)
+            attempt("nvmf-perf", nvmf_perf, stack.port, stack.poll_port)
             if file_path is not None:
                 attempt("fio on the namespace file", fio, file_path, "file")
         if RECONNECT and file_path is not None:

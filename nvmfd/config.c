@@ -43,6 +43,9 @@ const struct nvmfd_limit_def nvmfd_limit_defs[NVMFD_NLIMITS] = {
 	/* nvmet's NVMET_DISC_KATO_MS; 0 keeps a host's KATO 0 (no timeout). */
 	[NVMFD_LIMIT_DISCOVERY_KATO] = { "discovery_kato", "discovery-kato", "seconds",
 	    0, 3600, 120 },
+	/* Not a resource limit but a bound on spinning: 0 sleeps at once. */
+	[NVMFD_LIMIT_BUSY_POLL] = { "busy_poll_us", "busy-poll-us", "microseconds",
+	    0, 1000000, 0 },
 };
 
 int

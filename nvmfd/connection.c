@@ -482,6 +482,33 @@ ring_turn(struct nvmfd_conn *conn)
 	return rc;
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * --busy-poll-us: an I/O queue that had traffic in the last so many
+ * microseconds polls without sleeping. The host's next command usually
+ * comes within a few microseconds of the last completion, and finding it
+ * there saves the wake-up that is most of a round trip's time on
+ * loopback; the price is a core while the queue is busy, as with SPDK's
+ * polling target. Idle queues sleep as ever.
+ */
+static int
+busy_timeout(struct nvmfd_conn *conn, int timeout)
+{
+	uint32_t window = conn->cfg->limit[NVMFD_LIMIT_BUSY_POLL];
+
+	if (window == 0 || conn->qid == 0 || !conn->connected)
+		return timeout;
+	return now_us() - conn->last_traffic_us < window ? 0 : timeout;
+}
+
 /* Why the loop ended, or NULL to go on. */
 static const char *
 conn_step(struct nvmfd_conn *conn, uint64_t started)
@@ -489,7 +516,7 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 	struct pollfd pfd[2] = { { .fd = conn->fd, .events = POLLIN } };
 	struct nvmfd_controller *c;
 	nfds_t nfds = 1;
-	int rc;
+	int rc, ready;
 
 	if (nvmf_qpair_tx_pending(conn->qp))
 		pfd[0].events |= POLLOUT;
@@ -498,8 +525,11 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 		pfd[1].events = POLLIN;
 		nfds = 2;
 	}
-	if (poll(pfd, nfds, poll_timeout(conn)) < 0 && errno != EINTR)
+	ready = poll(pfd, nfds, busy_timeout(conn, poll_timeout(conn)));
+	if (ready < 0 && errno != EINTR)
 		return "poll failed";
+	if (ready > 0 && conn->cfg->limit[NVMFD_LIMIT_BUSY_POLL] != 0)
+		conn->last_traffic_us = now_us();
 	if (conn->ring != NULL)
 		rc = ring_turn(conn);
 	else

@@ -113,6 +113,7 @@ enum nvmfd_limit {
 	NVMFD_LIMIT_ICREQ_TIMEOUT,	/* seconds from accept to ICReq */
 	NVMFD_LIMIT_CONNECT_TIMEOUT,	/* seconds from accept to Connect */
 	NVMFD_LIMIT_DISCOVERY_KATO,	/* seconds, for discovery KATO 0 */
+	NVMFD_LIMIT_BUSY_POLL,		/* µs an I/O queue polls after traffic */
 	NVMFD_NLIMITS
 };
 
@@ -419,6 +420,7 @@ struct nvmfd_conn {
 	struct nvmfd_controller *ctrl;
 	uint16_t qid;
 	bool connected;			/* Connect succeeded */
+	uint64_t last_traffic_us;	/* --busy-poll-us: the last poll that found work */
 	bool strict_refusal;		/* a deviation ended it in strict mode */
 	uint32_t deviations_logged;	/* NVMFD_DEV_* seen before a controller */
 	bool close_after_flush;		/* Disconnect command */

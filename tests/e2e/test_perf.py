@@ -12,6 +12,7 @@ option, and exit status 1 with one line when the target is not there.
 import json
 import os
 import subprocess
+import time
 
 from conftest import REPO, free_port
 
@@ -90,6 +91,61 @@ def test_threads_queues_digests_busy_poll(nvmfd):
     assert d["header_digest"] and d["data_digest"]
     d = perf_json(t, "-q", 1, "--busy-poll", "-w", "read")
     assert d["busy_poll"]
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sleeps(pid):
+    """Times the process's threads went to sleep (voluntary context switches)."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        n += int(line.split()[1])
+        except FileNotFoundError:
+            pass                            # a thread that ended meanwhile
+    return n
+
+
+def test_target_busy_poll_polls_while_busy_sleeps_when_idle(nvmfd):
+    """nvmfd --busy-poll-us: verified data as ever; while QD1 traffic flows its
+    queue polls instead of sleeping (a target that sleeps does so about once
+    per command, a polling one hardly at all); an idle connected queue costs
+    no CPU."""
+    plain = nvmfd.start("ramdisk:1M")
+    polling = nvmfd.start("ramdisk:1M", opts=("--busy-poll-us", "500"))
+    slept, reads = {}, {}
+    for name, t in (("plain", plain), ("polling", polling)):
+        perf_json(t, "-q", 1, "-o", "64k", "-w", "write", "--verify")
+        # Counted mid-run: a connection's thread, and its count, end with it.
+        p = subprocess.Popen([NVMF_PERF, "-r", trid(t), "-t", "3", "--json", "-q", "1",
+                              "-w", "randread", "--verify"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        before = sleeps(t.proc.pid)
+        time.sleep(1.0)
+        slept[name] = sleeps(t.proc.pid) - before
+        out, _ = p.communicate(timeout=30)
+        assert p.returncode == 0, out
+        reads[name] = json.loads(out)["reads"] / 3      # about one second's worth
+    assert slept["plain"] > reads["plain"] / 2, (slept, reads)
+    assert slept["polling"] < reads["polling"] / 20, (slept, reads)
+    c = polling.controller()
+    try:
+        (q,) = c.connect_io(1)
+        assert q.read(1, 0, 8) == q.read(1, 0, 8)
+        time.sleep(0.2)                    # past the 500 us window
+        before = cpu_seconds(polling.proc.pid)
+        time.sleep(1.0)
+        idle = cpu_seconds(polling.proc.pid) - before
+    finally:
+        c.close()
+    assert idle < 0.05, "an idle queue of a polling nvmfd used %.2f s of CPU in 1 s" % idle
 
 
 def test_text_output(nvmfd):
