@@ -2,7 +2,8 @@
  * Copyright (c) 2026 The nvmf developers */
 /*
  * fuse_fs.c - the namespaces as files: $rundir/dev/nvmeXnsY, served by
- * libfuse3's low-level API on several threads. Every read and write goes to
+ * libfuse3's low-level API, requests read by the event loop (fuse_dispatch.c).
+ * Every read and write goes to
  * the controller (direct I/O, no page cache), fsync is Flush, fallocate
  * punch-hole is Dataset Management and zero-range is Write Zeroes. Owner,
  * group and mode are those of access.c, and the kernel checks them
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <linux/falloc.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,6 @@
 #include "hostd.h"
 
 static struct fuse_session *session;
-static pthread_t fuse_thread;
 static bool fuse_running;
 static char mount_path[4200];
 static long conn_id = -1;		/* fusectl's name for our connection */
@@ -251,9 +252,8 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * Reads, writes and fsync are answered from their completion, on the loop
- * thread (libfuse's replies may come from any thread): the worker that
- * took the request is free for the next one at once.
+ * Reads, writes and fsync are taken by the loop and answered from their
+ * completion (libfuse's replies may come from any thread): nothing waits.
  */
 static void
 reply_data(void *arg, ssize_t result, const void *data)
@@ -288,12 +288,48 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	hd_io_read(file_ns(fi), size, (uint64_t)off, reply_data, req);
 }
 
+/* A write that must wait (partial blocks), taken off the loop. */
+struct slow_write {
+	fuse_req_t req;
+	struct hd_namespace *ns;
+	uint64_t off;
+	size_t size;
+	char data[];
+};
+
+static void
+slow_write_run(void *arg)
+{
+	struct slow_write *w = arg;
+
+	hd_io_write(w->ns, w->data, w->size, w->off, reply_written, w->req);
+	free(w);
+}
+
 static void
 fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
+	struct hd_namespace *ns = file_ns(fi);
+	struct slow_write *w;
+
 	(void)ino;
-	hd_io_write(file_ns(fi), buf, size, (uint64_t)off, reply_written, req);
+	if (!hd_loop_on_loop() || hd_io_write_async(ns, size, (uint64_t)off)) {
+		hd_io_write(ns, buf, size, (uint64_t)off, reply_written, req);
+		return;
+	}
+	/* The loop's buffer is reused at once: the bytes go with the job. */
+	w = malloc(sizeof(*w) + size);
+	if (w == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*w = (struct slow_write){ .req = req, .ns = ns, .off = (uint64_t)off, .size = size };
+	memcpy(w->data, buf, size);
+	if (hd_fuse_defer(slow_write_run, w) != 0) {
+		free(w);
+		fuse_reply_err(req, EAGAIN);
+	}
 }
 
 static void
@@ -426,23 +462,21 @@ abort_connection(long id)
 	close(fd);
 }
 
+/* Whether the FUSE connection ended (unmounted everywhere, or aborted). */
 static bool
-join_fuse_thread(int timeout_ms)
+connection_ended(int timeout_ms)
 {
-	struct timespec dl;
+	struct pollfd p = { .fd = fuse_session_fd(session), .events = POLLIN };
+	uint64_t deadline = hd_now_ms() + (uint64_t)timeout_ms;
 
-	hd_realtime_deadline(&dl, timeout_ms);
-	return pthread_timedjoin_np(fuse_thread, NULL, &dl) == 0;
-}
-
-static void *
-fuse_main_thread(void *arg)
-{
-	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 16 };
-
-	(void)arg;
-	fuse_session_loop_mt(session, &cfg);
-	return NULL;
+	/* A live connection polls writable, and readable with requests; a dead one errs. */
+	do {
+		if (poll(&p, 1, 50) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return true;
+		if (p.revents & POLLIN)
+			usleep(50000);	/* requests nobody will read: do not spin */
+	} while (hd_now_ms() < deadline);
+	return false;
 }
 
 int
@@ -479,9 +513,7 @@ hd_fuse_start(const char *mountpoint, char *err, size_t errlen)
 		return -1;
 	}
 	conn_id = connection_id();
-	errno = pthread_create(&fuse_thread, NULL, fuse_main_thread, NULL);
-	if (errno != 0) {
-		snprintf(err, errlen, "FUSE thread: %s", strerror(errno));
+	if (hd_fuse_dispatch_start(session, err, errlen) != 0) {
 		fuse_session_unmount(session);
 		fuse_session_destroy(session);
 		session = NULL;
@@ -502,24 +534,31 @@ hd_fuse_forget_name(const char *name)
 void
 hd_fuse_stop(void)
 {
+	bool ended;
+
 	if (session == NULL)
 		return;
 	fuse_session_exit(session);
 	/*
-	 * Unmounting ends the connection when nothing else holds the mount:
-	 * the threads blocked reading /dev/fuse wake with ENODEV and end. Only
-	 * then is the descriptor closed (fuse_session_unmount), never under a
-	 * read in flight. A mount namespace created since (ip netns exec, a
-	 * container) keeps a copy of the mount alive, so the connection is
-	 * also aborted through fusectl where it is mounted; where it is not,
-	 * the threads are waited for a while and then left to the exit, whose
-	 * closing of /dev/fuse ends the connection everywhere.
+	 * Unmounting ends the connection when nothing else holds the mount.
+	 * A mount namespace created since (ip netns exec, a container) keeps a
+	 * copy of the mount alive, so the connection is also aborted through
+	 * fusectl where it is mounted; where it is not, it is waited for a
+	 * while and then left to the exit, whose closing of /dev/fuse ends it
+	 * everywhere. The loop stops reading requests either way, and the
+	 * workers finish theirs.
 	 */
 	if (umount2(mount_path, MNT_DETACH) != 0)
 		daemon_log(LOG_WARNING, "%s: unmount: %s", mount_path, strerror(errno));
 	if (conn_id >= 0)
 		abort_connection(conn_id);
-	if (fuse_running && !join_fuse_thread(3000)) {
+	ended = fuse_running && connection_ended(3000);
+	if (fuse_running && !hd_fuse_dispatch_stop(3000)) {
+		daemon_log(LOG_ERR, "FUSE requests still being served at exit");
+		session = NULL;
+		return;
+	}
+	if (fuse_running && !ended) {
 		daemon_log(LOG_WARNING, "%s: the mount lives on in another mount namespace; "
 		    "its FUSE connection ends when nvmf-hostd exits", mount_path);
 		session = NULL;

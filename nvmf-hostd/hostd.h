@@ -139,6 +139,14 @@ void hd_loop_stop(struct hd_loop *loop);
 void hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n);
 /* Runs fn(arg) on the loop thread and waits for it. */
 void hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg);
+/* Whether this thread is the loop now (the loop thread, or one holding its turn). */
+bool hd_loop_on_loop(void);
+/*
+ * Another descriptor for the loop to poll (a few at most): cb(arg) runs on
+ * the loop when it is readable. Unwatch from the loop only (hd_loop_call).
+ */
+int hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg);
+void hd_loop_unwatch(struct hd_loop *loop, int fd);
 /* Blocking admin command through the loop; 0 (check cqe) or -errno. */
 int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_command *sqe,
     void *buf, uint32_t len, struct nvme_completion *cqe);
@@ -396,6 +404,8 @@ void hd_io_read(struct hd_namespace *ns, size_t len, uint64_t off, hd_io_done do
 void hd_io_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off,
     hd_io_done done, void *arg);
 void hd_io_flush(struct hd_namespace *ns, hd_io_done done, void *arg);
+/* Whether hd_io_write returns at once; else it waits (partial blocks, the end). */
+bool hd_io_write_async(const struct hd_namespace *ns, size_t len, uint64_t off);
 /* Before any thread starts: how the requests' memory is kept. */
 void hd_io_init(void);
 /* Waits up to timeout_ms for every request to be done; false if some are not. */
@@ -423,6 +433,16 @@ void hd_state_close(void);
 int hd_fuse_start(const char *mountpoint, char *err, size_t errlen);
 void hd_fuse_stop(void);
 void hd_fuse_forget_name(const char *name);
+/*
+ * Requests read by the loop (fuse_dispatch.c): reads, writes and fsyncs
+ * handled there, the rest run by worker threads. hd_fuse_defer runs
+ * fn(arg) on a worker (0, or -errno if it cannot); stop returns false if
+ * a worker was still busy after timeout_ms.
+ */
+struct fuse_session;
+int hd_fuse_dispatch_start(struct fuse_session *se, char *err, size_t errlen);
+bool hd_fuse_dispatch_stop(int timeout_ms);
+int hd_fuse_defer(void (*fn)(void *arg), void *arg);
 
 /* Reconnecting (reconnect.c): a lease per attempt, held I/O replayed. */
 enum hd_lease_result { HD_LEASE_OK, HD_LEASE_CONNECTED, HD_LEASE_BUSY, HD_LEASE_GONE };

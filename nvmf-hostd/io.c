@@ -158,19 +158,26 @@ hd_io_read(struct hd_namespace *ns, size_t len, uint64_t off, hd_io_done done, v
 	io_submit(io);
 }
 
+bool
+hd_io_write_async(const struct hd_namespace *ns, size_t len, uint64_t off)
+{
+	uint64_t bs = 1ull << ns->lba_shift;
+
+	return ns->gone || (len != 0 && off % bs == 0 && len % bs == 0 &&
+	    hd_ns_clamp(ns, len, off) == len);
+}
+
 void
 hd_io_write(struct hd_namespace *ns, const void *buf, size_t len, uint64_t off,
     hd_io_done done, void *arg)
 {
-	uint64_t bs = 1ull << ns->lba_shift;
 	struct io *io;
 
 	if (ns->gone) {
 		done(arg, -ENODEV, NULL);
 		return;
 	}
-	if (len == 0 || hd_ns_clamp(ns, len, off) == 0 || off % bs != 0 || len % bs != 0 ||
-	    hd_ns_clamp(ns, len, off) != len) {
+	if (!hd_io_write_async(ns, len, off)) {
 		/*
 		 * Partial blocks are read, merged and written back under the
 		 * namespace's lock, and end-of-namespace cases answered: the

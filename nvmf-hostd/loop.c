@@ -26,6 +26,15 @@
 
 #define MAX_EVENTS	64
 #define TIMER_MAX_MS	1000
+#define MAX_WATCHES	4
+
+/* A descriptor other than a queue pair's socket (hd_loop_watch). */
+struct loop_watch {
+	int fd;
+	void (*cb)(void *arg);
+	void *arg;
+	bool live;
+};
 
 struct loop_call {
 	struct loop_call *next;
@@ -53,6 +62,7 @@ struct hd_loop {
 	uint64_t next_timer_ms;
 	bool timers_changed;			/* since the turn was taken inline */
 	struct hd_queue *dirty;			/* queues with PDUs to send (loop) */
+	struct loop_watch watches[MAX_WATCHES];
 };
 
 /* Set while this thread holds the turn: it may do the loop's work inline. */
@@ -70,6 +80,12 @@ turn_give(struct hd_loop *loop)
 {
 	on_loop = false;
 	pthread_mutex_unlock(&loop->turn);
+}
+
+bool
+hd_loop_on_loop(void)
+{
+	return on_loop;
 }
 
 uint64_t
@@ -327,6 +343,42 @@ hd_loop_timers_changed(void)
 	hd_loop->timers_changed = true;
 }
 
+int
+hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	for (unsigned i = 0; i < MAX_WATCHES; i++) {
+		struct loop_watch *w = &loop->watches[i];
+
+		if (w->live || w->cb != NULL)
+			continue;	/* a slot once used stays its descriptor's */
+		*w = (struct loop_watch){ .fd = fd, .cb = cb, .arg = arg, .live = true };
+		ev.data.ptr = w;
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			int rc = -errno;
+
+			w->live = false;
+			return rc;
+		}
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void
+hd_loop_unwatch(struct hd_loop *loop, int fd)
+{
+	for (unsigned i = 0; i < MAX_WATCHES; i++) {
+		struct loop_watch *w = &loop->watches[i];
+
+		if (w->live && w->fd == fd) {
+			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+			w->live = false;
+		}
+	}
+}
+
 void
 hd_loop_kick(struct hd_queue *q)
 {
@@ -363,6 +415,14 @@ loop_main(void *arg)
 				ssize_t rc = read(loop->evfd, &v, sizeof(v));
 
 				(void)rc;
+				continue;
+			}
+			if (evs[i].data.ptr >= (void *)loop->watches &&
+			    evs[i].data.ptr < (void *)(loop->watches + MAX_WATCHES)) {
+				struct loop_watch *w = evs[i].data.ptr;
+
+				if (w->live)	/* not unwatched earlier in this turn */
+					w->cb(w->arg);
 				continue;
 			}
 			queue_event(loop, evs[i].data.ptr);
