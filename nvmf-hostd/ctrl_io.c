@@ -34,6 +34,35 @@ cmd_finish(struct hd_cmd *cmd)
 	}
 }
 
+/*
+ * Parks a command whose queue pair failed while the controller still counts
+ * as connected: the poll group takes a failed queue pair's commands back
+ * before it reports the failure, and the loss decides their fate
+ * (hd_ctrl_settle_dropped), as it would have had it come first.
+ */
+static void
+cmd_park_dropped(struct hd_ctrl *c, struct hd_cmd *cmd)
+{
+	cmd->next = NULL;
+	if (c->dropped_tail != NULL)
+		c->dropped_tail->next = cmd;
+	else
+		c->dropped = cmd;
+	c->dropped_tail = cmd;
+}
+
+/* A command that will get no completion: I/O waits for the next association. */
+static void
+cmd_unanswered(struct hd_ctrl *c, struct hd_cmd *cmd)
+{
+	if (!cmd->admin && hd_ctrl_holds_io(c)) {
+		hd_ctrl_hold(c, cmd);
+		return;
+	}
+	cmd->error = -EIO;
+	cmd_finish(cmd);
+}
+
 static void
 cmd_completed(void *arg, const struct nvme_completion *cqe)
 {
@@ -41,15 +70,14 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 	struct hd_ctrl *c = cmd->ctrl;
 
 	c->inflight--;
-	if (cqe == NULL && !cmd->admin && hd_ctrl_holds_io(c)) {
-		/* The association went with the command: it waits for the next. */
-		hd_ctrl_hold(c, cmd);
+	if (cqe == NULL) {
+		if (c->state == HD_CTRL_CONNECTED)
+			cmd_park_dropped(c, cmd);
+		else
+			cmd_unanswered(c, cmd);
 		return;
 	}
-	if (cqe != NULL)
-		cmd->cqe = *cqe;
-	else
-		cmd->error = -EIO;
+	cmd->cqe = *cqe;
 	/*
 	 * A slot is free: the oldest command waiting for one goes now. Before
 	 * the report, which may drop the last reference to the controller.
@@ -66,6 +94,20 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 	cmd_finish(cmd);
 }
 
+void
+hd_ctrl_settle_dropped(struct hd_ctrl *c)
+{
+	struct hd_cmd *cmd = c->dropped;
+
+	c->dropped = c->dropped_tail = NULL;
+	while (cmd != NULL) {
+		struct hd_cmd *next = cmd->next;
+
+		cmd->next = NULL;
+		cmd_unanswered(c, cmd);
+		cmd = next;
+	}
+}
 
 void
 hd_cmd_fail(struct hd_cmd *cmd, int error)
@@ -91,8 +133,6 @@ hd_cmd_dispatch(struct hd_cmd *cmd)
 	if (cmd->admin) {
 		rc = nvmf_host_submit(c->queues[0].qp, &cmd->sqe, cmd->buf, cmd->len,
 		    cmd->to_controller, cmd_completed, cmd);
-		if (rc == 0)
-			hd_loop_kick(&c->queues[0]);
 	} else {
 		/* Spread commands over the I/O queues, skipping full ones. */
 		for (uint32_t i = 0; i < nio && rc == -EBUSY; i++) {
@@ -100,14 +140,18 @@ hd_cmd_dispatch(struct hd_cmd *cmd)
 
 			rc = nvmf_host_submit(q->qp, &cmd->sqe, cmd->buf, cmd->len,
 			    cmd->to_controller, cmd_completed, cmd);
-			if (rc == 0) {
+			if (rc == 0)
 				c->rr = (c->rr + i + 1) % nio;
-				hd_loop_kick(q);
-			}
 		}
 	}
 	if (rc == 0) {
 		c->inflight++;
+		hd_loop_kick();
+		return;
+	}
+	if (rc == -ENOTCONN) {
+		/* A queue pair failed in this turn; the group reports it at its end. */
+		cmd_park_dropped(c, cmd);
 		return;
 	}
 	if (rc == -EBUSY) {
@@ -119,7 +163,7 @@ hd_cmd_dispatch(struct hd_cmd *cmd)
 		c->backlog_tail = cmd;
 		return;
 	}
-	hd_cmd_fail(cmd, rc == -ENOTCONN ? -EIO : rc);
+	hd_cmd_fail(cmd, rc);
 }
 
 void

@@ -93,7 +93,7 @@ aer_submit(struct hd_ctrl *c)
 		return;
 	if (nvmf_host_submit(c->queues[0].qp, &sqe, NULL, 0, false, aer_completed, c) == 0) {
 		c->aer_outstanding = true;
-		hd_loop_kick(&c->queues[0]);
+		hd_loop_kick();
 	}
 }
 
@@ -128,7 +128,7 @@ keep_alive_timer(struct hd_ctrl *c, uint64_t now)
 		    &c->ka_cmd) == 0) {
 			c->ka_outstanding = true;
 			c->ka_sent_ms = now;
-			hd_loop_kick(&c->queues[0]);
+			hd_loop_kick();
 			return now + kato / 2 < c->ka_next_ms ? now + kato / 2 : c->ka_next_ms;
 		}
 	}

@@ -155,8 +155,8 @@ int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_com
 int hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid);
 void hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c);
 void hd_loop_timers_changed(void);
-/* After queueing a command from the loop thread: its PDUs go at the turn's end. */
-void hd_loop_kick(struct hd_queue *q);
+/* After queueing a command from the loop thread: the poll group sends it this turn. */
+void hd_loop_kick(void);
 
 /* ------------------------------------------------------- controllers */
 enum hd_ctrl_state {
@@ -215,11 +215,6 @@ struct hd_queue {
 	struct hd_ctrl *ctrl;
 	struct nvmf_qpair *qp;
 	uint16_t qid;
-	bool registered;		/* in the loop's epoll set */
-	bool want_out;
-	/* Commands queued this turn, sent once at its end (loop). */
-	bool dirty;
-	struct hd_queue *dirty_next;
 };
 
 /*
@@ -272,6 +267,8 @@ struct hd_ctrl {
 	uint32_t rr;			/* next I/O queue to try */
 	/* loop-thread state (loop) */
 	struct hd_cmd *backlog, *backlog_tail;	/* waiting for a free slot */
+	/* Dropped by a failed queue pair before the loss was reported. */
+	struct hd_cmd *dropped, *dropped_tail;
 	uint64_t ka_next_ms;
 	uint64_t ka_sent_ms;
 	bool ka_outstanding;
@@ -350,6 +347,8 @@ void hd_cmd_dispatch(struct hd_cmd *cmd);
 void hd_cmd_fail(struct hd_cmd *cmd, int error);
 /* Commands parked for a free slot: held for the next association, or failed. */
 void hd_ctrl_drop_backlog(struct hd_ctrl *c, int error);
+/* Commands a failed queue pair gave back: held or failed as a loss decides. */
+void hd_ctrl_settle_dropped(struct hd_ctrl *c);
 void hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd);
 void hd_ctrl_fail_held(struct hd_ctrl *c, int error);
 void hd_ctrl_replay_held(struct hd_ctrl *c);

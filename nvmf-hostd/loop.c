@@ -2,15 +2,13 @@
  * Copyright (c) 2026 The nvmf developers */
 /*
  * loop.c - the event loop that drives every queue pair of every controller:
- * one thread, epoll over the sockets, an inbox for commands from other
- * threads, and the controllers' timers. Other threads wake the loop (an
- * eventfd) only when it sleeps; each turn takes the whole inbox, and the
- * PDUs the turn queued go out once at its end, one send per queue pair.
- *
- * Whoever holds the turn lock is the loop: the loop thread holds it except
- * while it sleeps, and a thread submitting while it sleeps takes it and
- * sends its commands itself. Waking the loop thread to send them would
- * cost a context switch per request, the dearest step of a QD1 read.
+ * one thread, libnvmf's poll group over the queue pairs (nested in the
+ * loop's epoll set), an inbox for commands from other threads, and the
+ * controllers' timers. Other threads wake the loop (an eventfd) only when
+ * it sleeps; each turn takes the whole inbox, runs due timers, then lets
+ * the group send what the turn queued (one send per queue pair) and take
+ * what came in. A few other descriptors may be watched too (hd_loop_watch:
+ * /dev/fuse), their requests submitted from the loop itself.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -24,11 +22,16 @@
 
 #include "hostd.h"
 
-#define MAX_EVENTS	64
 #define TIMER_MAX_MS	1000
 #define MAX_WATCHES	4
 
-/* A descriptor other than a queue pair's socket (hd_loop_watch). */
+/*
+ * What the loop's own epoll set watches: the wake-up, the nested group,
+ * and the watched descriptors (EV_WATCH + their slot).
+ */
+enum { EV_WAKE, EV_GROUP, EV_WATCH };
+
+/* A descriptor other than the queue pairs' sockets (hd_loop_watch). */
 struct loop_watch {
 	int fd;
 	void (*cb)(void *arg);
@@ -44,9 +47,9 @@ struct loop_call {
 };
 
 struct hd_loop {
-	pthread_mutex_t turn;			/* held by whoever runs the loop */
 	int epfd;
 	int evfd;
+	struct nvmf_poll_group *pg;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t call_done;
@@ -60,27 +63,13 @@ struct hd_loop {
 	atomic_bool sleeping;
 	bool stop;
 	uint64_t next_timer_ms;
-	bool timers_changed;			/* since the turn was taken inline */
-	struct hd_queue *dirty;			/* queues with PDUs to send (loop) */
+	/* Commands went to queue pairs since the group last ran (loop). */
+	bool queued;
 	struct loop_watch watches[MAX_WATCHES];
 };
 
-/* Set while this thread holds the turn: it may do the loop's work inline. */
+/* Set on the loop thread: what it submits is dispatched at once. */
 static __thread bool on_loop;
-
-static void
-turn_take(struct hd_loop *loop)
-{
-	pthread_mutex_lock(&loop->turn);
-	on_loop = true;
-}
-
-static void
-turn_give(struct hd_loop *loop)
-{
-	on_loop = false;
-	pthread_mutex_unlock(&loop->turn);
-}
 
 bool
 hd_loop_on_loop(void)
@@ -137,121 +126,53 @@ wake(struct hd_loop *loop)
 	(void)rc;		/* a full counter still wakes the loop */
 }
 
-static void
-queue_sync_out(struct hd_loop *loop, struct hd_queue *q)
-{
-	struct epoll_event ev = { .data.ptr = q };
-	bool want;
-
-	if (q->qp == NULL || !q->registered)
-		return;
-	want = nvmf_qpair_tx_pending(q->qp);
-	if (want == q->want_out)
-		return;
-	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
-	epoll_ctl(loop->epfd, EPOLL_CTL_MOD, nvmf_qpair_fd(q->qp), &ev);
-	q->want_out = want;
-}
-
-/* Queued PDUs: the queue pair is sent to at the end of the turn (loop_flush). */
-static void
-queue_mark(struct hd_loop *loop, struct hd_queue *q)
-{
-	if (q->dirty)
-		return;
-	q->dirty = true;
-	q->dirty_next = loop->dirty;
-	loop->dirty = q;
-}
-
-/* Takes a controller's queues off the list to send to: they are going. */
-static void
-queues_unmark(struct hd_loop *loop, struct hd_ctrl *c)
-{
-	for (struct hd_queue **pp = &loop->dirty; *pp != NULL;) {
-		struct hd_queue *q = *pp;
-
-		if (q->ctrl == c) {
-			*pp = q->dirty_next;
-			q->dirty = false;
-			q->dirty_next = NULL;
-		} else {
-			pp = &q->dirty_next;
-		}
-	}
-}
-
 /*
- * Sends what this turn queued, one batch per queue pair, and takes what
- * came back meanwhile; a socket that will not take it all gets EPOLLOUT.
+ * The group took a failed queue pair out and gave its commands back (they
+ * wait in the controller's dropped list): the association is lost.
  */
 static void
-loop_flush(struct hd_loop *loop)
+queue_failed(void *arg, struct nvmf_qpair *qp)
 {
-	struct hd_queue *q;
+	struct hd_queue *q = nvmf_qpair_context(qp);
+	struct hd_ctrl *c = q->ctrl;
 
-	/* Completions may queue more (backlog): taken from the head until none. */
-	while ((q = loop->dirty) != NULL) {
-		loop->dirty = q->dirty_next;
-		q->dirty = false;
-		q->dirty_next = NULL;
-		if (q->qp == NULL)
-			continue;
-		if (nvmf_qpair_process(q->qp) != 0) {
-			hd_ctrl_lost(q->ctrl, nvmf_qpair_error(q->qp));
-			continue;
-		}
-		queue_sync_out(loop, q);
-	}
+	(void)arg;
+	hd_ctrl_lost(c, nvmf_qpair_error(qp));
+	/* Settled by the loss already, unless a disconnect came first. */
+	hd_ctrl_settle_dropped(c);
 }
 
 int
 hd_loop_add_queue(struct hd_loop *loop, struct hd_ctrl *c, uint16_t qid)
 {
 	struct hd_queue *q = &c->queues[qid];
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
 
 	q->ctrl = c;
 	q->qid = qid;
-	q->dirty = false;
-	q->dirty_next = NULL;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, nvmf_qpair_fd(q->qp), &ev) != 0)
-		return -errno;
-	q->registered = true;
-	q->want_out = false;
-	return 0;
+	nvmf_qpair_set_context(q->qp, q);
+	/* Whatever it holds already goes with the group's next turn. */
+	loop->queued = true;
+	return nvmf_poll_group_add(loop->pg, q->qp);
 }
 
 void
 hd_loop_remove_queues(struct hd_loop *loop, struct hd_ctrl *c)
 {
-	queues_unmark(loop, c);
+	(void)loop;
 	for (uint32_t i = 0; i < c->nqueues; i++) {
 		struct hd_queue *q = &c->queues[i];
 		struct nvmf_qpair *qp = q->qp;
 
 		if (qp == NULL)
 			continue;
-		if (q->registered)
-			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, nvmf_qpair_fd(qp), NULL);
-		q->registered = false;
 		q->qp = NULL;
-		/* Outstanding commands come back with no completion: -EIO. */
+		/* It leaves the group; outstanding commands come back with no
+		 * completion (cmd_completed). */
 		nvmf_qpair_free(qp);
 	}
+	/* With what a failed queue pair gave back before the loss was told. */
+	hd_ctrl_settle_dropped(c);
 	hd_ctrl_drop_backlog(c, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
-}
-
-static void
-queue_event(struct hd_loop *loop, struct hd_queue *q)
-{
-	if (q->qp == NULL)
-		return;			/* its controller lost the queues earlier */
-	if (nvmf_qpair_process(q->qp) != 0) {
-		hd_ctrl_lost(q->ctrl, nvmf_qpair_error(q->qp));
-		return;
-	}
-	queue_sync_out(loop, q);
 }
 
 static void
@@ -274,8 +195,6 @@ run_inbox(struct hd_loop *loop)
 		hd_cmd_dispatch(cmds);
 		cmds = next;
 	}
-	/* Before the calls: one may end a controller these queues belong to. */
-	loop_flush(loop);
 	if (calls == NULL)
 		return;
 	/* Calls were pushed newest first: run them in arrival order. */
@@ -340,21 +259,155 @@ void
 hd_loop_timers_changed(void)
 {
 	hd_loop->next_timer_ms = 0;	/* loop thread: recompute before sleeping */
-	hd_loop->timers_changed = true;
+}
+
+void
+hd_loop_kick(void)
+{
+	hd_loop->queued = true;
+}
+
+static void
+drain_wake(struct hd_loop *loop)
+{
+	uint64_t v;
+	ssize_t rc = read(loop->evfd, &v, sizeof(v));
+
+	(void)rc;
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct hd_loop *loop = arg;
+	struct epoll_event evs[2 + MAX_WATCHES];
+
+	on_loop = true;
+	while (!loop->stop) {
+		uint64_t now = hd_now_ms();
+		int timeout = 0, n;
+		bool group_ready = false;
+
+		if (loop->next_timer_ms > now)
+			timeout = (int)(loop->next_timer_ms - now);
+		/*
+		 * Asleep only with nothing to do: what comes later wakes us. Output
+		 * queued after the group's last send (by its own callbacks) makes
+		 * one more turn at once.
+		 */
+		pthread_mutex_lock(&loop->lock);
+		if (loop->in_head != NULL || loop->calls != NULL || loop->queued)
+			timeout = 0;
+		else if (timeout != 0)
+			atomic_store(&loop->sleeping, true);
+		pthread_mutex_unlock(&loop->lock);
+		n = epoll_wait(loop->epfd, evs, 2 + MAX_WATCHES, timeout);
+		atomic_store(&loop->sleeping, false);
+		for (int i = 0; i < n; i++) {
+			uint32_t tag = evs[i].data.u32;
+
+			if (tag == EV_WAKE) {
+				drain_wake(loop);
+			} else if (tag == EV_GROUP) {
+				group_ready = true;
+			} else if (tag - EV_WATCH < MAX_WATCHES) {
+				struct loop_watch *w = &loop->watches[tag - EV_WATCH];
+
+				if (w->live)	/* not unwatched earlier in this turn */
+					w->cb(w->arg);
+			}
+		}
+		run_inbox(loop);
+		now = hd_now_ms();
+		if (now >= loop->next_timer_ms)
+			run_timers(loop, now);
+		/*
+		 * The group sends what the inbox, calls and timers queued, then
+		 * takes what the sockets brought; a turn with neither skips it.
+		 */
+		if (group_ready || loop->queued) {
+			loop->queued = false;
+			(void)nvmf_poll_group_poll(loop->pg, 0);
+		}
+	}
+	return NULL;
+}
+
+struct hd_loop *
+hd_loop_start(char *err, size_t errlen)
+{
+	struct hd_loop *loop = calloc(1, sizeof(*loop));
+	struct epoll_event wake_ev = { .events = EPOLLIN, .data.u32 = EV_WAKE };
+	struct epoll_event group_ev = { .events = EPOLLIN, .data.u32 = EV_GROUP };
+
+	if (loop == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->epfd < 0 || loop->evfd < 0 ||
+	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &wake_ev) != 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		goto fail;
+	}
+	loop->pg = nvmf_poll_group_create(queue_failed, loop, err, errlen);
+	if (loop->pg == NULL)
+		goto fail;
+	/* Readable when the group has sockets to serve: nested, as libnvmf allows. */
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, nvmf_poll_group_fd(loop->pg),
+	    &group_ev) != 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_init(&loop->lock, NULL);
+	pthread_cond_init(&loop->call_done, NULL);
+	errno = pthread_create(&loop->thread, NULL, loop_main, loop);
+	if (errno != 0) {
+		snprintf(err, errlen, "event loop thread: %s", strerror(errno));
+		pthread_mutex_destroy(&loop->lock);
+		pthread_cond_destroy(&loop->call_done);
+		goto fail;
+	}
+	return loop;
+fail:
+	nvmf_poll_group_free(loop->pg);
+	if (loop->epfd >= 0)
+		close(loop->epfd);
+	if (loop->evfd >= 0)
+		close(loop->evfd);
+	free(loop);
+	return NULL;
+}
+
+static void
+set_stop(void *arg)
+{
+	((struct hd_loop *)arg)->stop = true;
+}
+
+void
+hd_loop_stop(struct hd_loop *loop)
+{
+	hd_loop_call(loop, set_stop, loop);
+	pthread_join(loop->thread, NULL);
+	nvmf_poll_group_free(loop->pg);
+	close(loop->epfd);
+	close(loop->evfd);
+	free(loop);
 }
 
 int
 hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	for (unsigned i = 0; i < MAX_WATCHES; i++) {
 		struct loop_watch *w = &loop->watches[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_WATCH + i };
 
+		/* A slot once used stays used: an event of this turn may name it. */
 		if (w->live || w->cb != NULL)
-			continue;	/* a slot once used stays its descriptor's */
+			continue;
 		*w = (struct loop_watch){ .fd = fd, .cb = cb, .arg = arg, .live = true };
-		ev.data.ptr = w;
 		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			int rc = -errno;
 
@@ -380,153 +433,6 @@ hd_loop_unwatch(struct hd_loop *loop, int fd)
 }
 
 void
-hd_loop_kick(struct hd_queue *q)
-{
-	queue_mark(hd_loop, q);
-}
-
-static void *
-loop_main(void *arg)
-{
-	struct hd_loop *loop = arg;
-	struct epoll_event evs[MAX_EVENTS];
-
-	turn_take(loop);
-	while (!loop->stop) {
-		uint64_t now = hd_now_ms();
-		int timeout = 0, n;
-
-		if (loop->next_timer_ms > now)
-			timeout = (int)(loop->next_timer_ms - now);
-		/* Asleep only with nothing to do: what comes later wakes us. */
-		pthread_mutex_lock(&loop->lock);
-		if (loop->in_head != NULL || loop->calls != NULL)
-			timeout = 0;
-		else if (timeout != 0)
-			atomic_store(&loop->sleeping, true);
-		pthread_mutex_unlock(&loop->lock);
-		turn_give(loop);
-		n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout);
-		turn_take(loop);
-		atomic_store(&loop->sleeping, false);
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == loop) {
-				uint64_t v;
-				ssize_t rc = read(loop->evfd, &v, sizeof(v));
-
-				(void)rc;
-				continue;
-			}
-			if (evs[i].data.ptr >= (void *)loop->watches &&
-			    evs[i].data.ptr < (void *)(loop->watches + MAX_WATCHES)) {
-				struct loop_watch *w = evs[i].data.ptr;
-
-				if (w->live)	/* not unwatched earlier in this turn */
-					w->cb(w->arg);
-				continue;
-			}
-			queue_event(loop, evs[i].data.ptr);
-		}
-		run_inbox(loop);
-		now = hd_now_ms();
-		if (now >= loop->next_timer_ms)
-			run_timers(loop, now);
-		loop_flush(loop);	/* what calls and timers queued */
-	}
-	turn_give(loop);
-	return NULL;
-}
-
-struct hd_loop *
-hd_loop_start(char *err, size_t errlen)
-{
-	struct hd_loop *loop = calloc(1, sizeof(*loop));
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	if (loop == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-	loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ev.data.ptr = loop;
-	if (loop->epfd < 0 || loop->evfd < 0 ||
-	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &ev) != 0) {
-		snprintf(err, errlen, "event loop: %s", strerror(errno));
-		free(loop);
-		return NULL;
-	}
-	pthread_mutex_init(&loop->turn, NULL);
-	pthread_mutex_init(&loop->lock, NULL);
-	pthread_cond_init(&loop->call_done, NULL);
-	errno = pthread_create(&loop->thread, NULL, loop_main, loop);
-	if (errno != 0) {
-		snprintf(err, errlen, "event loop thread: %s", strerror(errno));
-		free(loop);
-		return NULL;
-	}
-	return loop;
-}
-
-static void
-set_stop(void *arg)
-{
-	((struct hd_loop *)arg)->stop = true;
-}
-
-void
-hd_loop_stop(struct hd_loop *loop)
-{
-	hd_loop_call(loop, set_stop, loop);
-	pthread_join(loop->thread, NULL);
-	close(loop->epfd);
-	close(loop->evfd);
-	free(loop);
-}
-
-/*
- * The loop thread sleeps (or another submitter holds the turn only
- * briefly): dispatch and send from here, no wake-up. A turn that changed
- * the timers still wakes the sleeper, which must recompute its timeout.
- */
-static bool
-submit_inline(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
-{
-	bool timers_changed;
-
-	if (on_loop) {
-		for (unsigned i = 0; i < n; i++)
-			hd_cmd_dispatch(&cmds[i]);
-		return true;
-	}
-	/*
-	 * Only while the loop thread sleeps: awake, it sends the inbox with
-	 * everything else its turn queued, one send per queue pair, where
-	 * submitters each sending their own would cost a send per command.
-	 */
-	if (!atomic_load_explicit(&loop->sleeping, memory_order_relaxed) ||
-	    pthread_mutex_trylock(&loop->turn) != 0)
-		return false;
-	on_loop = true;
-	loop->timers_changed = false;
-	for (unsigned i = 0; i < n; i++)
-		hd_cmd_dispatch(&cmds[i]);
-	loop_flush(loop);
-	timers_changed = loop->timers_changed;
-	turn_give(loop);
-	if (timers_changed) {
-		bool woken;
-
-		pthread_mutex_lock(&loop->lock);
-		woken = must_wake(loop);
-		pthread_mutex_unlock(&loop->lock);
-		if (woken)
-			wake(loop);
-	}
-	return true;
-}
-
-void
 hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
 {
 	bool woken;
@@ -536,8 +442,12 @@ hd_loop_submit(struct hd_loop *loop, struct hd_cmd *cmds, unsigned n)
 		cmds[i].done = false;
 		cmds[i].error = 0;
 	}
-	if (submit_inline(loop, cmds, n))
+	/* From the loop (a request read from /dev/fuse): no inbox, no wake-up. */
+	if (on_loop) {
+		for (unsigned i = 0; i < n; i++)
+			hd_cmd_dispatch(&cmds[i]);
 		return;
+	}
 	pthread_mutex_lock(&loop->lock);
 	for (unsigned i = 0; i < n; i++) {
 		if (loop->in_tail != NULL)
@@ -558,7 +468,7 @@ hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 	struct loop_call call = { .fn = fn, .arg = arg };
 	bool woken;
 
-	if (on_loop || pthread_equal(pthread_self(), loop->thread)) {
+	if (on_loop) {
 		fn(arg);
 		return;
 	}

@@ -158,11 +158,8 @@ install_on_loop(void *arg)
 	}
 
 	hd_loop_remove_queues(hd_loop, c);	/* nothing left, but be sure */
-	for (uint32_t i = 0; i < a->nqueues; i++) {
+	for (uint32_t i = 0; i < a->nqueues; i++)
 		c->queues[i] = a->queues[i];
-		c->queues[i].registered = false;
-		c->queues[i].want_out = false;
-	}
 	c->nqueues = a->nqueues;
 	c->na = a->na;
 	nvmf_association_free(old);
