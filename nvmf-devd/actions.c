@@ -8,10 +8,10 @@
  * At most max_running run at once (1,000 controllers losing their target
  * together raise 1,000 RECONNECTs); the rest wait in arrival order and
  * start as running ones end, so none is lost. An action identical to one
- * already waiting is not queued twice: a controller repeats RECONNECT
- * every reconnect-delay, and a second `nvmecontrol reconnect nvme5`
- * behind the first would only fail. The queue is bounded too: a flood
- * beyond it is refused with a log line, not kept without limit.
+ * still running or waiting is not started again: a controller repeats
+ * RECONNECT every reconnect-delay, and a second `nvmecontrol reconnect
+ * nvme5` beside the first would only fail. The queue is bounded too: a
+ * flood beyond it is refused with a log line, not kept without limit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,32 +95,37 @@ spawn(const struct action *a)
 	return 0;
 }
 
-static bool
-already_waiting(const char *cmd)
+/* "running" or "waiting" when the same command is, else NULL. */
+static const char *
+already(const char *cmd)
 {
+	for (unsigned i = 0; i < nrunning; i++)
+		if (strcmp(running[i].cmd, cmd) == 0)
+			return "running";
 	for (unsigned i = 0; i < nwaiting; i++)
 		if (strcmp(waiting[(waiting_head + i) % MAX_WAITING].cmd, cmd) == 0)
-			return true;
-	return false;
+			return "waiting";
+	return NULL;
 }
 
 int
 action_start(const char *cmd, const char *where)
 {
 	struct action a;
+	const char *state;
 
 	if (tables_alloc() != 0) {
 		daemon_log(LOG_ERR, "%s: out of memory: not starting \"%s\"", where, cmd);
 		return -1;
 	}
 	fill(&a, cmd, where);
-	if (nrunning < max_running && nwaiting == 0)
-		return spawn(&a);
-	if (already_waiting(a.cmd)) {
-		daemon_log(LOG_INFO, "%s: \"%s\" is waiting already: not queued twice", where,
-		    cmd);
+	if ((state = already(a.cmd)) != NULL) {
+		daemon_log(LOG_INFO, "%s: \"%s\" is %s already: not started twice", where, cmd,
+		    state);
 		return 0;
 	}
+	if (nrunning < max_running && nwaiting == 0)
+		return spawn(&a);
 	if (nwaiting == MAX_WAITING) {
 		daemon_log(LOG_ERR, "%s: %u actions running and %u waiting: not starting \"%s\"",
 		    where, nrunning, nwaiting, cmd);

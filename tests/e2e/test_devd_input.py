@@ -324,15 +324,19 @@ def test_bad_group_is_one_line(devd):
 def test_actions_beyond_the_limit_wait_and_all_run(devd):
     """With --max-actions 2, six controllers' RECONNECTs at once: two run, four
     wait and start as those end, so every one runs and never more than two at a
-    time; the same action raised again while it waits is not queued twice."""
+    time; the same action raised again while it waits, or while it runs, is not
+    started twice."""
     d = devd("--max-actions", "2",
              action="echo start $name >> %(dir)s/order; sleep 0.3; echo end $name >> %(dir)s/order")
     names = ["nvme%d" % i for i in range(6)]
     d.send(b"".join(event(n) + b"\n" for n in names))
     d.send(event("nvme5") + b"\n")        # nvme5 waits behind four others
+    wait_until(lambda: len(d.lines(r"action started .*nvme0'")) == 1, what="nvme0's action")
+    d.send(event("nvme0") + b"\n")        # nvme0's action is still running (0.3 s)
     assert d.wait_actions_done(6) == names
     assert len(d.lines(r"action started")) == 6, d.log()
-    assert len(d.lines(r"nvme5'\" is waiting already: not queued twice")) == 1, d.log()
+    assert len(d.lines(r"nvme5'\" is waiting already: not started twice")) == 1, d.log()
+    assert len(d.lines(r"nvme0'\" is running already: not started twice")) == 1, d.log()
     assert len(d.lines(r"actions running: .* waits")) == 4, d.log()
     running, most = 0, 0
     with open(os.path.join(d.dir, "order")) as f:
