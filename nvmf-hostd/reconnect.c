@@ -207,7 +207,7 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	struct hd_handoff_msg *m = malloc(sizeof(*m));
 	struct install_args a = { .c = c, .queues = queues };
 	char kept_subnqn[NVMF_NQN_MAX_LEN + 1];
-	bool leased;
+	bool leased, never_scanned;
 
 	*invalid = false;
 	if (queues == NULL || m == NULL) {
@@ -279,8 +279,18 @@ hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *re
 	}
 	hd_registry_lock();
 	c->refs++;
+	never_scanned = c->namespaces == NULL;
 	hd_registry_unlock();
-	hd_task_queue(rescan_after_reconnect, c);
+	/*
+	 * A controller kept across a restart of nvmf-hostd has no files yet:
+	 * like connect, the reconnect that makes it usable returns with them
+	 * there. Otherwise the files stayed, and the rescan (namespaces may have
+	 * changed meanwhile) need not hold up the reply.
+	 */
+	if (never_scanned)
+		rescan_after_reconnect(c);
+	else
+		hd_task_queue(rescan_after_reconnect, c);
 	free(queues);
 	free(m);
 	return 0;
