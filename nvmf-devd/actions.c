@@ -32,7 +32,6 @@
 #include "devd.h"
 
 #define MAX_WAITING	4096
-#define MAX_WORDS	64
 
 extern char **environ;
 
@@ -75,13 +74,8 @@ plain_char(char c)
 	    strchr("_-./:=@%+,", c) != NULL;
 }
 
-/*
- * Splits cmd into argv in buf when it is only plain words and '...' strings
- * (no backslash, no other quote, no expansion, redirection or separator):
- * what sh would make of it, without sh. -1 for anything else.
- */
-static int
-split_simple(const char *cmd, char *buf, size_t buflen, char **argv)
+int
+action_split(const char *cmd, char *buf, size_t buflen, char **argv)
 {
 	size_t o = 0;
 	int argc = 0;
@@ -92,7 +86,7 @@ split_simple(const char *cmd, char *buf, size_t buflen, char **argv)
 			p++;
 		if (*p == '\0')
 			break;
-		if (argc == MAX_WORDS - 1)
+		if (argc == ACTION_MAX_WORDS - 1)
 			return -1;
 		argv[argc++] = buf + o;
 		while (*p != '\0' && *p != ' ' && *p != '\t') {
@@ -123,7 +117,7 @@ static int
 spawn(struct action *a)
 {
 	static char words[8192];
-	char *argv[MAX_WORDS];
+	char *argv[ACTION_MAX_WORDS];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
@@ -137,7 +131,7 @@ spawn(struct action *a)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-	if (split_simple(a->cmd, words, sizeof(words), argv) > 0) {
+	if (action_split(a->cmd, words, sizeof(words), argv) > 0) {
 		rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	} else {
 		char *sh[] = { "sh", "-c", a->cmd, NULL };

@@ -109,6 +109,14 @@ int action_set_max(unsigned max);
 /* Starts "/bin/sh -c cmd" without waiting for it, or queues it while the
  * limit is reached; 0, or -1 when it was refused (logged). */
 int action_start(const char *cmd, const char *where);
+/*
+ * Splits cmd into argv (words in buf, at most ACTION_MAX_WORDS - 1 and a
+ * NULL) when it is only plain words and '...' strings: no backslash, other
+ * quote, expansion, redirection, separator, or leading assignment. Returns
+ * the word count (what sh would make of it, without sh), or -1: sh's job.
+ */
+#define ACTION_MAX_WORDS	64
+int action_split(const char *cmd, char *buf, size_t buflen, char **argv);
 /* Collects finished actions and logs their exit status. */
 void action_reap(void);
 unsigned action_running(void);

@@ -312,13 +312,20 @@ def test_pipe_open_to_the_group_given(devd, as_user):
     assert member.read_event() == {"events": 1, "eof": 0}
 
 
-def test_bad_group_is_one_line(devd):
-    for bad in ("0x10", "no-such-group-here", "-1", "12abc", "99999999999999999999"):
-        p = subprocess.run([DEVD, "-d", "--rundir", "/nonexistent", "--group", bad],
+def assert_bad_values_one_line(option, values, named=True):
+    """Each value: exit 2 and one line on stderr naming the option (and the value)."""
+    for bad in values:
+        p = subprocess.run([DEVD, "-d", "--rundir", "/nonexistent", option, bad],
                            capture_output=True, text=True, timeout=10)
         assert p.returncode == 2, p
         lines = p.stderr.splitlines()
-        assert len(lines) == 1 and "--group" in lines[0] and bad in lines[0], p.stderr
+        assert len(lines) == 1 and option in lines[0], p.stderr
+        assert not named or bad in lines[0], p.stderr
+
+
+def test_bad_group_is_one_line(devd):
+    assert_bad_values_one_line("--group", ("0x10", "no-such-group-here", "-1", "12abc",
+                                           "99999999999999999999"))
 
 
 def test_actions_beyond_the_limit_wait_and_all_run(devd):
@@ -347,12 +354,7 @@ def test_actions_beyond_the_limit_wait_and_all_run(devd):
 
 
 def test_bad_max_actions_is_one_line(devd):
-    for bad in ("0", "4097", "-1", "2x", ""):
-        p = subprocess.run([DEVD, "-d", "--rundir", "/nonexistent", "--max-actions", bad],
-                           capture_output=True, text=True, timeout=10)
-        assert p.returncode == 2, p
-        lines = p.stderr.splitlines()
-        assert len(lines) == 1 and "--max-actions" in lines[0], p.stderr
+    assert_bad_values_one_line("--max-actions", ("0", "4097", "-1", "2x", ""))
 
 
 def test_reader_beyond_the_limit_is_refused_not_the_earlier_ones(devd):
