@@ -58,6 +58,48 @@ def test_more_reads_held_than_threads_replayed_after_restart(stack):
     assert s.controller()["state"] == "connected"
 
 
+def pwrite_op(path, off, data):
+    """An Op that opens path and writes data at off (direct I/O: the file is direct_io)."""
+    def fn():
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            return os.pwrite(fd, data, off)
+        finally:
+            os.close(fd)
+    return rh.Op(fn, "pwrite")
+
+
+def test_writes_of_many_threads_are_in_flight_together(stack):
+    """16 threads each writing its own block while the target is down: all 16 reach
+    nvmf-hostd and are held at once (the files are opened for parallel direct
+    writes; without that the kernel lets one direct write of a file through at a
+    time and devlist would show 1); after the reconnect every block is in the
+    target's file."""
+    writers = 16
+    s = stack("aw")
+    img, salt = s.image(size=16 * rh.MIB)
+    t = s.target(img)
+    s.start()
+    s.connect(t, "-r", 1, "-l", 30)
+    path = s.ns_path()
+
+    t_kill = t.kill()
+    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=3)
+    ops = [pwrite_op(path, (200 + i) * BLOCK, block_pattern(salt, 200 + i, 7)).start()
+           for i in range(writers)]
+    wait_until(lambda: s.controller()["held_io"] == writers, 10,
+               what="%d held writes (devlist says %s)" % (writers,
+                                                          s.controller().get("held_io")))
+    assert not any(o.done() for o in ops), "a write ended while the target was down"
+    t.start()
+    s.events.wait_for("RECONNECTED", since=t_kill, timeout=10)
+    for i, o in enumerate(ops):
+        assert o.join(5), "write %d still blocks after RECONNECTED" % i
+        assert o.error is None and o.result == BLOCK, "write %d: %r %r" % (i, o.error, o.result)
+        assert rh.file_block(img, 200 + i) == block_pattern(salt, 200 + i, 7), \
+            "block %d is not in the target's file" % (200 + i)
+
+
 def test_deep_queue_verified_with_fio(stack):
     """fio, libaio O_DIRECT at depth 64 in two jobs, sizes 4 KiB to 1 MiB: every
     block written reads back as written (crc32c verify)."""
