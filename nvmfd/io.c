@@ -108,7 +108,8 @@ nvmfd_io_place(void *arg, struct nvmf_capsule *nc)
 /* What reads of never-written RAM send; only ever read (bss: faulted in once). */
 static uint8_t unwritten_zeroes[NVMFD_MAX_TRANSFER];
 
-/* RAM: reads are sent from the ramdisk itself, writes usually landed in place. */
+/* RAM: reads are sent from the ramdisk itself (a copy under data digests), writes
+ * usually landed in place. */
 static void
 ram_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
     struct nvmfd_namespace *ns, bool write, uint64_t slba, uint32_t nlb)
@@ -137,6 +138,19 @@ ram_read_write(struct nvmfd_conn *conn, struct nvmf_capsule *nc,
 		 * the socket's copy (on a fresh ramdisk, nearly every random read).
 		 */
 		(void)nvmf_capsule_set_data(nc, unwritten_zeroes, NULL, NULL);
+	} else if (nvmf_qpair_info(conn->qp)->data_digests) {
+		/*
+		 * The digest must cover the bytes sent: a write to these blocks
+		 * before the send (a later command of this turn, or another
+		 * queue's) would change them under it, and the host would see a
+		 * digest error, a transport error. A copy cannot change.
+		 */
+		buf = nvmf_capsule_data(nc);
+		if (buf == NULL) {
+			nvmfd_complete(nc, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL));
+			return;
+		}
+		memcpy(buf, at, bytes);
 	} else {
 		nvmfd_ns_hold(ns);
 		(void)nvmf_capsule_set_data(nc, at, release_ns, ns);

@@ -164,19 +164,25 @@ CASES = {
 
 
 class Bystander:
-    """An established association that must keep working through it all."""
+    """An established association that must keep working through it all. It works in
+    the namespace's last 512 KiB: the malformed writes start at LBA 0, and one whose
+    host vanished mid-transfer may still land (RAM namespaces receive in place), as a
+    write that never completed may on any disk."""
 
     def __init__(self, t):
         self.c = t.controller()
+        nsze = nt.parse_identify_namespace(self.c.admin.identify(0, nsid=1).data)["nsze"]
+        self.base = nsze - 1024
         (self.q,) = self.c.connect_io(1)
         self.n = 0
         self.check()
 
     def check(self):
         self.n += 1
+        lba = self.base + (self.n * 16) % 1024
         data = nt.random_bytes(8192, self.n)
-        self.q.write(1, 64 + self.n * 16, data)
-        assert self.q.read(1, 64 + self.n * 16, 16) == data
+        self.q.write(1, lba, data)
+        assert self.q.read(1, lba, 16) == data
         self.c.admin.keep_alive()
 
     def close(self):
