@@ -247,3 +247,16 @@ action_waiting(void)
 {
 	return nwaiting;
 }
+
+void
+action_forget_all(void)
+{
+	for (unsigned i = 0; i < nrunning; i++)
+		free(running[i].cmd);
+	for (unsigned i = 0; i < nwaiting; i++)
+		free(waiting[(waiting_head + i) % MAX_WAITING].cmd);
+	free(running);
+	free(waiting);
+	running = waiting = NULL;
+	nrunning = nwaiting = waiting_head = 0;
+}

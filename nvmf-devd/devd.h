@@ -121,6 +121,8 @@ int action_split(const char *cmd, char *buf, size_t buflen, char **argv);
 void action_reap(void);
 unsigned action_running(void);
 unsigned action_waiting(void);
+/* At exit: forgets running actions (they run on, unwaited) and drops waiting ones. */
+void action_forget_all(void);
 
 /* ----------------------------------------------------------- devd.pipe */
 #define BROADCAST_NO_GROUP	((gid_t)-1)

@@ -301,6 +301,7 @@ main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	daemon_log(LOG_INFO, "shutting down (%u action%s still running, %u not started)",
 	    action_running(), action_running() == 1 ? "" : "s", action_waiting());
+	action_forget_all();
 	broadcast_close();
 	ruleset_free(&rules);
 	return 0;
