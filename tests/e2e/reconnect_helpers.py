@@ -631,6 +631,17 @@ def pread_op(path, off, n):
     return Op(fn, "pread")
 
 
+def pwrite_op(path, off, data):
+    """An Op that opens path and writes data at off (direct I/O: the file is direct_io)."""
+    def fn():
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            return os.pwrite(fd, data, off)
+        finally:
+            os.close(fd)
+    return Op(fn, "pwrite")
+
+
 class PatternWriter:
     """Threads that keep writing 4 KiB blocks, each with a pattern naming the block and
     its generation, over blocks [0, nblocks) of path (thread i owns blocks i, i+T, ...).

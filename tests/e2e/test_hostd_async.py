@@ -17,7 +17,7 @@ import pytest
 
 import reconnect_helpers as rh
 from reconnect_helpers import stack  # noqa: F401  (the fixture)
-from reconnect_helpers import block_pattern, pread_op, wait_until
+from reconnect_helpers import block_pattern, pread_op, pwrite_op, wait_until
 
 BLOCK = rh.BLOCK
 DEPTH = 64
@@ -29,22 +29,31 @@ def threads_of(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 
 
+def connected_then_target_killed(s):
+    """A controller on a fresh image, then its target killed: (image, salt, target,
+    namespace path, kill time), once nvmf-hostd has said DISCONNECTED."""
+    img, salt = s.image(size=16 * rh.MIB)
+    t = s.target(img)
+    s.start()
+    s.connect(t, "-r", 1, "-l", 30)
+    t_kill = t.kill()
+    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=3)
+    return img, salt, t, s.ns_path(), t_kill
+
+
+def wait_held(s, n, what):
+    wait_until(lambda: s.controller()["held_io"] == n, 10,
+               what="%d held %s (devlist says %s)" % (n, what, s.controller().get("held_io")))
+
+
 def test_more_reads_held_than_threads_replayed_after_restart(stack):
     """64 reads at once while the target is down: all 64 reach nvmf-hostd and are
     held (devlist's held_io), though it runs far fewer threads; the target comes
     back, the rule reconnects, and every read returns its block."""
     s = stack("aq")
-    img, salt = s.image(size=16 * rh.MIB)
-    t = s.target(img)
-    s.start()
-    s.connect(t, "-r", 1, "-l", 30)
-    path = s.ns_path()
-
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=3)
+    img, salt, t, path, t_kill = connected_then_target_killed(s)
     reads = [pread_op(path, (100 + i) * BLOCK, BLOCK).start() for i in range(DEPTH)]
-    wait_until(lambda: s.controller()["held_io"] == DEPTH, 10,
-               what="%d held reads (devlist says %s)" % (DEPTH, s.controller().get("held_io")))
+    wait_held(s, DEPTH, "reads")
     nthreads = threads_of(s.hostd.pid)
     assert nthreads < DEPTH, "nvmf-hostd runs %d threads" % nthreads
     assert not any(r.done() for r in reads), "a read ended while the target was down"
@@ -58,17 +67,6 @@ def test_more_reads_held_than_threads_replayed_after_restart(stack):
     assert s.controller()["state"] == "connected"
 
 
-def pwrite_op(path, off, data):
-    """An Op that opens path and writes data at off (direct I/O: the file is direct_io)."""
-    def fn():
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            return os.pwrite(fd, data, off)
-        finally:
-            os.close(fd)
-    return rh.Op(fn, "pwrite")
-
-
 def test_writes_of_many_threads_are_in_flight_together(stack):
     """16 threads each writing its own block while the target is down: all 16 reach
     nvmf-hostd and are held at once (the files are opened for parallel direct
@@ -77,19 +75,10 @@ def test_writes_of_many_threads_are_in_flight_together(stack):
     target's file."""
     writers = 16
     s = stack("aw")
-    img, salt = s.image(size=16 * rh.MIB)
-    t = s.target(img)
-    s.start()
-    s.connect(t, "-r", 1, "-l", 30)
-    path = s.ns_path()
-
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=3)
+    img, salt, t, path, t_kill = connected_then_target_killed(s)
     ops = [pwrite_op(path, (200 + i) * BLOCK, block_pattern(salt, 200 + i, 7)).start()
            for i in range(writers)]
-    wait_until(lambda: s.controller()["held_io"] == writers, 10,
-               what="%d held writes (devlist says %s)" % (writers,
-                                                          s.controller().get("held_io")))
+    wait_held(s, writers, "writes")
     assert not any(o.done() for o in ops), "a write ended while the target was down"
     t.start()
     s.events.wait_for("RECONNECTED", since=t_kill, timeout=10)
