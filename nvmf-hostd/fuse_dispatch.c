@@ -121,7 +121,15 @@ hd_fuse_defer(void (*fn)(void *arg), void *arg)
 	tail = j;
 	/* Every worker busy (some may wait for a controller): one more. */
 	if (nidle == 0 && nworkers < WORKERS_MAX && !worker_add() && nworkers == 0) {
-		head = tail = NULL;
+		/* No thread at all to run it: taken back off the tail. */
+		struct job **pp = &head;
+
+		while (*pp != j)
+			pp = &(*pp)->next;
+		*pp = NULL;
+		tail = NULL;
+		for (struct job *k = head; k != NULL; k = k->next)
+			tail = k;
 		pthread_mutex_unlock(&lock);
 		free(j);
 		return -EAGAIN;
@@ -141,6 +149,26 @@ process_copy(void *arg)
 	free(buf);
 }
 
+/*
+ * No memory or no thread for a request that may wait: it fails (ENOMEM)
+ * rather than run on the loop, where waiting for the loop would never end.
+ */
+static void
+refuse(const struct fuse_buf *in)
+{
+	const struct fuse_in_header *h = in->mem;
+	struct fuse_out_header out = { .len = sizeof(out), .error = -ENOMEM, .unique = h->unique };
+	ssize_t n;
+
+	daemon_log(LOG_ERR, "FUSE request %u refused: no memory or thread to serve it",
+	    h->opcode);
+	if (h->opcode == FUSE_FORGET || h->opcode == FUSE_BATCH_FORGET ||
+	    h->opcode == FUSE_INTERRUPT)
+		return;		/* these take no reply */
+	n = write(fuse_fd, &out, sizeof(out));
+	(void)n;
+}
+
 static void
 to_worker(const struct fuse_buf *in)
 {
@@ -153,8 +181,7 @@ to_worker(const struct fuse_buf *in)
 			return;
 		free(copy);
 	}
-	/* No memory and no thread: answered here rather than never. */
-	fuse_session_process_buf(session, in);
+	refuse(in);
 }
 
 /* Requests that only build commands and return: the loop answers them. */
@@ -191,7 +218,9 @@ fuse_readable(void *arg)
 			watching = false;
 			return;
 		}
-		if ((size_t)n >= sizeof(*in) && answered_on_loop(in->opcode))
+		if ((size_t)n < sizeof(*in))
+			continue;	/* the kernel never sends less than a header */
+		if (answered_on_loop(in->opcode))
 			fuse_session_process_buf(session, &loop_buf);
 		else
 			to_worker(&loop_buf);
