@@ -34,6 +34,18 @@ cmd_finish(struct hd_cmd *cmd)
 	}
 }
 
+/* Appends cmd to one of a controller's lists (backlog, dropped, held). */
+static void
+cmd_append(struct hd_cmd **head, struct hd_cmd **tail, struct hd_cmd *cmd)
+{
+	cmd->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = cmd;
+	else
+		*head = cmd;
+	*tail = cmd;
+}
+
 /*
  * Parks a command whose queue pair failed while the controller still counts
  * as connected: the poll group takes a failed queue pair's commands back
@@ -43,24 +55,18 @@ cmd_finish(struct hd_cmd *cmd)
 static void
 cmd_park_dropped(struct hd_ctrl *c, struct hd_cmd *cmd)
 {
-	cmd->next = NULL;
-	if (c->dropped_tail != NULL)
-		c->dropped_tail->next = cmd;
-	else
-		c->dropped = cmd;
-	c->dropped_tail = cmd;
+	cmd_append(&c->dropped, &c->dropped_tail, cmd);
 }
 
-/* A command that will get no completion: I/O waits for the next association. */
+/* A command that cannot run now: I/O waits for the next association if held. */
 static void
-cmd_unanswered(struct hd_ctrl *c, struct hd_cmd *cmd)
+cmd_hold_or_fail(struct hd_ctrl *c, struct hd_cmd *cmd, int error)
 {
-	if (!cmd->admin && hd_ctrl_holds_io(c)) {
+	cmd->next = NULL;
+	if (!cmd->admin && hd_ctrl_holds_io(c))
 		hd_ctrl_hold(c, cmd);
-		return;
-	}
-	cmd->error = -EIO;
-	cmd_finish(cmd);
+	else
+		hd_cmd_fail(cmd, error);
 }
 
 static void
@@ -74,7 +80,7 @@ cmd_completed(void *arg, const struct nvme_completion *cqe)
 		if (c->state == HD_CTRL_CONNECTED)
 			cmd_park_dropped(c, cmd);
 		else
-			cmd_unanswered(c, cmd);
+			cmd_hold_or_fail(c, cmd, -EIO);
 		return;
 	}
 	cmd->cqe = *cqe;
@@ -103,8 +109,7 @@ hd_ctrl_settle_dropped(struct hd_ctrl *c)
 	while (cmd != NULL) {
 		struct hd_cmd *next = cmd->next;
 
-		cmd->next = NULL;
-		cmd_unanswered(c, cmd);
+		cmd_hold_or_fail(c, cmd, -EIO);
 		cmd = next;
 	}
 }
@@ -124,10 +129,7 @@ hd_cmd_dispatch(struct hd_cmd *cmd)
 	int rc = -EBUSY;
 
 	if (c->state != HD_CTRL_CONNECTED) {
-		if (!cmd->admin && hd_ctrl_holds_io(c))
-			hd_ctrl_hold(c, cmd);
-		else
-			hd_cmd_fail(cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
+		cmd_hold_or_fail(c, cmd, c->state == HD_CTRL_DELETING ? -ENODEV : -EIO);
 		return;
 	}
 	if (cmd->admin) {
@@ -155,12 +157,7 @@ hd_cmd_dispatch(struct hd_cmd *cmd)
 		return;
 	}
 	if (rc == -EBUSY) {
-		cmd->next = NULL;
-		if (c->backlog_tail != NULL)
-			c->backlog_tail->next = cmd;
-		else
-			c->backlog = cmd;
-		c->backlog_tail = cmd;
+		cmd_append(&c->backlog, &c->backlog_tail, cmd);
 		return;
 	}
 	hd_cmd_fail(cmd, rc);
@@ -173,11 +170,7 @@ hd_ctrl_drop_backlog(struct hd_ctrl *c, int error)
 
 	while ((cmd = c->backlog) != NULL) {
 		c->backlog = cmd->next;
-		cmd->next = NULL;
-		if (!cmd->admin && hd_ctrl_holds_io(c))
-			hd_ctrl_hold(c, cmd);
-		else
-			hd_cmd_fail(cmd, error);
+		cmd_hold_or_fail(c, cmd, error);
 	}
 	c->backlog_tail = NULL;
 }
@@ -193,13 +186,8 @@ hd_ctrl_holds_io(const struct hd_ctrl *c)
 void
 hd_ctrl_hold(struct hd_ctrl *c, struct hd_cmd *cmd)
 {
-	cmd->next = NULL;
 	hd_registry_lock();
-	if (c->held_tail != NULL)
-		c->held_tail->next = cmd;
-	else
-		c->held = cmd;
-	c->held_tail = cmd;
+	cmd_append(&c->held, &c->held_tail, cmd);
 	c->nheld++;
 	hd_registry_unlock();
 }
