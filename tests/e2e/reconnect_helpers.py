@@ -620,26 +620,25 @@ class Op:
         return self.done()
 
 
-def pread_op(path, off, n):
-    """An Op that opens path and reads n bytes at off (the file is direct_io: no cache)."""
+def fd_op(path, flags, use, name):
+    """An Op that opens path with flags, returns use(fd), and closes it."""
     def fn():
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, flags)
         try:
-            return os.pread(fd, n, off)
+            return use(fd)
         finally:
             os.close(fd)
-    return Op(fn, "pread")
+    return Op(fn, name)
+
+
+def pread_op(path, off, n):
+    """An Op that opens path and reads n bytes at off (the file is direct_io: no cache)."""
+    return fd_op(path, os.O_RDONLY, lambda fd: os.pread(fd, n, off), "pread")
 
 
 def pwrite_op(path, off, data):
     """An Op that opens path and writes data at off (direct I/O: the file is direct_io)."""
-    def fn():
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            return os.pwrite(fd, data, off)
-        finally:
-            os.close(fd)
-    return Op(fn, "pwrite")
+    return fd_op(path, os.O_WRONLY, lambda fd: os.pwrite(fd, data, off), "pwrite")
 
 
 class PatternWriter:
