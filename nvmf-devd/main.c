@@ -265,7 +265,8 @@ main(int argc, char **argv)
 		}
 		if (poll(pfd, 3, dfd < 0 ? RETRY_MS : -1) < 0 && errno != EINTR)
 			break;
-		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		/* Once told to quit, reap nothing more: a reap starts waiting actions. */
+		while (!quit && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
 				action_reap();
 			} else if (si.ssi_signo == SIGHUP) {

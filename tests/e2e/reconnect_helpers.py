@@ -35,7 +35,7 @@ import uuid
 
 import pytest
 
-from conftest import describe_exit  # noqa: E402  (one description of an exit status)
+from conftest import EXIT_SCALE, describe_exit  # noqa: E402  (one description of an exit status)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(REPO, "build", "bin")
@@ -543,9 +543,10 @@ class Stack:
         # devd first (its actions talk to the host), then its actions still running.
         if self.devd is not None:
             kids = children_of(self.devd.pid)
-            rc, _, hung = stop_process(self.devd, 5)
+            limit = 5 * EXIT_SCALE
+            rc, _, hung = stop_process(self.devd, limit)
             if hung:
-                problems.append("nvmf-devd did not exit within 5 s of SIGTERM")
+                problems.append("nvmf-devd did not exit within %d s of SIGTERM" % limit)
             elif rc != 0:
                 problems.append("nvmf-devd ended with %s on SIGTERM" % describe_exit(rc))
             for pid in kids:
@@ -556,7 +557,7 @@ class Stack:
         if self.events is not None:
             self.events.close()
         if self.hostd is not None and self.hostd_exit is None:
-            limit = 60 if self.valgrind_log else 15
+            limit = 60 if self.valgrind_log else 15 * EXIT_SCALE
             rc, secs, hung = self.stop_hostd(limit)
             if hung:
                 problems.append("nvmf-hostd did not exit within %d s of SIGTERM" % limit)
