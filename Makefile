@@ -37,7 +37,6 @@ PERF_OBJS  := $(PERF_SRCS:%.c=$(BUILD)/%.o)
 LIBNVMF    := $(BUILD)/lib/libnvmf.a
 LIBNVMF_SO := $(BUILD)/lib/libnvmf.so.$(VERSION)
 NVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null)
-NVME_LIBS   := $(shell pkg-config --libs libnvme 2>/dev/null || echo -lnvme)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 # The daemons tell systemd when they are ready (sd_notify; a no-op without it).
@@ -84,11 +83,12 @@ $(BUILD)/bin/nvmfd: $(NVMFD_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(URING_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
-# nvmecontrol finds and makes the host NQN with libnvme, as nvme-cli does.
+# nvmecontrol finds and makes the host NQN with libnvme, as nvme-cli does,
+# loaded when a command needs it (nvmecontrol/libnvme_load.h): not linked.
 $(BUILD)/nvmecontrol/%.o: CFLAGS += $(NVME_CFLAGS) -DNVMF_VERSION='"$(VERSION)"'
 $(BUILD)/bin/nvmecontrol: $(CTL_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(NVME_LIBS) -ljson-c $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
 
 $(BUILD)/completion/nvmecontrol: $(BUILD)/bin/nvmecontrol
 	@mkdir -p $(dir $@)

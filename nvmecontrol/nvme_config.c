@@ -12,16 +12,15 @@
 
 #include <libnvme.h>
 
+#include "libnvme_load.h"
 #include "nvme_glue.h"
 
 int
 glue_config_each_ctrl(const char *path,
     void (*fn)(const struct glue_config_ctrl *c, void *arg), void *arg)
 {
+	const struct libnvme *l;
 	nvme_root_t r;
-	nvme_host_t h;
-	nvme_subsystem_t s;
-	nvme_ctrl_t c;
 	FILE *f;
 	int n = 0;
 
@@ -30,27 +29,31 @@ glue_config_each_ctrl(const char *path,
 	if (f == NULL)
 		return -1;
 	fclose(f);
-	r = nvme_create_root(stderr, LOG_ERR);
+	l = libnvme();
+	r = l->nvme_create_root(stderr, LOG_ERR);
 	if (r == NULL)
 		return -1;
-	if (nvme_read_config(r, path) != 0) {
+	if (l->nvme_read_config(r, path) != 0) {
 		int e = errno;
 
-		nvme_free_tree(r);
+		l->nvme_free_tree(r);
 		errno = e;
 		return -1;
 	}
-	nvme_for_each_host(r, h) {
-		nvme_for_each_subsystem(h, s) {
-			nvme_subsystem_for_each_ctrl(s, c) {
-				const struct nvme_fabrics_config *cfg = nvme_ctrl_get_config(c);
+	/* libnvme's nvme_for_each_* macros, spelled out through the loaded functions. */
+	for (nvme_host_t h = l->nvme_first_host(r); h != NULL; h = l->nvme_next_host(r, h)) {
+		for (nvme_subsystem_t s = l->nvme_first_subsystem(h); s != NULL;
+		    s = l->nvme_next_subsystem(h, s)) {
+			for (nvme_ctrl_t c = l->nvme_subsystem_first_ctrl(s); c != NULL;
+			    c = l->nvme_subsystem_next_ctrl(s, c)) {
+				const struct nvme_fabrics_config *cfg = l->nvme_ctrl_get_config(c);
 				struct glue_config_ctrl gc = {
-					.hostnqn = nvme_host_get_hostnqn(h),
-					.hostid = nvme_host_get_hostid(h),
-					.subnqn = nvme_subsystem_get_nqn(s),
-					.transport = nvme_ctrl_get_transport(c),
-					.traddr = nvme_ctrl_get_traddr(c),
-					.trsvcid = nvme_ctrl_get_trsvcid(c),
+					.hostnqn = l->nvme_host_get_hostnqn(h),
+					.hostid = l->nvme_host_get_hostid(h),
+					.subnqn = l->nvme_subsystem_get_nqn(s),
+					.transport = l->nvme_ctrl_get_transport(c),
+					.traddr = l->nvme_ctrl_get_traddr(c),
+					.trsvcid = l->nvme_ctrl_get_trsvcid(c),
 				};
 
 				if (cfg != NULL) {
@@ -65,6 +68,6 @@ glue_config_each_ctrl(const char *path,
 			}
 		}
 	}
-	nvme_free_tree(r);
+	l->nvme_free_tree(r);
 	return n;
 }

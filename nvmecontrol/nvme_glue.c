@@ -2,39 +2,46 @@
  * Copyright (c) 2026 The nvmf developers */
 /*
  * nvme_glue.c - libnvme's host identity and UUID helpers, behind
- * nvme_glue.h (why: see there).
+ * nvme_glue.h (why: see there), loaded on first use (libnvme_load.h).
  */
 #include <string.h>
 
-#include <nvme/fabrics.h>
-#include <nvme/util.h>
+#include <libnvme.h>
 
+#include "libnvme_load.h"
 #include "nvme_glue.h"
 
 char *
 glue_hostnqn_from_file(void)
 {
-	return nvmf_hostnqn_from_file();
+	const struct libnvme *l = libnvme();
+
+	return l->nvmf_hostnqn_from_file();
 }
 
 char *
 glue_hostid_from_file(void)
 {
-	return nvmf_hostid_from_file();
+	const struct libnvme *l = libnvme();
+
+	return l->nvmf_hostid_from_file();
 }
 
 char *
 glue_hostnqn_generate(void)
 {
-	return nvmf_hostnqn_generate();
+	const struct libnvme *l = libnvme();
+
+	return l->nvmf_hostnqn_generate();
 }
 
 int
 glue_uuid_from_string(const char *s, uint8_t out[16])
 {
+	const struct libnvme *l = libnvme();
 	unsigned char u[NVME_UUID_LEN];
 
-	if (nvme_uuid_from_string(s, u) != 0)
+	if (l->nvme_uuid_from_string(s, u) != 0)
 		return -1;
 	memcpy(out, u, sizeof(u));
 	return 0;
@@ -43,18 +50,20 @@ glue_uuid_from_string(const char *s, uint8_t out[16])
 int
 glue_uuid_to_string(const uint8_t in[16], char out[37])
 {
+	const struct libnvme *l = libnvme();
 	unsigned char u[NVME_UUID_LEN];
 
 	memcpy(u, in, sizeof(u));
-	return nvme_uuid_to_string(u, out) == 0 ? 0 : -1;
+	return l->nvme_uuid_to_string(u, out) == 0 ? 0 : -1;
 }
 
 int
 glue_uuid_random(uint8_t out[16])
 {
+	const struct libnvme *l = libnvme();
 	unsigned char u[NVME_UUID_LEN];
 
-	if (nvme_uuid_random(u) != 0)
+	if (l->nvme_uuid_random(u) != 0)
 		return -1;
 	memcpy(out, u, sizeof(u));
 	return 0;
@@ -63,5 +72,8 @@ glue_uuid_random(uint8_t out[16])
 const char *
 glue_libnvme_version(void)
 {
-	return nvme_get_version(NVME_VERSION_PROJECT);
+	/* --version names what it finds, and does not fail without it. */
+	const struct libnvme *l = libnvme_try();
+
+	return l != NULL ? l->nvme_get_version(NVME_VERSION_PROJECT) : "not found";
 }

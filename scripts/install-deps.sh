@@ -9,7 +9,7 @@ PACKAGES=(
 	build-essential pkg-config		# the build (gcc, libc6-dev, make; pkgconf)
 	libisal-dev libjson-c-dev		# CRC32C digests, JSON configuration
 	liburing-dev				# nvmfd's file namespaces through io_uring
-	libnvme-dev				# nvmecontrol: host NQN and ID, config.json, as nvme-cli
+	libnvme-dev libnvme1			# nvmecontrol: host NQN and ID, config.json, as nvme-cli (dlopen)
 	libfuse3-dev fuse3			# nvmf-hostd's namespace files: libfuse3, fusermount3
 	libcmocka-dev				# unit tests
 	python3 python3-pytest			# end-to-end tests, the demo, guest.sh's agent client

@@ -19,7 +19,9 @@ What is checked, one PASS/FAIL line each:
             --cflags); the files run-fuzz.sh compiles with clang also along clang's
   pkg-config  each module the Makefile asks pkg-config for: its .pc file
   library   each -lX of the Makefile, of pkg-config --libs and of run-fuzz.sh's clang line
-            (cc -print-file-name), and the sanitizer/libFuzzer runtimes -fsanitize= links
+            (cc -print-file-name), the sanitizer/libFuzzer runtimes -fsanitize= links, and
+            each shared object a program dlopen()s, named by a #define X_SONAME "..." in a
+            .c/.h (found in ldconfig's cache): no link line names those
   program   each external program in command position in the Makefile's recipes and $(shell),
             scripts/*.sh and tests/**/*.sh (heredoc bodies and the two scripts that run inside
             the qemu guest under busybox excepted), the argv[0] of subprocess calls and the
@@ -250,6 +252,22 @@ def lib_file(compiler, name, ldirs=()):
     return f if p.returncode == 0 and f.startswith("/") and os.path.exists(f) else None
 
 
+def check_dlopened():
+    """Libraries loaded at run time (dlopen): each #define X_SONAME "libfoo.so.N"."""
+    cache = {}
+    for line in sh(["ldconfig", "-p"]).stdout.splitlines():
+        m = re.match(r"\s*(\S+) \([^)]*\) => (\S+)", line)
+        if m:
+            cache.setdefault(m.group(1), m.group(2))
+    for rel in source_files((".c", ".h")):
+        for soname in re.findall(r'^#define\s+\w+_SONAME\s+"([^"]+)"', read(rel), re.M):
+            label = "library %s (dlopen, %s)" % (soname, rel)
+            if soname in cache:
+                add("library", label, path=os.path.realpath(cache[soname]))
+            else:
+                add("library", label, problem="ldconfig -p does not list it")
+
+
 def check_libraries(mk):
     libs = {}      # -lX -> (compiler, -L dirs)
     mods = pkgconfig_modules(mk)
@@ -294,6 +312,7 @@ def check_libraries(mk):
                 add("library", label, path=f)
             else:
                 add("library", label, problem="%s -print-file-name finds no %s" % (compiler, rt))
+    check_dlopened()
     for mod, helpers in LIBRARY_HELPERS.items():
         if mod in mods or mod in libs:
             for prog in helpers:

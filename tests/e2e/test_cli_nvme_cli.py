@@ -8,12 +8,13 @@ import base64
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
 from conftest import ADDR
-from ctl_helpers import (assert_one_line_error, assert_usage_error, ctl,  # noqa: F401
-                         fake_hostd, hostd, wait_until)
+from ctl_helpers import (CTL, Result, assert_one_line_error, assert_usage_error,  # noqa: F401
+                         ctl, fake_hostd, hostd, wait_until)
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 NQN = "nqn.2024-01.io.nvmf.e2e:x"
@@ -280,3 +281,37 @@ def test_connect_all_config_json_errors(hostd, tmp_path):
     r = hostd.ctl("connect-all", env=env)
     assert_usage_error(r)
     assert "lists none" in r.err_lines[0], r
+
+
+# ------------------------------------------------------- libnvme, on demand
+def without_libnvme(*args, rundir=None):
+    """nvmecontrol ARGS in a private mount namespace where libnvme.so.1 is an empty file:
+    a machine without libnvme1, as far as the dynamic loader can tell."""
+    lib = os.path.realpath(subprocess.run(
+        ["sh", "-c", "ldconfig -p | sed -n 's/^\\s*libnvme\\.so\\.1 (.*) => //p' | head -n 1"],
+        capture_output=True, text=True, check=True).stdout.strip())
+    assert lib, "ldconfig -p lists no libnvme.so.1"
+    argv = [CTL] + (["--rundir", rundir] if rundir else []) + [str(a) for a in args]
+    p = subprocess.run(["unshare", "-m", "sh", "-c", 'mount --bind /dev/null "$0" && exec "$@"',
+                        lib] + argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60, env=dict(os.environ, NVMF_RUNDIR="/nonexistent"))
+    return Result(argv, p, 0.0)
+
+
+def test_reconnect_and_devlist_need_no_libnvme(nvmfd, hostd):
+    """The commands nvmf-devd runs by the thousand never load libnvme; those that read the
+    host's identity load it and, when it cannot be loaded, say so on one line."""
+    t = nvmfd.start()
+    r = hostd.ctl("connect", "-D", addr(t), t.subnqn)
+    assert r.rc == 0, r
+    r = without_libnvme("reconnect", "nvme0", rundir=hostd.rundir)
+    assert_one_line_error(r, "nvme0 is connected", rc=3)
+    r = without_libnvme("devlist", "-o", "json", rundir=hostd.rundir)
+    assert r.rc == 0 and [c["name"] for c in r.json()["controllers"]] == ["nvme0"], r
+    r = without_libnvme("disconnect", "nvme0", rundir=hostd.rundir)
+    assert r.rc == 0, r
+    assert hostd.controllers() == []
+    r = without_libnvme("gen-hostnqn")
+    assert_one_line_error(r, "cannot load libnvme", "libnvme.so.1")
+    # With libnvme there, the same command works: the failure above was the library's.
+    assert ctl("gen-hostnqn").rc == 0
