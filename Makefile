@@ -52,7 +52,8 @@ PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bi
 COMPLETION := $(if $(wildcard nvmecontrol/main.c),$(BUILD)/completion/nvmecontrol)
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
-UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c \
+		tests/unit/nvmecontrol/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -116,6 +117,10 @@ $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,
 $(BUILD)/tests/unit/nvmf-perf/%: tests/unit/nvmf-perf/%.c $(filter-out %/main.o,$(PERF_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Invmf-perf $^ -o $@ -ljson-c -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/unit/nvmecontrol/%: tests/unit/nvmecontrol/%.c $(filter-out %/main.o,$(CTL_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NVME_CFLAGS) -Invmecontrol $^ -o $@ -ljson-c -lcmocka $(LDLIBS)
 
 # Unit tests link the library's objects directly so internals can be tested.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBNVMF)

@@ -19,7 +19,7 @@ static const struct {
 	size_t off;
 } symbols[] = {
 	FN(nvmf_hostnqn_from_file), FN(nvmf_hostid_from_file), FN(nvmf_hostnqn_generate),
-	FN(nvme_uuid_from_string), FN(nvme_uuid_to_string), FN(nvme_uuid_random),
+	FN(nvme_uuid_random),
 	FN(nvme_get_version), FN(nvme_create_root), FN(nvme_read_config), FN(nvme_free_tree),
 	FN(nvme_first_host), FN(nvme_next_host), FN(nvme_first_subsystem),
 	FN(nvme_next_subsystem), FN(nvme_subsystem_first_ctrl), FN(nvme_subsystem_next_ctrl),

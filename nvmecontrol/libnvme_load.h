@@ -22,8 +22,6 @@ struct libnvme {
 	__typeof__(nvmf_hostnqn_from_file) *nvmf_hostnqn_from_file;
 	__typeof__(nvmf_hostid_from_file) *nvmf_hostid_from_file;
 	__typeof__(nvmf_hostnqn_generate) *nvmf_hostnqn_generate;
-	__typeof__(nvme_uuid_from_string) *nvme_uuid_from_string;
-	__typeof__(nvme_uuid_to_string) *nvme_uuid_to_string;
 	__typeof__(nvme_uuid_random) *nvme_uuid_random;
 	__typeof__(nvme_get_version) *nvme_get_version;
 	__typeof__(nvme_create_root) *nvme_create_root;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause
  * Copyright (c) 2026 The nvmf developers */
 /*
- * main.c - nvmecontrol: dispatch to the fabrics commands, usage, messages.
+ * main.c - nvmecontrol: dispatch to the fabrics commands, usage.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -17,24 +17,6 @@
 #ifndef NVMF_VERSION
 #define NVMF_VERSION "0.1"
 #endif
-
-const char *progname = "nvmecontrol";
-
-void
-errmsg(const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* One line, whatever a peer or a library put into the message. */
-	for (char *p = buf; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(stderr, "%s: %s\n", progname, buf);
-}
 
 /* As nvme-cli's "version": ours, then the libnvme we run with. */
 static int

@@ -36,28 +36,6 @@ glue_hostnqn_generate(void)
 }
 
 int
-glue_uuid_from_string(const char *s, uint8_t out[16])
-{
-	const struct libnvme *l = libnvme();
-	unsigned char u[NVME_UUID_LEN];
-
-	if (l->nvme_uuid_from_string(s, u) != 0)
-		return -1;
-	memcpy(out, u, sizeof(u));
-	return 0;
-}
-
-int
-glue_uuid_to_string(const uint8_t in[16], char out[37])
-{
-	const struct libnvme *l = libnvme();
-	unsigned char u[NVME_UUID_LEN];
-
-	memcpy(u, in, sizeof(u));
-	return l->nvme_uuid_to_string(u, out) == 0 ? 0 : -1;
-}
-
-int
 glue_uuid_random(uint8_t out[16])
 {
 	const struct libnvme *l = libnvme();

@@ -16,8 +16,6 @@ char *glue_hostnqn_from_file(void);	/* /etc/nvme/hostnqn */
 char *glue_hostid_from_file(void);	/* /etc/nvme/hostid */
 char *glue_hostnqn_generate(void);
 /* 0 or -1. */
-int glue_uuid_from_string(const char *s, uint8_t out[16]);
-int glue_uuid_to_string(const uint8_t in[16], char out[37]);
 int glue_uuid_random(uint8_t out[16]);
 const char *glue_libnvme_version(void);
 
