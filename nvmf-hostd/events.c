@@ -6,6 +6,13 @@
  * while nobody reads wait in a bounded queue; raising never blocks. A
  * RECONNECT event may wait a little first (reconnect.c's jitter), so that
  * the controllers of one lost target do not all reconnect at once.
+ *
+ * A reader slower than the events (1,000 controllers away, each raising
+ * RECONNECT every reconnect-delay, and nvmf-devd starting a process for
+ * each) must not be fed a backlog of stale requests: a RECONNECT not yet
+ * sent is not queued twice for one controller, and any other news of the
+ * controller (RECONNECTED, DETACHED) withdraws it. The socket's send buffer
+ * is kept small so that the backlog waits here, where this can be done.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,11 +28,13 @@
 #include "hostd.h"
 
 #define QUEUE_MAX	8192	/* a thousand controllers lost at once: two events each, and more */
+#define READER_SNDBUF	(16 * 1024)	/* a few dozen lines in the socket; the rest queue here */
 
 struct line {
 	struct line *next;
 	size_t len, sent;
 	uint64_t due;			/* when a delayed RECONNECT goes out */
+	bool reconnect;
 	char name[16];			/* the controller's, to drop it when it heals */
 	char text[];
 };
@@ -40,10 +49,52 @@ static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
 static pthread_t thread;
 static char path[4200];
 
-/* lock held: a line at the queue's end, the oldest dropped if it is full. */
+/* lock held: the controller's RECONNECT waiting in the queue, none of it sent. */
+static struct line *
+queued_reconnect(const char *name)
+{
+	for (struct line *l = head; l != NULL; l = l->next)
+		if (l->reconnect && l->sent == 0 && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+/* lock held: the controller's unsent RECONNECTs leave the queue. */
+static void
+withdraw_queued(const char *name)
+{
+	struct line *prev = NULL;
+
+	for (struct line *l = head; l != NULL;) {
+		struct line *next = l->next;
+
+		if (l->reconnect && l->sent == 0 && strcmp(l->name, name) == 0) {
+			if (prev != NULL)
+				prev->next = next;
+			else
+				head = next;
+			if (tail == l)
+				tail = prev;
+			free(l);
+			queued--;
+		} else {
+			prev = l;
+		}
+		l = next;
+	}
+}
+
+/*
+ * lock held: a line at the queue's end, the oldest dropped if it is full;
+ * a RECONNECT the queue already holds unsent is not queued again.
+ */
 static void
 enqueue(struct line *l)
 {
+	if (l->reconnect && queued_reconnect(l->name) != NULL) {
+		free(l);
+		return;
+	}
 	l->next = NULL;
 	if (queued >= QUEUE_MAX) {
 		/* Nobody has read for a long time: the oldest events go first. */
@@ -116,6 +167,7 @@ hd_event_raise(const char *type, const char *name)
 	l->sent = 0;
 	l->next = NULL;
 	l->due = hd_now_ms() + delay;
+	l->reconnect = reconnect;
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	pthread_mutex_lock(&lock);
 	if (delay > 0) {
@@ -127,8 +179,10 @@ hd_event_raise(const char *type, const char *name)
 		*pp = l;
 	} else {
 		/* Any other news of the controller makes a RECONNECT still waiting moot. */
-		if (!reconnect)
+		if (!reconnect) {
 			drop_delayed(name);
+			withdraw_queued(name);
+		}
 		enqueue(l);
 	}
 	pthread_mutex_unlock(&lock);
@@ -211,6 +265,10 @@ events_main(void *arg)
 				    path);
 				close(fd);
 			} else if (fd >= 0) {
+				int sndbuf = READER_SNDBUF;
+
+				/* Best effort: a larger buffer only lets the backlog grow stale. */
+				(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 				reader_fd = fd;
 				pthread_mutex_lock(&lock);
 				was_dropped = dropped > 0;

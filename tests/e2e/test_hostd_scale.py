@@ -162,3 +162,55 @@ def test_out_of_descriptors_is_answered(stack):
     # Still serving: the controllers it took are listed and connected.
     ctrls = s.devlist()
     assert len(ctrls) == i and all(c["state"] == "connected" for c in ctrls), ctrls
+
+
+def test_slow_reader_gets_no_stale_reconnects(stack):
+    """A devctl reader that falls behind (nvmf-devd starting a process per event, at
+    1,000 controllers) is not fed a backlog of stale RECONNECTs: one waits per controller,
+    and the controller's healing withdraws it. Without that, every RECONNECT raised while
+    the reader lagged reached it, and each became an `nvmecontrol reconnect` answering
+    "is connected" (1,490 of them in one 1,000-controller run)."""
+    n, away = 30, 6
+    s = stack("backlog")
+    img, _ = s.image(size=4 * rh.MIB, pattern_blocks=16)
+    t = s.target(img, opts=("--max-host-associations", str(n + 8)))
+    s.start_hostd(args=("--reconnect-jitter", 0))
+    for i in range(n):
+        r = s.ctl("connect", "-D", "-r", 1, "-l", 120, t.address, t.subnqn)
+        assert r.rc == 0, r
+    reader = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    reader.connect(os.path.join(s.rundir, "devctl"))
+    try:
+        wait_until(lambda: "devctl: reader connected" in read_text(s.hostd_log), 10)
+        t.kill()
+        wait_until(lambda: all(st != "connected" for st in states(s)), 30, interval=0.2,
+                   what="every controller to see the loss")
+        time.sleep(away)        # a RECONNECT a second from each; nobody reads
+        raised = read_text(s.hostd_log).count(": event RECONNECT")
+        t.start()
+        for c in s.devlist():
+            r = s.ctl("reconnect", c["name"])
+            assert r.rc == 0, r
+        assert all(st == "connected" for st in states(s))
+        wait_until(lambda: read_text(s.hostd_log).count(": event RECONNECTED") == n, 10)
+        reader.settimeout(1.0)
+        data = b""
+        while True:
+            try:
+                chunk = reader.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        reader.close()
+    lines = data.decode().splitlines()
+    got = [ln for ln in lines if "type=RECONNECT " in ln]
+    healed = {ln.split('name="')[1].rstrip('"') for ln in lines if "type=RECONNECTED " in ln}
+    print("\nBACKLOG %d controllers away %d s: %d RECONNECT raised, %d reached the reader, "
+          "%d lines in all" % (n, away, raised, len(got), len(lines)))
+    assert raised >= n * away, raised
+    assert len(healed) == n, lines[-10:]
+    # What the socket held when the reader stopped, and nothing queued behind it.
+    assert len(got) < n * 2, "%d of %d RECONNECTs reached a reader that lagged" % (len(got), raised)
