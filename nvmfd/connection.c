@@ -518,6 +518,11 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 	nfds_t nfds = 1;
 	int rc, ready;
 
+	if (conn->ring == NULL && conn->cfg->limit[NVMFD_LIMIT_BUSY_POLL] == 0) {
+		/* Only the socket to wait for: the library waits in the receive. */
+		rc = nvmf_qpair_poll(conn->qp, poll_timeout(conn));
+		goto turned;
+	}
 	if (nvmf_qpair_tx_pending(conn->qp))
 		pfd[0].events |= POLLOUT;
 	if (conn->ring != NULL) {
@@ -534,6 +539,7 @@ conn_step(struct nvmfd_conn *conn, uint64_t started)
 		rc = ring_turn(conn);
 	else
 		rc = nvmf_qpair_process(conn->qp);
+turned:
 	/* The first file command made the ring: what it submitted goes now. */
 	if (rc == 0 && conn->ring != NULL && nfds == 1) {
 		nvmf_qpair_cork(conn->qp);

@@ -130,6 +130,7 @@ struct nvmf_qpair {
 	/* receive */
 	uint8_t *rxbuf;
 	uint32_t rx_pos, rx_end;
+	uint64_t rx_reads;		/* reads that brought bytes: did a wait see any */
 	enum rx_state rx_state;
 	uint8_t hdr[NVMF_PDU_MAX_HDR] __attribute__((aligned(8)));	/* read as PDU structs */
 	uint32_t hdr_got, hdr_need;
@@ -216,6 +217,9 @@ int nvmf_tx_flush(struct nvmf_qpair *qp);
 int nvmf_qpair_flush_resume(struct nvmf_qpair *qp);
 /* Receives and dispatches what the stream holds, without flushing; 0 or -1. */
 int nvmf_qpair_receive(struct nvmf_qpair *qp);
+/* The same, the first read waiting up to wait_ms for bytes: 1 when some
+ * came, 0 when none did (timeout, signal), -1 when the queue pair failed. */
+int nvmf_qpair_receive_wait(struct nvmf_qpair *qp, int wait_ms);
 /* Arms (or, with cb NULL, disarms) the queue pair's one wake-up at at_ms. */
 void nvmf_qpair_wake(struct nvmf_qpair *qp, long at_ms,
     void (*cb)(struct nvmf_qpair *qp, void *arg), void *arg);

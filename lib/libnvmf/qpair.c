@@ -460,9 +460,11 @@ rx_consume(struct nvmf_qpair *qp)
 
 /* Reads a large payload straight into its destination buffer. */
 static int
-rx_direct(struct nvmf_qpair *qp)
+rx_direct(struct nvmf_qpair *qp, int wait_ms)
 {
-	ssize_t n = nvmf_stream_recv(qp->stream, qp->data_dst, qp->data_left);
+	ssize_t n = wait_ms != 0 ?
+	    nvmf_stream_recv_wait(qp->stream, qp->data_dst, qp->data_left, wait_ms) :
+	    nvmf_stream_recv(qp->stream, qp->data_dst, qp->data_left);
 
 	if (n <= 0)
 		return (int)n;
@@ -483,10 +485,11 @@ rx_direct(struct nvmf_qpair *qp)
  * Reads and consumes until the socket is drained. A read shorter than asked
  * means it was: the next one would only say EAGAIN, a system call per turn
  * that level-triggered polling makes needless (bytes arriving meanwhile
- * wake the caller's poll again).
+ * wake the caller's poll again). wait_ms (0: none) lets the first read wait
+ * for bytes, unless what is already buffered gave something to send.
  */
 static int
-rx_pump(struct nvmf_qpair *qp)
+rx_pump(struct nvmf_qpair *qp, int wait_ms)
 {
 	for (;;) {
 		size_t want;
@@ -494,17 +497,23 @@ rx_pump(struct nvmf_qpair *qp)
 
 		if (rx_consume(qp) != 0)
 			return -1;
+		if (wait_ms != 0 && nvmf_qpair_tx_pending(qp))
+			wait_ms = 0;
 		if (qp->rx_state == RX_DATA && qp->data_left >= RX_DIRECT_MIN &&
 		    qp->data_dst != NULL) {
 			want = qp->data_left;
-			n = rx_direct(qp);
+			n = rx_direct(qp, wait_ms);
 		} else {
 			want = RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
-			n = nvmf_stream_recv(qp->stream, qp->rxbuf, RXBUF_SIZE);
+			n = wait_ms != 0 ?
+			    nvmf_stream_recv_wait(qp->stream, qp->rxbuf, RXBUF_SIZE, wait_ms) :
+			    nvmf_stream_recv(qp->stream, qp->rxbuf, RXBUF_SIZE);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}
+		if (n > 0)
+			qp->rx_reads++;
 		if (n > 0 && (size_t)n < want)
 			return rx_consume(qp);
 		if (n == 0) {
@@ -514,11 +523,14 @@ rx_pump(struct nvmf_qpair *qp)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
+			if (errno == EINTR && wait_ms != 0)
+				return 0;	/* as poll's EINTR: the caller decides */
 			if (errno == EINTR)
 				continue;
 			nvmf_qpair_fail(qp, "receive failed: %s", strerror(errno));
 			return -1;
 		}
+		wait_ms = 0;	/* the first read waited; the rest drain */
 	}
 }
 
@@ -543,9 +555,25 @@ nvmf_qpair_receive(struct nvmf_qpair *qp)
 	if (qp->in_process)
 		return 0;
 	qp->in_process = true;
-	rc = rx_pump(qp);
+	rc = rx_pump(qp, 0);
 	qp->in_process = false;
 	return rc;
+}
+
+int
+nvmf_qpair_receive_wait(struct nvmf_qpair *qp, int wait_ms)
+{
+	uint64_t reads = qp->rx_reads;
+	int rc;
+
+	if (qp->failed)
+		return -1;
+	if (qp->in_process)
+		return 0;
+	qp->in_process = true;
+	rc = rx_pump(qp, wait_ms);
+	qp->in_process = false;
+	return rc != 0 ? -1 : qp->rx_reads != reads;
 }
 
 int
@@ -558,7 +586,7 @@ nvmf_qpair_process(struct nvmf_qpair *qp)
 	if (qp->in_process)	/* called from a callback: the outer call goes on */
 		return 0;
 	qp->in_process = true;
-	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp) == 0)
+	if (nvmf_tx_flush(qp) == 0 && rx_pump(qp, 0) == 0)
 		rc = nvmf_qpair_flush_resume(qp);
 	qp->in_process = false;
 	return rc;
@@ -618,6 +646,17 @@ nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms)
 
 	if (qp->failed)
 		return -1;
+	/* Nothing to send: the receive itself waits (stream.c says why). */
+	if (!nvmf_qpair_tx_pending(qp) && timeout_ms != 0 && !qp->in_process) {
+		int rc = -1;
+
+		if (nvmf_qpair_receive_wait(qp, timeout_ms) >= 0) {
+			qp->in_process = true;
+			rc = nvmf_qpair_flush_resume(qp);
+			qp->in_process = false;
+		}
+		return rc;
+	}
 	if (nvmf_qpair_tx_pending(qp))
 		events |= POLLOUT;
 	if (qp->stream->ops->wait(qp->stream, events, timeout_ms) < 0 && errno != EINTR) {
