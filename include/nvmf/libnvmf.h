@@ -123,7 +123,12 @@ bool nvmf_qpair_tx_pending(const struct nvmf_qpair *qp);
  * so poll the fd level-triggered (bytes that arrive meanwhile wake it).
  */
 int nvmf_qpair_process(struct nvmf_qpair *qp);
-/* Waits up to timeout_ms for the socket, then nvmf_qpair_process. */
+/*
+ * Waits up to timeout_ms for the socket, then nvmf_qpair_process. With
+ * nothing to send it waits in the receive itself (SO_RCVTIMEO), having
+ * cleared the descriptor's O_NONBLOCK: the library's other calls all say
+ * MSG_DONTWAIT.
+ */
 int nvmf_qpair_poll(struct nvmf_qpair *qp, int timeout_ms);
 /* One line naming why the connection failed, or "" while it is healthy. */
 const char *nvmf_qpair_error(const struct nvmf_qpair *qp);
@@ -179,7 +184,9 @@ int nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
 /*
  * One turn: sends what was queued since the last turn, waits up to
  * timeout_ms (-1: no limit, 0: do not wait) for sockets and set-up
- * deadlines, receives and dispatches, then sends once more. Returns the
+ * deadlines, receives and dispatches, then sends once more (a group of one
+ * queue pair with nothing to send waits in its receive, as nvmf_qpair_poll
+ * does). Returns the
  * number of queue pairs that had something to do, or a negative errno
  * (epoll failed; EINTR is not an error, 0 is returned).
  */
