@@ -7,9 +7,9 @@
  * printable and bounded whatever the record's fields hold (NQN and address
  * fields need not be NUL-terminated), and whose address formats for a dial.
  *
- * fuzz-sources: nvmecontrol/discover.c nvmecontrol/util.c nvmecontrol/options.c nvmecontrol/control.c nvmecontrol/association.c nvmecontrol/hostnqn.c nvmecontrol/nvme_glue.c lib/util/base64.c lib/util/log.c lib/util/decimal.c
+ * fuzz-sources: nvmecontrol/discover.c nvmecontrol/util.c nvmecontrol/options.c nvmecontrol/control.c nvmecontrol/association.c nvmecontrol/hostnqn.c nvmecontrol/nvme_glue.c nvmecontrol/libnvme_load.c lib/util/base64.c lib/util/log.c lib/util/decimal.c
  * fuzz-cflags: -Invmecontrol -Ilib/util
- * fuzz-libs: -lnvme -ljson-c
+ * fuzz-libs: -ljson-c
  */
 #include <json-c/json.h>
 #include <stdint.h>
