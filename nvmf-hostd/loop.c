@@ -323,11 +323,15 @@ loop_main(void *arg)
 			run_timers(loop, now);
 		/*
 		 * The group sends what the inbox, calls and timers queued, then
-		 * takes what the sockets brought; a turn with neither skips it.
+		 * takes what the sockets brought; a turn with neither skips it, and
+		 * one whose sockets were quiet only sends (no epoll_wait of its own).
 		 */
-		if (group_ready || loop->queued) {
+		if (group_ready) {
 			loop->queued = false;
 			(void)nvmf_poll_group_poll(loop->pg, 0);
+		} else if (loop->queued) {
+			loop->queued = false;
+			(void)nvmf_poll_group_flush(loop->pg);
 		}
 	}
 	return NULL;

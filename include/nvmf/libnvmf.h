@@ -191,6 +191,13 @@ int nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
  * (epoll failed; EINTR is not an error, 0 is returned).
  */
 int nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms);
+/*
+ * The end of a turn without its epoll_wait: sends what was queued, runs
+ * the set-up deadlines that are due, reports failures. For a caller whose
+ * own loop watches nvmf_poll_group_fd and saw it quiet, but queued
+ * commands this turn. Returns the number of deadlines that ran.
+ */
+int nvmf_poll_group_flush(struct nvmf_poll_group *pg);
 /* The epoll descriptor, readable when a poll would have work: to nest the
  * group in another event loop. */
 int nvmf_poll_group_fd(const struct nvmf_poll_group *pg);

@@ -359,6 +359,28 @@ wait_alone(struct nvmf_poll_group *pg, struct nvmf_qpair *qp, int timeout_ms)
 	return rc;
 }
 
+/* The end of every turn: wake-ups due, output, failures, deferred calls. */
+static int
+finish_turn(struct nvmf_poll_group *pg)
+{
+	struct nvmf_qpair *qp;
+	int busy = fire_wakes(pg);
+
+	flush_dirty(pg);
+	while ((qp = pg->failed_head) != NULL) {
+		pg->failed_head = qp->failed_next;
+		report_failed(pg, qp);
+	}
+	run_deferred(pg);
+	return busy;
+}
+
+int
+nvmf_poll_group_flush(struct nvmf_poll_group *pg)
+{
+	return finish_turn(pg);
+}
+
 int
 nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 {
@@ -402,14 +424,7 @@ nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 	}
 	pg->nevs = 0;
 turned:
-	busy += fire_wakes(pg);
-	flush_dirty(pg);
-	while ((qp = pg->failed_head) != NULL) {
-		pg->failed_head = qp->failed_next;
-		report_failed(pg, qp);
-	}
-	run_deferred(pg);
-	return busy;
+	return busy + finish_turn(pg);
 }
 
 void
