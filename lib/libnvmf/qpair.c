@@ -546,21 +546,6 @@ nvmf_qpair_flush_resume(struct nvmf_qpair *qp)
 }
 
 int
-nvmf_qpair_receive(struct nvmf_qpair *qp)
-{
-	int rc;
-
-	if (qp->failed)
-		return -1;
-	if (qp->in_process)
-		return 0;
-	qp->in_process = true;
-	rc = rx_pump(qp, 0);
-	qp->in_process = false;
-	return rc;
-}
-
-int
 nvmf_qpair_receive_wait(struct nvmf_qpair *qp, int wait_ms)
 {
 	uint64_t reads = qp->rx_reads;
@@ -574,6 +559,12 @@ nvmf_qpair_receive_wait(struct nvmf_qpair *qp, int wait_ms)
 	rc = rx_pump(qp, wait_ms);
 	qp->in_process = false;
 	return rc != 0 ? -1 : qp->rx_reads != reads;
+}
+
+int
+nvmf_qpair_receive(struct nvmf_qpair *qp)
+{
+	return nvmf_qpair_receive_wait(qp, 0) < 0 ? -1 : 0;
 }
 
 int
