@@ -49,12 +49,19 @@ static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
 static pthread_t thread;
 static char path[4200];
 
+/* A RECONNECT of the controller of which nothing has been sent yet. */
+static bool
+unsent_reconnect_of(const struct line *l, const char *name)
+{
+	return l->reconnect && l->sent == 0 && strcmp(l->name, name) == 0;
+}
+
 /* lock held: the controller's RECONNECT waiting in the queue, none of it sent. */
 static struct line *
 queued_reconnect(const char *name)
 {
 	for (struct line *l = head; l != NULL; l = l->next)
-		if (l->reconnect && l->sent == 0 && strcmp(l->name, name) == 0)
+		if (unsent_reconnect_of(l, name))
 			return l;
 	return NULL;
 }
@@ -68,7 +75,7 @@ withdraw_queued(const char *name)
 	for (struct line *l = head; l != NULL;) {
 		struct line *next = l->next;
 
-		if (l->reconnect && l->sent == 0 && strcmp(l->name, name) == 0) {
+		if (unsent_reconnect_of(l, name)) {
 			if (prev != NULL)
 				prev->next = next;
 			else

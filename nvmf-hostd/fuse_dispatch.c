@@ -122,14 +122,14 @@ hd_fuse_defer(void (*fn)(void *arg), void *arg)
 	/* Every worker busy (some may wait for a controller): one more. */
 	if (nidle == 0 && nworkers < WORKERS_MAX && !worker_add() && nworkers == 0) {
 		/* No thread at all to run it: taken back off the tail. */
-		struct job **pp = &head;
+		struct job **pp = &head, *prev = NULL;
 
-		while (*pp != j)
+		while (*pp != j) {
+			prev = *pp;
 			pp = &(*pp)->next;
+		}
 		*pp = NULL;
-		tail = NULL;
-		for (struct job *k = head; k != NULL; k = k->next)
-			tail = k;
+		tail = prev;
 		pthread_mutex_unlock(&lock);
 		free(j);
 		return -EAGAIN;

@@ -20,8 +20,8 @@ struct nvmf_stream_ops {
 	/* As recv(2) without blocking: bytes read, 0 at end of stream, or -1
 	 * with errno (EAGAIN when nothing is there). */
 	ssize_t (*recv)(struct nvmf_stream *s, void *buf, size_t len);
-	/* As recv, but waits up to timeout_ms (-1: for ever) for the first
-	 * bytes: -1 with EAGAIN when none came, EINTR on a signal. */
+	/* As recv, but waits up to timeout_ms (-1: for ever; 0: exactly recv)
+	 * for the first bytes: -1 with EAGAIN when none came, EINTR on a signal. */
 	ssize_t (*recv_wait)(struct nvmf_stream *s, void *buf, size_t len, int timeout_ms);
 	/* As sendmsg(2) without blocking and without SIGPIPE: bytes taken
 	 * (possibly fewer than offered) or -1 with errno. */

@@ -359,9 +359,10 @@ wait_alone(struct nvmf_poll_group *pg, struct nvmf_qpair *qp, int timeout_ms)
 	return rc;
 }
 
-/* The end of every turn: wake-ups due, output, failures, deferred calls. */
-static int
-finish_turn(struct nvmf_poll_group *pg)
+/* The end of every turn (and the whole of a flush): wake-ups due, output,
+ * failures, deferred calls. */
+int
+nvmf_poll_group_flush(struct nvmf_poll_group *pg)
 {
 	struct nvmf_qpair *qp;
 	int busy = fire_wakes(pg);
@@ -373,12 +374,6 @@ finish_turn(struct nvmf_poll_group *pg)
 	}
 	run_deferred(pg);
 	return busy;
-}
-
-int
-nvmf_poll_group_flush(struct nvmf_poll_group *pg)
-{
-	return finish_turn(pg);
 }
 
 int
@@ -424,7 +419,7 @@ nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 	}
 	pg->nevs = 0;
 turned:
-	return busy + finish_turn(pg);
+	return busy + nvmf_poll_group_flush(pg);
 }
 
 void

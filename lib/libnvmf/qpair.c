@@ -462,9 +462,7 @@ rx_consume(struct nvmf_qpair *qp)
 static int
 rx_direct(struct nvmf_qpair *qp, int wait_ms)
 {
-	ssize_t n = wait_ms != 0 ?
-	    nvmf_stream_recv_wait(qp->stream, qp->data_dst, qp->data_left, wait_ms) :
-	    nvmf_stream_recv(qp->stream, qp->data_dst, qp->data_left);
+	ssize_t n = nvmf_stream_recv_wait(qp->stream, qp->data_dst, qp->data_left, wait_ms);
 
 	if (n <= 0)
 		return (int)n;
@@ -506,9 +504,7 @@ rx_pump(struct nvmf_qpair *qp, int wait_ms)
 		} else {
 			want = RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
-			n = wait_ms != 0 ?
-			    nvmf_stream_recv_wait(qp->stream, qp->rxbuf, RXBUF_SIZE, wait_ms) :
-			    nvmf_stream_recv(qp->stream, qp->rxbuf, RXBUF_SIZE);
+			n = nvmf_stream_recv_wait(qp->stream, qp->rxbuf, RXBUF_SIZE, wait_ms);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}

@@ -35,53 +35,6 @@ sock_recv(struct nvmf_stream *s, void *buf, size_t len)
 }
 
 static ssize_t
-poll_then_recv(struct socket_stream *ss, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = ss->fd, .events = POLLIN };
-	int n = poll(&pfd, 1, timeout_ms);
-
-	if (n <= 0) {
-		if (n == 0)
-			errno = EAGAIN;
-		return -1;
-	}
-	return recv(ss->fd, buf, len, MSG_DONTWAIT);
-}
-
-/*
- * Waiting in recv itself: one system call where poll and recv were two,
- * which on a machine whose system calls cost a microsecond is a tenth of
- * a loopback round trip. The timeout is SO_RCVTIMEO, set when it changes.
- */
-static ssize_t
-sock_recv_wait(struct nvmf_stream *s, void *buf, size_t len, int timeout_ms)
-{
-	struct socket_stream *ss = (struct socket_stream *)s;
-
-	if (timeout_ms == 0)
-		return recv(ss->fd, buf, len, MSG_DONTWAIT);
-	if (!ss->blocking) {
-		int fl = fcntl(ss->fd, F_GETFL);
-
-		if (fl < 0 || fcntl(ss->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-			return poll_then_recv(ss, buf, len, timeout_ms);
-		ss->blocking = true;
-	}
-	if (timeout_ms != ss->rcvtimeo_ms) {
-		struct timeval tv = { 0, 0 };	/* zero: for ever */
-
-		if (timeout_ms > 0) {
-			tv.tv_sec = timeout_ms / 1000;
-			tv.tv_usec = (timeout_ms % 1000) * 1000;
-		}
-		if (setsockopt(ss->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
-			return poll_then_recv(ss, buf, len, timeout_ms);
-		ss->rcvtimeo_ms = timeout_ms;
-	}
-	return recv(ss->fd, buf, len, 0);
-}
-
-static ssize_t
 sock_sendv(struct nvmf_stream *s, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
@@ -96,6 +49,53 @@ sock_wait(struct nvmf_stream *s, short events, int timeout_ms)
 	struct pollfd pfd = { .fd = sock_fd_of(s), .events = events };
 
 	return poll(&pfd, 1, timeout_ms);
+}
+
+/* recv_wait where the descriptor would not take a timeout: poll, then recv. */
+static ssize_t
+poll_then_recv(struct nvmf_stream *s, void *buf, size_t len, int timeout_ms)
+{
+	int n = sock_wait(s, POLLIN, timeout_ms);
+
+	if (n <= 0) {
+		if (n == 0)
+			errno = EAGAIN;
+		return -1;
+	}
+	return sock_recv(s, buf, len);
+}
+
+/*
+ * Waiting in recv itself: one system call where poll and recv were two,
+ * which on a machine whose system calls cost a microsecond is a tenth of
+ * a loopback round trip. The timeout is SO_RCVTIMEO, set when it changes.
+ */
+static ssize_t
+sock_recv_wait(struct nvmf_stream *s, void *buf, size_t len, int timeout_ms)
+{
+	struct socket_stream *ss = (struct socket_stream *)s;
+
+	if (timeout_ms == 0)
+		return sock_recv(s, buf, len);
+	if (!ss->blocking) {
+		int fl = fcntl(ss->fd, F_GETFL);
+
+		if (fl < 0 || fcntl(ss->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+			return poll_then_recv(s, buf, len, timeout_ms);
+		ss->blocking = true;
+	}
+	if (timeout_ms != ss->rcvtimeo_ms) {
+		struct timeval tv = { 0, 0 };	/* zero: for ever */
+
+		if (timeout_ms > 0) {
+			tv.tv_sec = timeout_ms / 1000;
+			tv.tv_usec = (timeout_ms % 1000) * 1000;
+		}
+		if (setsockopt(ss->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+			return poll_then_recv(s, buf, len, timeout_ms);
+		ss->rcvtimeo_ms = timeout_ms;
+	}
+	return recv(ss->fd, buf, len, 0);
 }
 
 static void
