@@ -23,7 +23,7 @@
 
 #include "hostd.h"
 
-/* Requests taken per loop turn: the queue pairs get their turn between. */
+/* Requests taken per loop turn at most: the queue pairs get their turn between. */
 #define BURST		32
 #define WORKERS_MIN	2
 #define WORKERS_MAX	64
@@ -199,12 +199,27 @@ answered_on_loop(uint32_t opcode)
 	}
 }
 
+/*
+ * Requests to take this turn. With none in flight (one request at a time,
+ * QD1), one: the read after it would only say EAGAIN, a system call on
+ * every request. Otherwise the whole burst, up to BURST: a second request
+ * does not wait a turn. Too few costs a turn, never a request: the loop's
+ * epoll is level-triggered.
+ */
+static unsigned
+burst_limit(void)
+{
+	return hd_io_inflight() == 0 ? 1 : BURST;
+}
+
 /* The loop: /dev/fuse is readable. */
 static void
 fuse_readable(void *arg)
 {
+	unsigned limit = burst_limit();
+
 	(void)arg;
-	for (unsigned i = 0; i < BURST && watching; i++) {
+	for (unsigned i = 0; i < limit && watching; i++) {
 		int n = fuse_session_receive_buf(session, &loop_buf);
 		const struct fuse_in_header *in = loop_buf.mem;
 

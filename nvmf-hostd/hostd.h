@@ -409,6 +409,8 @@ bool hd_io_write_async(const struct hd_namespace *ns, size_t len, uint64_t off);
 void hd_io_init(void);
 /* Waits up to timeout_ms for every request to be done; false if some are not. */
 bool hd_io_drain(int timeout_ms);
+/* Requests handed to the loop and not yet done. */
+unsigned hd_io_inflight(void);
 
 /*
  * State files (state.c): $rundir/state/nvmeN.json, the kept parameters of

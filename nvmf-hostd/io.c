@@ -216,6 +216,12 @@ hd_io_flush(struct hd_namespace *ns, hd_io_done done, void *arg)
 	io_submit(io);
 }
 
+unsigned
+hd_io_inflight(void)
+{
+	return atomic_load_explicit(&inflight, memory_order_relaxed);
+}
+
 bool
 hd_io_drain(int timeout_ms)
 {

@@ -2,13 +2,14 @@
  * Copyright (c) 2026 The nvmf developers */
 /*
  * loop.c - the event loop that drives every queue pair of every controller:
- * one thread, libnvmf's poll group over the queue pairs (nested in the
- * loop's epoll set), an inbox for commands from other threads, and the
- * controllers' timers. Other threads wake the loop (an eventfd) only when
- * it sleeps; each turn takes the whole inbox, runs due timers, then lets
- * the group send what the turn queued (one send per queue pair) and take
- * what came in. A few other descriptors may be watched too (hd_loop_watch:
- * /dev/fuse), their requests submitted from the loop itself.
+ * one thread, one libnvmf poll group over the queue pairs, an inbox for
+ * commands from other threads, and the controllers' timers. The loop's own
+ * descriptors (the wake-up eventfd, /dev/fuse through hd_loop_watch) are
+ * watched in the group's epoll set, so a turn waits in one epoll_wait.
+ * Other threads wake the loop (the eventfd) only when it sleeps; each turn
+ * serves what is ready (requests read from /dev/fuse are submitted from the
+ * loop itself), takes the whole inbox, runs due timers, and sends what it
+ * queued (one send per queue pair).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -25,18 +26,11 @@
 #define TIMER_MAX_MS	1000
 #define MAX_WATCHES	4
 
-/*
- * What the loop's own epoll set watches: the wake-up, the nested group,
- * and the watched descriptors (EV_WATCH + their slot).
- */
-enum { EV_WAKE, EV_GROUP, EV_WATCH };
-
 /* A descriptor other than the queue pairs' sockets (hd_loop_watch). */
 struct loop_watch {
 	int fd;
 	void (*cb)(void *arg);
 	void *arg;
-	bool live;
 };
 
 struct loop_call {
@@ -47,7 +41,6 @@ struct loop_call {
 };
 
 struct hd_loop {
-	int epfd;
 	int evfd;
 	struct nvmf_poll_group *pg;
 	pthread_t thread;
@@ -267,26 +260,36 @@ hd_loop_kick(void)
 	hd_loop->queued = true;
 }
 
+/* The group's turn: the eventfd was written (the wait is over, that is all). */
 static void
-drain_wake(struct hd_loop *loop)
+drain_wake(void *arg, uint32_t events)
 {
+	struct hd_loop *loop = arg;
 	uint64_t v;
 	ssize_t rc = read(loop->evfd, &v, sizeof(v));
 
+	(void)events;
 	(void)rc;
+}
+
+static void
+watch_ready(void *arg, uint32_t events)
+{
+	struct loop_watch *w = arg;
+
+	(void)events;
+	w->cb(w->arg);
 }
 
 static void *
 loop_main(void *arg)
 {
 	struct hd_loop *loop = arg;
-	struct epoll_event evs[2 + MAX_WATCHES];
 
 	on_loop = true;
 	while (!loop->stop) {
 		uint64_t now = hd_now_ms();
-		int timeout = 0, n;
-		bool group_ready = false;
+		int timeout = 0;
 
 		if (loop->next_timer_ms > now)
 			timeout = (int)(loop->next_timer_ms - now);
@@ -301,35 +304,19 @@ loop_main(void *arg)
 		else if (timeout != 0)
 			atomic_store(&loop->sleeping, true);
 		pthread_mutex_unlock(&loop->lock);
-		n = epoll_wait(loop->epfd, evs, 2 + MAX_WATCHES, timeout);
+		/*
+		 * One wait for the sockets, the wake-up and /dev/fuse; what the
+		 * ready ones submit leaves at the end of the group's turn.
+		 */
+		loop->queued = false;
+		(void)nvmf_poll_group_poll(loop->pg, timeout);
 		atomic_store(&loop->sleeping, false);
-		for (int i = 0; i < n; i++) {
-			uint32_t tag = evs[i].data.u32;
-
-			if (tag == EV_WAKE) {
-				drain_wake(loop);
-			} else if (tag == EV_GROUP) {
-				group_ready = true;
-			} else if (tag - EV_WATCH < MAX_WATCHES) {
-				struct loop_watch *w = &loop->watches[tag - EV_WATCH];
-
-				if (w->live)	/* not unwatched earlier in this turn */
-					w->cb(w->arg);
-			}
-		}
 		run_inbox(loop);
 		now = hd_now_ms();
 		if (now >= loop->next_timer_ms)
 			run_timers(loop, now);
-		/*
-		 * The group sends what the inbox, calls and timers queued, then
-		 * takes what the sockets brought; a turn with neither skips it, and
-		 * one whose sockets were quiet only sends (no epoll_wait of its own).
-		 */
-		if (group_ready) {
-			loop->queued = false;
-			(void)nvmf_poll_group_poll(loop->pg, 0);
-		} else if (loop->queued) {
+		/* What the inbox, calls and timers queued leaves now. */
+		if (loop->queued) {
 			loop->queued = false;
 			(void)nvmf_poll_group_flush(loop->pg);
 		}
@@ -341,27 +328,23 @@ struct hd_loop *
 hd_loop_start(char *err, size_t errlen)
 {
 	struct hd_loop *loop = calloc(1, sizeof(*loop));
-	struct epoll_event wake_ev = { .events = EPOLLIN, .data.u32 = EV_WAKE };
-	struct epoll_event group_ev = { .events = EPOLLIN, .data.u32 = EV_GROUP };
+	int rc;
 
 	if (loop == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (loop->epfd < 0 || loop->evfd < 0 ||
-	    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->evfd, &wake_ev) != 0) {
+	if (loop->evfd < 0) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		goto fail;
 	}
 	loop->pg = nvmf_poll_group_create(queue_failed, loop, err, errlen);
 	if (loop->pg == NULL)
 		goto fail;
-	/* Readable when the group has sockets to serve: nested, as libnvmf allows. */
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, nvmf_poll_group_fd(loop->pg),
-	    &group_ev) != 0) {
-		snprintf(err, errlen, "event loop: %s", strerror(errno));
+	rc = nvmf_poll_group_watch(loop->pg, loop->evfd, EPOLLIN, drain_wake, loop);
+	if (rc != 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(-rc));
 		goto fail;
 	}
 	pthread_mutex_init(&loop->lock, NULL);
@@ -376,8 +359,6 @@ hd_loop_start(char *err, size_t errlen)
 	return loop;
 fail:
 	nvmf_poll_group_free(loop->pg);
-	if (loop->epfd >= 0)
-		close(loop->epfd);
 	if (loop->evfd >= 0)
 		close(loop->evfd);
 	free(loop);
@@ -396,44 +377,71 @@ hd_loop_stop(struct hd_loop *loop)
 	hd_loop_call(loop, set_stop, loop);
 	pthread_join(loop->thread, NULL);
 	nvmf_poll_group_free(loop->pg);
-	close(loop->epfd);
 	close(loop->evfd);
 	free(loop);
+}
+
+struct watch_call {
+	struct hd_loop *loop;
+	int fd;
+	void (*cb)(void *arg);
+	void *arg;
+	int rc;
+};
+
+/* Loop thread: the group is the loop's alone. */
+static void
+watch_on_loop(void *arg)
+{
+	struct watch_call *wc = arg;
+	struct hd_loop *loop = wc->loop;
+
+	wc->rc = -ENOSPC;
+	for (unsigned i = 0; i < MAX_WATCHES; i++) {
+		struct loop_watch *w = &loop->watches[i];
+
+		if (w->cb != NULL)
+			continue;
+		*w = (struct loop_watch){ .fd = wc->fd, .cb = wc->cb, .arg = wc->arg };
+		wc->rc = nvmf_poll_group_watch(loop->pg, wc->fd, EPOLLIN, watch_ready, w);
+		if (wc->rc != 0)
+			w->cb = NULL;
+		return;
+	}
 }
 
 int
 hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg)
 {
+	struct watch_call wc = { .loop = loop, .fd = fd, .cb = cb, .arg = arg };
+
+	hd_loop_call(loop, watch_on_loop, &wc);
+	return wc.rc;
+}
+
+static void
+unwatch_on_loop(void *arg)
+{
+	struct watch_call *wc = arg;
+	struct hd_loop *loop = wc->loop;
+
 	for (unsigned i = 0; i < MAX_WATCHES; i++) {
 		struct loop_watch *w = &loop->watches[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_WATCH + i };
 
-		/* A slot once used stays used: an event of this turn may name it. */
-		if (w->live || w->cb != NULL)
-			continue;
-		*w = (struct loop_watch){ .fd = fd, .cb = cb, .arg = arg, .live = true };
-		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			int rc = -errno;
-
-			w->live = false;
-			return rc;
+		/* The group forgets it, events of this turn included: the slot is free. */
+		if (w->cb != NULL && w->fd == wc->fd) {
+			(void)nvmf_poll_group_unwatch(loop->pg, wc->fd);
+			w->cb = NULL;
 		}
-		return 0;
 	}
-	return -ENOSPC;
 }
 
 void
 hd_loop_unwatch(struct hd_loop *loop, int fd)
 {
-	for (unsigned i = 0; i < MAX_WATCHES; i++) {
-		struct loop_watch *w = &loop->watches[i];
+	struct watch_call wc = { .loop = loop, .fd = fd };
 
-		if (w->live && w->fd == fd) {
-			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-			w->live = false;
-		}
-	}
+	hd_loop_call(loop, unwatch_on_loop, &wc);
 }
 
 void

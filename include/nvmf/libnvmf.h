@@ -201,6 +201,18 @@ int nvmf_poll_group_flush(struct nvmf_poll_group *pg);
 /* The epoll descriptor, readable when a poll would have work: to nest the
  * group in another event loop. */
 int nvmf_poll_group_fd(const struct nvmf_poll_group *pg);
+/* Called from nvmf_poll_group_poll with the epoll events of a watched descriptor. */
+typedef void (*nvmf_poll_group_fd_cb)(void *arg, uint32_t events);
+/*
+ * The other way round: the caller's own descriptors (EPOLLIN and the like
+ * in events) join the group's epoll set, and the caller's loop is one
+ * nvmf_poll_group_poll a turn, one epoll_wait where nesting costs two. The
+ * callback may submit, watch and unwatch. 0 or a negative errno.
+ */
+int nvmf_poll_group_watch(struct nvmf_poll_group *pg, int fd, uint32_t events,
+    nvmf_poll_group_fd_cb cb, void *arg);
+/* Stops watching fd (before it is closed); 0 or -ENOENT. */
+int nvmf_poll_group_unwatch(struct nvmf_poll_group *pg, int fd);
 /* Frees the group; its queue pairs leave it but are not freed. */
 void nvmf_poll_group_free(struct nvmf_poll_group *pg);
 

@@ -8,6 +8,7 @@
  * queue pair. EPOLLOUT is asked for only while a socket refused output.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,21 @@ struct deferred {
 	void *arg;
 };
 
+/*
+ * A descriptor of the caller's in the group's epoll set (eventfds, /dev/fuse):
+ * the caller's loop then waits once a turn, not in its own epoll_wait and
+ * then in the group's. Its epoll data is the watch's address with the low bit
+ * set, which no queue pair's address has.
+ */
+struct fd_watch {
+	struct fd_watch *next;
+	int fd;
+	nvmf_poll_group_fd_cb cb;
+	void *arg;
+};
+
+#define WATCH_TAG	((uintptr_t)1)
+
 struct nvmf_poll_group {
 	int ep;
 	nvmf_qpair_failed_cb on_failed;
@@ -34,6 +50,7 @@ struct nvmf_poll_group {
 	struct nvmf_qpair *wake_head;	/* queue pairs with an armed wake-up */
 	struct nvmf_qpair *failed_head;	/* to report at the end of the turn */
 	struct deferred *deferred_head, *deferred_tail;
+	struct fd_watch *watches;
 	/* The events of the turn in progress: a queue pair removed meanwhile
 	 * is blanked here so it is not touched after it was freed. */
 	struct epoll_event evs[EVENT_BATCH];
@@ -214,6 +231,48 @@ nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp)
 	return 0;
 }
 
+int
+nvmf_poll_group_watch(struct nvmf_poll_group *pg, int fd, uint32_t events,
+    nvmf_poll_group_fd_cb cb, void *arg)
+{
+	struct fd_watch *w = malloc(sizeof(*w));
+	struct epoll_event ev = { .events = events };
+
+	if (w == NULL)
+		return -ENOMEM;
+	*w = (struct fd_watch){ .next = pg->watches, .fd = fd, .cb = cb, .arg = arg };
+	ev.data.ptr = (void *)((uintptr_t)w | WATCH_TAG);
+	if (epoll_ctl(pg->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		int rc = -errno;
+
+		free(w);
+		return rc;
+	}
+	pg->watches = w;
+	return 0;
+}
+
+int
+nvmf_poll_group_unwatch(struct nvmf_poll_group *pg, int fd)
+{
+	for (struct fd_watch **pp = &pg->watches; *pp != NULL; pp = &(*pp)->next) {
+		struct fd_watch *w = *pp;
+		void *tagged = (void *)((uintptr_t)w | WATCH_TAG);
+
+		if (w->fd != fd)
+			continue;
+		*pp = w->next;
+		/* Not called later in the turn that unwatched it. */
+		for (int i = 0; i < pg->nevs; i++)
+			if (pg->evs[i].data.ptr == tagged)
+				pg->evs[i].data.ptr = NULL;
+		(void)epoll_ctl(pg->ep, EPOLL_CTL_DEL, fd, NULL);
+		free(w);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /*
  * Takes a failed queue pair out of the group and tells its owner (the
  * set-up in progress, else the group's owner), who may free it.
@@ -385,8 +444,8 @@ nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 	flush_dirty(pg);
 	wait = next_timeout(pg, timeout_ms);
 	qp = pg->members;
-	if (pg->count == 1 && wait != 0 && qp != NULL && !qp->watching_out &&
-	    !qp->failed && !qp->wake_armed) {
+	if (pg->count == 1 && pg->watches == NULL && wait != 0 && qp != NULL &&
+	    !qp->watching_out && !qp->failed && !qp->wake_armed) {
 		busy = wait_alone(pg, qp, wait) != 0;
 		goto turned;
 	}
@@ -398,10 +457,18 @@ nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms)
 	}
 	pg->nevs = n;
 	for (int i = 0; i < n; i++) {
-		qp = pg->evs[i].data.ptr;
-		if (qp == NULL)
+		void *ptr = pg->evs[i].data.ptr;
+
+		if (ptr == NULL)
 			continue;	/* removed by a callback of this turn */
 		busy++;
+		if ((uintptr_t)ptr & WATCH_TAG) {
+			struct fd_watch *w = (void *)((uintptr_t)ptr & ~WATCH_TAG);
+
+			w->cb(w->arg, pg->evs[i].events);
+			continue;
+		}
+		qp = ptr;
 		if ((pg->evs[i].events & ~(uint32_t)EPOLLOUT) != 0 &&
 		    nvmf_qpair_receive(qp) != 0) {
 			note_failed(pg, qp);
@@ -430,6 +497,8 @@ nvmf_poll_group_free(struct nvmf_poll_group *pg)
 	run_deferred(pg);
 	while (pg->members != NULL)
 		(void)nvmf_poll_group_remove(pg, pg->members);
+	while (pg->watches != NULL)
+		(void)nvmf_poll_group_unwatch(pg, pg->watches->fd);
 	close(pg->ep);
 	pg->ep = -1;
 	free(pg);

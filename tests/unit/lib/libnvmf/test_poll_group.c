@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -415,6 +417,81 @@ test_add_remove_free(void **state)
 	assert_true(nvmf_poll_group_fd(f->hg) >= 0);
 }
 
+/* One of the caller's descriptors, watched in the host's group. */
+struct watched {
+	struct fixture *f;
+	int fd;
+	unsigned calls;
+	uint32_t events;
+	struct watched *unwatch;	/* the callback unwatches this one */
+	bool submit;			/* the callback submits a read on queue 3 */
+};
+
+static void
+watched_ready(void *arg, uint32_t events)
+{
+	struct watched *w = arg;
+	uint64_t v;
+
+	w->calls++;
+	w->events = events;
+	assert_int_equal(read(w->fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	if (w->unwatch != NULL)
+		assert_int_equal(nvmf_poll_group_unwatch(w->f->hg, w->unwatch->fd), 0);
+	if (w->submit)
+		submit(w->f, 3, 0);
+}
+
+/*
+ * A watched eventfd ends the turn's wait and has its callback; what the
+ * callback submits leaves in that turn; one unwatched by a callback is not
+ * called later in the turn; unwatching twice or a bad descriptor fails.
+ */
+static void
+test_watched_descriptors(void **state)
+{
+	struct fixture *f = *state;
+	struct watched a = { .f = f, .submit = true }, b = { .f = f };
+	uint64_t one = 1;
+	long t0;
+
+	memset(ios, 0, sizeof(ios));
+	a.fd = eventfd(0, EFD_NONBLOCK);
+	b.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(nvmf_poll_group_watch(f->hg, a.fd, EPOLLIN, watched_ready, &a), 0);
+	assert_int_equal(nvmf_poll_group_watch(f->hg, b.fd, EPOLLIN, watched_ready, &b), 0);
+	assert_int_equal(nvmf_poll_group_watch(f->hg, -1, EPOLLIN, watched_ready, &b), -EBADF);
+	assert_int_equal(nvmf_poll_group_poll(f->hg, 0), 0);	/* quiet: no call */
+	assert_int_equal(a.calls + b.calls, 0);
+
+	assert_int_equal(write(a.fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	t0 = nvmf_now_ms();
+	assert_int_equal(nvmf_poll_group_poll(f->hg, TIMEOUT_MS), 1);
+	assert_true(nvmf_now_ms() - t0 < TIMEOUT_MS / 2);	/* the write ended the wait */
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.events & EPOLLIN, EPOLLIN);
+	assert_int_equal(counters[3].sends, 1);	/* submitted and sent in the turn */
+	assert_false(nvmf_qpair_tx_pending(f->host[3]));
+	drive(f, 1);
+	assert_memory_equal(ios[3][0].buf, f->store, BLOCK);
+
+	/* Both ready; whichever runs first unwatches the other. */
+	a.submit = false;
+	a.unwatch = &b;
+	b.unwatch = &a;
+	assert_int_equal(write(a.fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_int_equal(write(b.fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_true(nvmf_poll_group_poll(f->hg, TIMEOUT_MS) >= 1);
+	assert_int_equal((a.calls - 1) + b.calls, 1);
+	assert_int_equal(nvmf_poll_group_unwatch(f->hg, a.calls == 2 ? b.fd : a.fd), -ENOENT);
+	/* The one left is freed with the group (teardown); closed after that. */
+	assert_int_equal(nvmf_poll_group_unwatch(f->hg, 12345), -ENOENT);
+	nvmf_poll_group_free(f->hg);
+	f->hg = NULL;
+	close(a.fd);
+	close(b.fd);
+}
+
 int
 main(void)
 {
@@ -426,6 +503,7 @@ main(void)
 		T(test_epollout_only_while_blocked),
 		T(test_failure_reported_once_after_commands),
 		T(test_add_remove_free),
+		T(test_watched_descriptors),
 	};
 #undef T
 
