@@ -53,7 +53,7 @@ COMPLETION := $(if $(wildcard nvmecontrol/main.c),$(BUILD)/completion/nvmecontro
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
 UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c \
-		tests/unit/nvmecontrol/*.c)
+		tests/unit/nvmecontrol/*.c tests/unit/nvmf-hostd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -117,6 +117,12 @@ $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,
 $(BUILD)/tests/unit/nvmf-perf/%: tests/unit/nvmf-perf/%.c $(filter-out %/main.o,$(PERF_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Invmf-perf $^ -o $@ -ljson-c -lcmocka $(LDLIBS)
+
+# nvmf-hostd's tests link only the objects they test (the rest wants FUSE and a loop).
+$(BUILD)/tests/unit/nvmf-hostd/test_registry: tests/unit/nvmf-hostd/test_registry.c \
+		$(BUILD)/nvmf-hostd/registry.o $(LIBNVMF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf-hostd $^ -o $@ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/unit/nvmecontrol/%: tests/unit/nvmecontrol/%.c $(filter-out %/main.o,$(CTL_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
  * naming (nvme<lowest free index>, or the name a restored controller had),
  * lookups and the references that keep a controller while someone uses it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@
 
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
 static struct hd_ctrl *controllers;	/* in index order (registry lock) */
+/*
+ * by_index[i] is nvme<i> (registry lock): control requests name their
+ * controller, and with a thousand of them a walk of the list per request
+ * was a fair part of a reconnect storm's CPU in nvmf-hostd. Should it ever
+ * fail to grow, lookups walk the list as before.
+ */
+static struct hd_ctrl **by_index;
+static unsigned by_index_len;
+static bool by_index_broken;
 
 void
 hd_registry_lock(void)
@@ -81,15 +91,39 @@ hd_ctrl_put(struct hd_ctrl *c)
 		ctrl_free(c);
 }
 
+/* The index "nvme<i>" names, or -1: every name is made by link_at. */
+static long
+name_index(const char *name)
+{
+	char *end, again[16];
+	unsigned long i;
+
+	if (strncmp(name, "nvme", 4) != 0 || name[4] < '0' || name[4] > '9')
+		return -1;
+	i = strtoul(name + 4, &end, 10);
+	if (*end != '\0' || i > UINT32_MAX)
+		return -1;
+	/* nvme01 is not nvme1's name. */
+	snprintf(again, sizeof(again), "nvme%lu", i);
+	return strcmp(again, name) == 0 ? (long)i : -1;
+}
+
 struct hd_ctrl *
 hd_ctrl_find(const char *name)
 {
 	struct hd_ctrl *c;
+	long i = name_index(name);
 
 	hd_registry_lock();
-	for (c = controllers; c != NULL && (!c->announced || strcmp(c->name, name) != 0);
-	    c = c->next)
-		;
+	if (!by_index_broken) {
+		c = i >= 0 && (unsigned long)i < by_index_len ? by_index[i] : NULL;
+		if (c != NULL && !c->announced)
+			c = NULL;
+	} else {
+		for (c = controllers; c != NULL && (!c->announced || strcmp(c->name, name) != 0);
+		    c = c->next)
+			;
+	}
 	if (c != NULL)
 		c->refs++;
 	hd_registry_unlock();
@@ -146,6 +180,20 @@ link_at(struct hd_ctrl *c, unsigned idx)
 		;
 	if (*pp != NULL && (*pp)->index == idx)
 		return false;
+	if (!by_index_broken && idx >= by_index_len) {
+		unsigned len = idx < 64 ? 128 : idx * 2;
+		struct hd_ctrl **grown = realloc(by_index, len * sizeof(*grown));
+
+		if (grown != NULL) {
+			memset(grown + by_index_len, 0, (len - by_index_len) * sizeof(*grown));
+			by_index = grown;
+			by_index_len = len;
+		} else {
+			by_index_broken = true;
+		}
+	}
+	if (!by_index_broken)
+		by_index[idx] = c;
 	c->index = idx;
 	snprintf(c->name, sizeof(c->name), "nvme%u", idx);
 	c->next = *pp;
@@ -184,6 +232,8 @@ hd_registry_remove(struct hd_ctrl *c)
 	for (struct hd_ctrl **pp = &controllers; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			if (c->index < by_index_len && by_index[c->index] == c)
+				by_index[c->index] = NULL;
 			break;
 		}
 	hd_registry_unlock();
