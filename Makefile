@@ -124,6 +124,11 @@ $(BUILD)/tests/unit/nvmf-hostd/test_registry: tests/unit/nvmf-hostd/test_registr
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Invmf-hostd $^ -o $@ -lcmocka $(LDLIBS)
 
+$(BUILD)/tests/unit/nvmf-hostd/test_workers: tests/unit/nvmf-hostd/test_workers.c \
+		$(BUILD)/nvmf-hostd/workers.o $(BUILD)/nvmf-hostd/clock.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf-hostd $^ -o $@ -lcmocka $(LDLIBS)
+
 $(BUILD)/tests/unit/nvmecontrol/%: tests/unit/nvmecontrol/%.c $(filter-out %/main.o,$(CTL_OBJS)) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NVME_CFLAGS) -Invmecontrol $^ -o $@ -ljson-c -lcmocka $(LDLIBS)

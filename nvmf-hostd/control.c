@@ -31,6 +31,7 @@
 /* Clients at once, each a thread (devd runs at most 256 actions at once). */
 #define MAX_CLIENTS	1024
 #define CLIENT_STACK	(256 * 1024)
+#define CLIENT_IDLE_S	10
 /* A client that takes no part of a reply for this long is dropped. */
 #define SEND_TIMEOUT_S	30
 
@@ -42,6 +43,7 @@ struct client {
 
 static int listen_fd = -1;
 static pthread_t control_thread;
+static struct hd_workers *client_threads;
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t clients_gone = PTHREAD_COND_INITIALIZER;
 static struct client *clients;		/* clients_lock */
@@ -645,11 +647,12 @@ serve_one(int fd, char *buf, const void *owner)
 }
 
 /*
- * One client: its requests one after another; a client that stalls is
- * dropped. hd_control_stop shuts its socket down, which ends the loop.
+ * One client, on a thread of the client pool: its requests one after
+ * another; a client that stalls is dropped. hd_control_stop shuts its
+ * socket down, which ends the loop.
  */
-static void *
-client_main(void *arg)
+static void
+serve_client(void *arg)
 {
 	struct client *cl = arg;
 	char *buf = malloc(MSG_MAX);
@@ -678,7 +681,6 @@ client_main(void *arg)
 	pthread_cond_broadcast(&clients_gone);
 	pthread_mutex_unlock(&clients_lock);
 	free(cl);
-	return NULL;
 }
 
 /* Turns a client away with a reply saying why (and one log line), and closes it. */
@@ -728,18 +730,13 @@ refuse_without_descriptors(int err)
 static void *
 control_main(void *arg)
 {
-	pthread_attr_t attr;
-
 	(void)arg;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, CLIENT_STACK);
 	for (;;) {
 		/* hd_control_stop's shutdown makes accept fail: that ends the loop. */
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
 		struct client *cl;
-		pthread_t t;
+		int rc;
 
 		if (fd < 0) {
 			int e = errno;
@@ -797,10 +794,9 @@ control_main(void *arg)
 		cl->next = clients;
 		clients = cl;
 		nclients++;
-		/* Each client on its own thread: a slow connect does not hold up devlist. */
-		errno = pthread_create(&t, &attr, client_main, cl);
-		if (errno != 0) {
-			int e = errno;
+		/* Each client on a thread of its own: a slow connect does not hold up devlist. */
+		rc = hd_workers_run(client_threads, serve_client, cl);
+		if (rc != 0) {
 			unsigned open_now;
 
 			clients = cl->next;
@@ -808,12 +804,11 @@ control_main(void *arg)
 			pthread_mutex_unlock(&clients_lock);
 			free(cl);
 			refuse(fd, "failed", "nvmf-hostd cannot start a thread for a client: %s "
-			    "(%u clients connected)", strerror(e), open_now);
+			    "(%u clients connected)", strerror(-rc), open_now);
 			continue;
 		}
 		pthread_mutex_unlock(&clients_lock);
 	}
-	pthread_attr_destroy(&attr);
 	return NULL;
 }
 
@@ -842,6 +837,10 @@ hd_control_start(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* Threads outlive their clients a while: a burst of short ones starts few. */
+	client_threads = hd_workers_new(0, MAX_CLIENTS, CLIENT_IDLE_S, CLIENT_STACK, err, errlen);
+	if (client_threads == NULL)
+		return -1;
 	errno = pthread_create(&control_thread, NULL, control_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
@@ -877,4 +876,5 @@ hd_control_stop(void)
 	while (clients != NULL)
 		pthread_cond_wait(&clients_gone, &clients_lock);
 	pthread_mutex_unlock(&clients_lock);
+	(void)hd_workers_stop(client_threads, -1);	/* the idle threads go */
 }

@@ -18,125 +18,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hostd.h"
 
 /* Requests taken per loop turn at most: the queue pairs get their turn between. */
 #define BURST		32
+/* Worker threads: kept, at most, and the idle seconds after which extra ones go. */
 #define WORKERS_MIN	2
 #define WORKERS_MAX	64
 #define WORKER_IDLE_S	10
-
-struct job {
-	struct job *next;
-	void (*fn)(void *arg);
-	void *arg;
-};
 
 static struct fuse_session *session;
 static struct fuse_buf loop_buf;	/* the loop's receive buffer, reused */
 static int fuse_fd = -1;
 static bool watching;			/* loop thread */
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t gone = PTHREAD_COND_INITIALIZER;
-static struct job *head, *tail;		/* lock */
-static unsigned nworkers, nidle;	/* lock */
-static bool stopping;			/* lock */
-
-static void *
-worker_main(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&lock);
-	for (;;) {
-		struct job *j;
-
-		while (head == NULL && !stopping) {
-			struct timespec dl;
-			int rc;
-
-			hd_realtime_deadline(&dl, WORKER_IDLE_S * 1000);
-			nidle++;
-			rc = pthread_cond_timedwait(&work, &lock, &dl);
-			nidle--;
-			/* Workers a burst of slow requests called up go when idle. */
-			if (rc == ETIMEDOUT && head == NULL && nworkers > WORKERS_MIN)
-				goto out;
-		}
-		if (head == NULL)
-			break;			/* stopping, and nothing left */
-		j = head;
-		head = j->next;
-		if (head == NULL)
-			tail = NULL;
-		pthread_mutex_unlock(&lock);
-		j->fn(j->arg);
-		free(j);
-		pthread_mutex_lock(&lock);
-	}
-out:
-	nworkers--;
-	pthread_cond_broadcast(&gone);
-	pthread_mutex_unlock(&lock);
-	return NULL;
-}
-
-/* Under lock: one more worker; false if none could start. */
-static bool
-worker_add(void)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, worker_main, NULL);
-	pthread_attr_destroy(&attr);
-	if (rc != 0)
-		return false;
-	nworkers++;
-	return true;
-}
+static struct hd_workers *workers;
 
 int
 hd_fuse_defer(void (*fn)(void *arg), void *arg)
 {
-	struct job *j = malloc(sizeof(*j));
-
-	if (j == NULL)
-		return -ENOMEM;
-	j->next = NULL;
-	j->fn = fn;
-	j->arg = arg;
-	pthread_mutex_lock(&lock);
-	if (tail != NULL)
-		tail->next = j;
-	else
-		head = j;
-	tail = j;
-	/* Every worker busy (some may wait for a controller): one more. */
-	if (nidle == 0 && nworkers < WORKERS_MAX && !worker_add() && nworkers == 0) {
-		/* No thread at all to run it: taken back off the tail. */
-		struct job **pp = &head, *prev = NULL;
-
-		while (*pp != j) {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-		*pp = NULL;
-		tail = prev;
-		pthread_mutex_unlock(&lock);
-		free(j);
-		return -EAGAIN;
-	}
-	pthread_cond_signal(&work);
-	pthread_mutex_unlock(&lock);
-	return 0;
+	return workers != NULL ? hd_workers_run(workers, fn, arg) : -EAGAIN;
 }
 
 /* A worker: one request, from its own copy of the bytes read. */
@@ -245,6 +147,7 @@ fuse_readable(void *arg)
 int
 hd_fuse_dispatch_start(struct fuse_session *se, char *err, size_t errlen)
 {
+	char why[128];
 	int flags, rc;
 
 	session = se;
@@ -254,14 +157,9 @@ hd_fuse_dispatch_start(struct fuse_session *se, char *err, size_t errlen)
 		snprintf(err, errlen, "/dev/fuse: %s", strerror(errno));
 		return -1;
 	}
-	pthread_mutex_lock(&lock);
-	stopping = false;
-	while (nworkers < WORKERS_MIN && worker_add())
-		;
-	rc = nworkers > 0 ? 0 : -1;
-	pthread_mutex_unlock(&lock);
-	if (rc != 0) {
-		snprintf(err, errlen, "FUSE worker threads: cannot start");
+	workers = hd_workers_new(WORKERS_MIN, WORKERS_MAX, WORKER_IDLE_S, 0, why, sizeof(why));
+	if (workers == NULL) {
+		snprintf(err, errlen, "FUSE worker threads: %s", why);
 		return -1;
 	}
 	watching = true;
@@ -287,20 +185,11 @@ unwatch_on_loop(void *arg)
 bool
 hd_fuse_dispatch_stop(int timeout_ms)
 {
-	struct timespec dl;
 	bool all;
 
 	hd_loop_call(hd_loop, unwatch_on_loop, NULL);
-	hd_realtime_deadline(&dl, timeout_ms);
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_broadcast(&work);
 	/* Workers finish what was queued; one waiting for a controller may not. */
-	while (nworkers > 0)
-		if (pthread_cond_timedwait(&gone, &lock, &dl) == ETIMEDOUT)
-			break;
-	all = nworkers == 0;
-	pthread_mutex_unlock(&lock);
+	all = hd_workers_stop(workers, timeout_ms);
 	free(loop_buf.mem);
 	loop_buf.mem = NULL;
 	return all;

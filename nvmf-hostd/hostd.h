@@ -510,6 +510,22 @@ void hd_event_raise(const char *type, const char *name);
 int hd_control_start(const char *path, char *err, size_t errlen);
 void hd_control_stop(void);
 
+/*
+ * Pools of threads for queued jobs (workers.c): min threads kept, one more
+ * while all are busy up to max, the extra ones gone after idle_s idle
+ * seconds (0: kept). run: 0, -ENOMEM, -ESHUTDOWN once stopping, -EAGAIN if
+ * no thread at all could take it. stop: queued jobs still run; false if a
+ * thread was still busy after timeout_ms (-1: no limit). A pool lives as
+ * long as the process: once stopped, run says -ESHUTDOWN.
+ */
+struct hd_workers;
+struct hd_workers *hd_workers_new(unsigned min, unsigned max, unsigned idle_s, size_t stack,
+    char *err, size_t errlen);
+int hd_workers_run(struct hd_workers *w, void (*fn)(void *arg), void *arg);
+bool hd_workers_stop(struct hd_workers *w, int timeout_ms);
+/* Frees a pool that stopped with all its threads gone, when nobody may run on it. */
+void hd_workers_free(struct hd_workers *w);
+
 /* The task thread (tasks.c): lifecycle work off the I/O path. */
 int hd_tasks_start(char *err, size_t errlen);
 void hd_tasks_stop(void);
@@ -519,6 +535,7 @@ void hd_task_queue(void (*fn)(void *), void *arg);
 extern struct hd_loop *hd_loop;
 extern struct hd_rundir hd_rd;
 
+/* Clocks (clock.c): monotonic milliseconds, and realtime deadlines. */
 uint64_t hd_now_ms(void);
 /* timeout_ms from now on CLOCK_REALTIME, for pthread's timed waits. */
 void hd_realtime_deadline(struct timespec *dl, int timeout_ms);

@@ -70,15 +70,6 @@ hd_loop_on_loop(void)
 	return on_loop;
 }
 
-uint64_t
-hd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 hd_waiter_init(struct hd_waiter *w)
 {
@@ -495,18 +486,6 @@ hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg)
 	while (!call.done)
 		pthread_cond_wait(&loop->call_done, &loop->lock);
 	pthread_mutex_unlock(&loop->lock);
-}
-
-void
-hd_realtime_deadline(struct timespec *dl, int timeout_ms)
-{
-	clock_gettime(CLOCK_REALTIME, dl);
-	dl->tv_sec += timeout_ms / 1000;
-	dl->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl->tv_nsec >= 1000000000) {
-		dl->tv_sec++;
-		dl->tv_nsec -= 1000000000;
-	}
 }
 
 /* True once the waiter is done, false if timeout_ms passed first. */
