@@ -116,11 +116,12 @@ burst_limit(void)
 
 /* The loop: /dev/fuse is readable. */
 static void
-fuse_readable(void *arg)
+fuse_readable(void *arg, uint32_t events)
 {
 	unsigned limit = burst_limit();
 
 	(void)arg;
+	(void)events;
 	for (unsigned i = 0; i < limit && watching; i++) {
 		int n = fuse_session_receive_buf(session, &loop_buf);
 		const struct fuse_in_header *in = loop_buf.mem;

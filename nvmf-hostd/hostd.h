@@ -142,10 +142,10 @@ void hd_loop_call(struct hd_loop *loop, void (*fn)(void *), void *arg);
 /* Whether this thread is the loop now (the loop thread, or one holding its turn). */
 bool hd_loop_on_loop(void);
 /*
- * Another descriptor for the loop to poll (a few at most): cb(arg) runs on
- * the loop when it is readable. Unwatch from the loop only (hd_loop_call).
+ * Another descriptor for the loop to poll, in its poll group's epoll set:
+ * cb(arg, events) runs on the loop when it is readable.
  */
-int hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg);
+int hd_loop_watch(struct hd_loop *loop, int fd, nvmf_poll_group_fd_cb cb, void *arg);
 void hd_loop_unwatch(struct hd_loop *loop, int fd);
 /* Blocking admin command through the loop; 0 (check cqe) or -errno. */
 int hd_admin_sync(struct hd_loop *loop, struct hd_ctrl *c, const struct nvme_command *sqe,

@@ -24,14 +24,6 @@
 #include "hostd.h"
 
 #define TIMER_MAX_MS	1000
-#define MAX_WATCHES	4
-
-/* A descriptor other than the queue pairs' sockets (hd_loop_watch). */
-struct loop_watch {
-	int fd;
-	void (*cb)(void *arg);
-	void *arg;
-};
 
 struct loop_call {
 	struct loop_call *next;
@@ -58,7 +50,6 @@ struct hd_loop {
 	uint64_t next_timer_ms;
 	/* Commands went to queue pairs since the group last ran (loop). */
 	bool queued;
-	struct loop_watch watches[MAX_WATCHES];
 };
 
 /* Set on the loop thread: what it submits is dispatched at once. */
@@ -263,15 +254,6 @@ drain_wake(void *arg, uint32_t events)
 	(void)rc;
 }
 
-static void
-watch_ready(void *arg, uint32_t events)
-{
-	struct loop_watch *w = arg;
-
-	(void)events;
-	w->cb(w->arg);
-}
-
 static void *
 loop_main(void *arg)
 {
@@ -375,7 +357,7 @@ hd_loop_stop(struct hd_loop *loop)
 struct watch_call {
 	struct hd_loop *loop;
 	int fd;
-	void (*cb)(void *arg);
+	nvmf_poll_group_fd_cb cb;
 	void *arg;
 	int rc;
 };
@@ -385,24 +367,12 @@ static void
 watch_on_loop(void *arg)
 {
 	struct watch_call *wc = arg;
-	struct hd_loop *loop = wc->loop;
 
-	wc->rc = -ENOSPC;
-	for (unsigned i = 0; i < MAX_WATCHES; i++) {
-		struct loop_watch *w = &loop->watches[i];
-
-		if (w->cb != NULL)
-			continue;
-		*w = (struct loop_watch){ .fd = wc->fd, .cb = wc->cb, .arg = wc->arg };
-		wc->rc = nvmf_poll_group_watch(loop->pg, wc->fd, EPOLLIN, watch_ready, w);
-		if (wc->rc != 0)
-			w->cb = NULL;
-		return;
-	}
+	wc->rc = nvmf_poll_group_watch(wc->loop->pg, wc->fd, EPOLLIN, wc->cb, wc->arg);
 }
 
 int
-hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg)
+hd_loop_watch(struct hd_loop *loop, int fd, nvmf_poll_group_fd_cb cb, void *arg)
 {
 	struct watch_call wc = { .loop = loop, .fd = fd, .cb = cb, .arg = arg };
 
@@ -410,21 +380,13 @@ hd_loop_watch(struct hd_loop *loop, int fd, void (*cb)(void *arg), void *arg)
 	return wc.rc;
 }
 
+/* The group forgets it, events of this turn included. */
 static void
 unwatch_on_loop(void *arg)
 {
 	struct watch_call *wc = arg;
-	struct hd_loop *loop = wc->loop;
 
-	for (unsigned i = 0; i < MAX_WATCHES; i++) {
-		struct loop_watch *w = &loop->watches[i];
-
-		/* The group forgets it, events of this turn included: the slot is free. */
-		if (w->cb != NULL && w->fd == wc->fd) {
-			(void)nvmf_poll_group_unwatch(loop->pg, wc->fd);
-			w->cb = NULL;
-		}
-	}
+	(void)nvmf_poll_group_unwatch(wc->loop->pg, wc->fd);
 }
 
 void
