@@ -186,8 +186,8 @@ int nvmf_poll_group_remove(struct nvmf_poll_group *pg, struct nvmf_qpair *qp);
  * timeout_ms (-1: no limit, 0: do not wait) for sockets and set-up
  * deadlines, receives and dispatches, then sends once more (a group of one
  * queue pair with nothing to send waits in its receive, as nvmf_qpair_poll
- * does). Returns the
- * number of queue pairs that had something to do, or a negative errno
+ * does). Returns the number of queue pairs and watched descriptors that
+ * had something to do, or a negative errno
  * (epoll failed; EINTR is not an error, 0 is returned).
  */
 int nvmf_poll_group_poll(struct nvmf_poll_group *pg, int timeout_ms);
