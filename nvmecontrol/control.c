@@ -114,8 +114,10 @@ send_request(struct control *c, const char *msg, const int *fds, unsigned nfds,
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		snprintf(err, errlen, "sending to nvmf-hostd: %s", strerror(errno));
-		return -1;
+		int e = errno;
+
+		snprintf(err, errlen, "sending to nvmf-hostd: %s", strerror(e));
+		return -e;
 	}
 	return 0;
 }
@@ -237,17 +239,28 @@ control_call(struct control *c, struct json_object *req, const int *fds, unsigne
 	struct json_object *reply, *ok, *chunked;
 	size_t len;
 	char *text;
+	int rc;
 
 	if (code != NULL && codelen > 0)
 		code[0] = '\0';
 	/* Any reply may come in pieces (hostd sends a large one so, and only then). */
 	json_object_object_add(req, "chunked", json_object_new_boolean(true));
-	if (send_request(c, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
-	    fds, nfds, err, errlen) != 0)
+	rc = send_request(c, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), fds,
+	    nfds, err, errlen);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		char unused[8];
+
+		/* Turned away before it read the request: its reply may say why. */
+		text = receive_message(c, 0, &len, unused, sizeof(unused));
+		if (text == NULL)
+			return NULL;
+	} else if (rc != 0) {
 		return NULL;
-	text = receive_message(c, timeout_ms, &len, err, errlen);
-	if (text == NULL)
-		return NULL;
+	} else {
+		text = receive_message(c, timeout_ms, &len, err, errlen);
+		if (text == NULL)
+			return NULL;
+	}
 	reply = json_tokener_parse(text);
 	free(text);
 	if (reply != NULL && json_object_is_type(reply, json_type_object) &&

@@ -39,6 +39,7 @@
 struct client {
 	struct client *next;
 	int fd;
+	bool on_reserve;	/* holds serve_reserve's slot */
 };
 
 static int listen_fd = -1;
@@ -50,10 +51,18 @@ static struct client *clients;		/* clients_lock */
 static unsigned nclients;		/* clients_lock */
 static bool stopping;			/* clients_lock */
 /*
- * Kept open to be given up when accept finds no descriptor left: the
- * client is then accepted, told, and closed, rather than left waiting.
+ * Two descriptors kept open for when accept finds none left. The first
+ * makes room for a client that is then served like any other: devlist
+ * and disconnect need no more descriptors, and disconnect frees some, so
+ * a full nvmf-hostd can still be looked at and relieved. It is taken back
+ * when that client goes. The second makes room to tell a client that
+ * finds the first still lent why it is turned away.
  */
-static int reserve_fd = -1;
+static int serve_reserve = -1;		/* clients_lock */
+static bool serve_reserve_lent;		/* clients_lock */
+static int refuse_reserve = -1;		/* the control thread's */
+/* A client served on the reserve usually ends at once: the next waits this long for it. */
+#define RESERVE_WAIT_MS	1000
 
 static struct json_object *
 error_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -646,6 +655,24 @@ serve_one(int fd, char *buf, const void *owner)
 	return rc;
 }
 
+/* The client that held the serve reserve's slot has closed it: take it back. */
+static void
+serve_reserve_back_locked(void)
+{
+	serve_reserve_lent = false;
+	/* Fails if something else took the slot: accept_on_reserve tries again. */
+	serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void
+serve_reserve_back(void)
+{
+	pthread_mutex_lock(&clients_lock);
+	serve_reserve_back_locked();
+	pthread_cond_broadcast(&clients_gone);
+	pthread_mutex_unlock(&clients_lock);
+}
+
 /*
  * One client, on a thread of the client pool: its requests one after
  * another; a client that stalls is dropped. hd_control_stop shuts its
@@ -678,6 +705,8 @@ serve_client(void *arg)
 	nclients--;
 	/* Closed under the lock: hd_control_stop never shuts down a reused number. */
 	close(cl->fd);
+	if (cl->on_reserve)
+		serve_reserve_back_locked();
 	pthread_cond_broadcast(&clients_gone);
 	pthread_mutex_unlock(&clients_lock);
 	free(cl);
@@ -703,53 +732,105 @@ refuse(int fd, const char *code, const char *fmt, ...)
 	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
 	(void)send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT);
 	json_object_put(r);
+	/*
+	 * A request left unread would make the close reset the connection,
+	 * and the client's next read would say so instead of reading why.
+	 */
+	for (int i = 0; i < 4 && recv(fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0; i++)
+		;
 	close(fd);
 }
 
 /*
- * accept found no descriptor left: the reserve makes room for the client
- * to be accepted and told so, then is taken back. false: nothing waited.
+ * accept found no descriptor left (err). The serve reserve's slot takes
+ * the next client, which is served; if another client holds it, that one
+ * is waited for a moment, then the refuse reserve's slot takes the client
+ * only to tell it. Returns the descriptor of a client to serve, or -1.
  */
-static bool
-refuse_without_descriptors(int err)
+static int
+accept_on_reserve(int err)
 {
+	struct timespec dl;
 	int fd;
 
-	if (reserve_fd < 0)
-		return false;
-	close(reserve_fd);
-	reserve_fd = -1;
+	pthread_mutex_lock(&clients_lock);
+	if (serve_reserve < 0 && !serve_reserve_lent)
+		serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	hd_realtime_deadline(&dl, RESERVE_WAIT_MS);
+	while (serve_reserve_lent && !stopping &&
+	    pthread_cond_timedwait(&clients_gone, &clients_lock, &dl) == 0)
+		;
+	if (serve_reserve >= 0 && !stopping) {
+		close(serve_reserve);
+		serve_reserve = -1;
+		pthread_mutex_unlock(&clients_lock);
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		pthread_mutex_lock(&clients_lock);
+		if (fd >= 0)
+			serve_reserve_lent = true;
+		else
+			serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		pthread_mutex_unlock(&clients_lock);
+		return fd;
+	}
+	pthread_mutex_unlock(&clients_lock);
+	if (refuse_reserve < 0) {
+		refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (refuse_reserve < 0) {
+			/* No room even to tell it: the client waits in the backlog. */
+			usleep(100000);
+			return -1;
+		}
+	}
+	close(refuse_reserve);
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		refuse(fd, "failed", "nvmf-hostd is out of file descriptors (%s, RLIMIT_NOFILE "
 		    "%lu)", strerror(err), fdlimit_current());
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	return fd >= 0;
+	refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return -1;
 }
 
 static void *
 control_main(void *arg)
 {
+	bool short_logged = false;
+
 	(void)arg;
 	for (;;) {
 		/* hd_control_stop's shutdown makes accept fail: that ends the loop. */
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
+		bool on_reserve = false;
 		struct client *cl;
 		int rc;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			int e = errno;
+
+			/* Out of descriptors: never the end of the loop. */
+			if (!short_logged)
+				daemon_log(LOG_WARNING, "control: out of file descriptors (%s, "
+				    "RLIMIT_NOFILE %lu): clients are served one at a time on a "
+				    "reserved one", strerror(e), fdlimit_current());
+			short_logged = true;
+			fd = accept_on_reserve(e);
+			if (fd < 0)
+				continue;
+			on_reserve = true;
+		} else if (fd >= 0) {
+			short_logged = false;
+		}
 		if (fd < 0) {
 			int e = errno;
 
 			if (e == EINTR || e == ECONNABORTED)
 				continue;
-			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-				/* Out of something a client needs: never the end of the loop. */
-				if (!refuse_without_descriptors(e)) {
-					daemon_log(LOG_ERR, "control: cannot accept a client: %s "
-					    "(RLIMIT_NOFILE %lu)", strerror(e), fdlimit_current());
-					usleep(100000);
-				}
+			if (e == ENOBUFS || e == ENOMEM) {
+				/* Out of memory for now: never the end of the loop. */
+				daemon_log(LOG_ERR, "control: cannot accept a client: %s",
+				    strerror(e));
+				usleep(100000);
 				continue;
 			}
 			pthread_mutex_lock(&clients_lock);
@@ -767,6 +848,8 @@ control_main(void *arg)
 			(void)send(fd, s, strlen(s), MSG_NOSIGNAL);
 			json_object_put(r);
 			close(fd);
+			if (on_reserve)
+				serve_reserve_back();
 			continue;
 		}
 		/* A client that stops reading a long reply does not hold its thread. */
@@ -774,14 +857,19 @@ control_main(void *arg)
 		cl = malloc(sizeof(*cl));
 		if (cl == NULL) {
 			refuse(fd, "failed", "nvmf-hostd is out of memory for a client");
+			if (on_reserve)
+				serve_reserve_back();
 			continue;
 		}
 		cl->fd = fd;
+		cl->on_reserve = on_reserve;
 		pthread_mutex_lock(&clients_lock);
 		if (stopping) {
+			close(fd);
+			if (on_reserve)
+				serve_reserve_back_locked();
 			pthread_mutex_unlock(&clients_lock);
 			free(cl);
-			close(fd);
 			break;
 		}
 		if (nclients >= MAX_CLIENTS) {
@@ -789,6 +877,8 @@ control_main(void *arg)
 			free(cl);
 			refuse(fd, "busy", "nvmf-hostd has %d clients connected, its most at once "
 			    "(the control client limit): try again", MAX_CLIENTS);
+			if (on_reserve)
+				serve_reserve_back();
 			continue;
 		}
 		cl->next = clients;
@@ -805,6 +895,8 @@ control_main(void *arg)
 			free(cl);
 			refuse(fd, "failed", "nvmf-hostd cannot start a thread for a client: %s "
 			    "(%u clients connected)", strerror(-rc), open_now);
+			if (on_reserve)
+				serve_reserve_back();
 			continue;
 		}
 		pthread_mutex_unlock(&clients_lock);
@@ -836,7 +928,8 @@ hd_control_start(const char *path, char *err, size_t errlen)
 		listen_fd = -1;
 		return -1;
 	}
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* Threads outlive their clients a while: a burst of short ones starts few. */
 	client_threads = hd_workers_new(0, MAX_CLIENTS, CLIENT_IDLE_S, CLIENT_STACK, err, errlen);
 	if (client_threads == NULL)
@@ -867,14 +960,18 @@ hd_control_stop(void)
 	pthread_join(control_thread, NULL);
 	close(listen_fd);
 	listen_fd = -1;
-	if (reserve_fd >= 0)
-		close(reserve_fd);
-	reserve_fd = -1;
+	if (refuse_reserve >= 0)
+		close(refuse_reserve);
+	refuse_reserve = -1;
 	pthread_mutex_lock(&clients_lock);
 	for (struct client *cl = clients; cl != NULL; cl = cl->next)
 		shutdown(cl->fd, SHUT_RDWR);
 	while (clients != NULL)
 		pthread_cond_wait(&clients_gone, &clients_lock);
+	/* The last client served on it has given it back. */
+	if (serve_reserve >= 0)
+		close(serve_reserve);
+	serve_reserve = -1;
 	pthread_mutex_unlock(&clients_lock);
 	(void)hd_workers_stop(client_threads, -1);	/* the idle threads go */
 }

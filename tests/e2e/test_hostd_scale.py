@@ -12,7 +12,9 @@ Outcomes only, and generous times: bench/scale.py measures 1,000 against the goa
 - RSS stays bounded; after nvmfd is killed and restarted, nvmf-devd's rule reconnects
   every one of them;
 - a hostd out of file descriptors (a hard RLIMIT_NOFILE of 48) refuses the next
-  controller with a reply naming the limit and a log line, and goes on serving.
+  controller with a reply naming the limit and a log line, and goes on serving;
+- at that limit control clients are still served, one at a time on a reserved descriptor,
+  so devlist answers and disconnect makes room; one that finds the reserve taken is told.
 """
 
 import json
@@ -160,8 +162,78 @@ def test_out_of_descriptors_is_answered(stack):
     log = read_text(s.hostd_log)
     assert "RLIMIT_NOFILE 48" in log.split("ready:", 1)[1], log[-3000:]
     # Still serving: the controllers it took are listed and connected.
-    ctrls = s.devlist()
+    r = s.ctl("devlist", "-o", "json")
+    assert r.rc == 0, "devlist after the refusal: %r\n%s" % (r, read_text(s.hostd_log)[-3000:])
+    ctrls = json.loads(r.out)["controllers"]
     assert len(ctrls) == i and all(c["state"] == "connected" for c in ctrls), ctrls
+
+
+
+def test_full_hostd_still_answers_and_frees(stack):
+    """At its descriptor limit nvmf-hostd still serves control clients, one at a time on a
+    reserved descriptor: devlist answers and disconnect makes room. A client that comes while
+    another holds the reserve is told why it is turned away. Before, every client at the
+    limit was turned away, disconnect included, so nothing could relieve it."""
+    s = stack("full")
+    img, _ = s.image(size=4 * rh.MIB, pattern_blocks=16)
+    t = s.target(img)
+    s.start_hostd(preexec_fn=hard_nofile(64))
+    for _ in range(3):
+        r = s.ctl("connect", "-D", "-r", 0, t.address, t.subnqn)
+        assert r.rc == 0, r
+    ctrls = s.devlist()
+    assert len(ctrls) == 3, ctrls
+    path = os.path.join(s.rundir, "nvmf.sock")
+    marker = "served one at a time on a reserved one"
+
+    def client():
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        c.settimeout(10)
+        c.connect(path)
+        try:
+            c.send(json.dumps({"op": "list"}).encode())
+        except BrokenPipeError:
+            pass        # turned away before it was read: the reply says why
+        return c, json.loads(c.recv(1 << 20))
+
+    # Each idle client holds one of nvmf-hostd's descriptors: open them until one is
+    # turned away. The last one served got the reserve; the next waited for it a moment.
+    held = []
+    try:
+        for _ in range(80):
+            c, reply = client()
+            if reply.get("ok") is False:
+                c.close()
+                break
+            held.append(c)
+            assert reply.get("ok") is True and len(reply["controllers"]) == 3, reply
+        else:
+            pytest.fail("80 idle clients and nvmf-hostd never ran out:\n%s" % s.logs())
+        assert reply.get("code") == "failed", reply
+        assert "out of file descriptors" in reply["error"], reply
+        assert "RLIMIT_NOFILE 64" in reply["error"], reply
+        log = read_text(s.hostd_log)
+        assert marker in log, log[-3000:]
+        assert "client refused: nvmf-hostd is out of file descriptors" in log, log[-3000:]
+
+        # The reserve's holder goes: devlist and disconnect are served, still at the limit.
+        held.pop().close()
+        listed = s.devlist()
+        assert sorted(c["name"] for c in listed) == sorted(c["name"] for c in ctrls), listed
+        gone = ctrls[0]
+        ns = s.ns_path(gone["namespaces"][0]["name"])
+        assert os.path.exists(ns)
+        r = s.ctl("disconnect", gone["name"])
+        assert r.rc == 0, "disconnect at the descriptor limit: %r\n%s" % (
+            r, read_text(s.hostd_log)[-3000:])
+        wait_until(lambda: not os.path.exists(ns), 10, what="%s to go" % ns)
+        assert len(s.devlist()) == 2
+    finally:
+        for c in held:
+            c.close()
+    # Room again: clients are accepted as ever, and the log said it once.
+    assert len(s.devlist()) == 2
+    assert read_text(s.hostd_log).count(marker) == 1, read_text(s.hostd_log)[-3000:]
 
 
 def test_slow_reader_gets_no_stale_reconnects(stack):
