@@ -19,10 +19,10 @@ ratio's two sides see the same load:
   reconnect    nvmfd killed, restarted: from the target listening again to the first
                held read done, against reconnect-delay (1 s) + 100 ms
                (BENCH_RECONNECT=0 leaves it out)
-  scale        bench/scale.py once (not a median: it takes a minute): BENCH_SCALE_N
+  scale        bench/scale.py once (connecting takes a minute): BENCH_SCALE_N
                controllers (1000) in one nvmf-hostd, connect time, idle CPU and RSS,
-               devlist, every controller reconnected after nvmfd restarts
-               (BENCH_SCALE=0 leaves it out)
+               devlist (median of 5), every controller reconnected after nvmfd restarts
+               (median of 5 restarts) (BENCH_SCALE=0 leaves it out)
 
 Prints the table and the goal status; writes bench/results/bench-<time>.json, latest.json
 and bench-<time>.png (gnuplot).
