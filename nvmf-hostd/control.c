@@ -281,7 +281,7 @@ named_ctrl(struct hd_jf *f, const char *op, struct json_object **reply)
 }
 
 static struct json_object *
-op_reconnect_begin(struct hd_jf *f, const void *owner)
+op_reconnect_begin(struct hd_jf *f, struct hd_lease_owner *owner)
 {
 	struct json_object *r = NULL;
 	struct hd_ctrl *c = named_ctrl(f, "reconnect-begin", &r);
@@ -308,7 +308,7 @@ op_reconnect_begin(struct hd_jf *f, const void *owner)
 }
 
 static struct json_object *
-op_reconnect(struct hd_jf *f, int *fds, unsigned nfds, const void *owner)
+op_reconnect(struct hd_jf *f, int *fds, unsigned nfds, struct hd_lease_owner *owner)
 {
 	struct json_object *r = NULL;
 	struct hd_ctrl *c = named_ctrl(f, "reconnect", &r);
@@ -328,7 +328,7 @@ op_reconnect(struct hd_jf *f, int *fds, unsigned nfds, const void *owner)
 }
 
 static struct json_object *
-op_reconnect_abort(struct hd_jf *f, const void *owner)
+op_reconnect_abort(struct hd_jf *f, struct hd_lease_owner *owner)
 {
 	const char *why = hd_jf_str_or(f, "error", 400, "given up");
 	struct json_object *r = NULL;
@@ -419,7 +419,7 @@ reset_on_loop(void *arg)
  * does, so that it rebuilds the association before any rule's reconnect.
  */
 static struct json_object *
-op_reset(struct hd_jf *f, const void *owner)
+op_reset(struct hd_jf *f, struct hd_lease_owner *owner)
 {
 	struct json_object *r = NULL;
 	struct hd_ctrl *c = named_ctrl(f, "reset", &r);
@@ -455,7 +455,7 @@ op_reset(struct hd_jf *f, const void *owner)
 }
 
 static struct json_object *
-dispatch(struct json_object *req, int *fds, unsigned nfds, const void *owner)
+dispatch(struct json_object *req, int *fds, unsigned nfds, struct hd_lease_owner *owner)
 {
 	char err[400];
 	struct hd_jf f;
@@ -588,7 +588,7 @@ send_reply(int fd, struct json_object *reply, bool chunked, const char *op)
 
 /* One request: receive with descriptors, answer, close unused descriptors. */
 static int
-serve_one(int fd, char *buf, const void *owner)
+serve_one(int fd, char *buf, struct hd_lease_owner *owner)
 {
 	union {
 		struct cmsghdr align;
@@ -683,7 +683,7 @@ serve_client(void *arg)
 {
 	struct client *cl = arg;
 	char *buf = malloc(MSG_MAX);
-	char owner;		/* its address names this client's leases */
+	struct hd_lease_owner owner = { 0 };
 
 	if (buf == NULL)
 		daemon_log(LOG_ERR, "control: out of memory for a client's request");

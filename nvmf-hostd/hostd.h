@@ -286,7 +286,7 @@ struct hd_ctrl {
 	bool fast_failed;		/* fast_io_fail_tmo passed: I/O fails */
 	char lost_reason[200];
 	unsigned attempts;		/* reconnects tried since the loss (registry lock) */
-	const void *lease;		/* the control client reconnecting it (registry lock) */
+	struct hd_lease_owner *lease;	/* the client reconnecting it (registry lock) */
 	struct hd_namespace *namespaces;	/* registry lock */
 };
 
@@ -447,12 +447,25 @@ int hd_fuse_defer(void (*fn)(void *arg), void *arg);
 
 /* Reconnecting (reconnect.c): a lease per attempt, held I/O replayed. */
 enum hd_lease_result { HD_LEASE_OK, HD_LEASE_CONNECTED, HD_LEASE_BUSY, HD_LEASE_GONE };
-enum hd_lease_result hd_reconnect_begin(struct hd_ctrl *c, const void *owner);
-int hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
-    int *fds, unsigned nfds, bool *invalid, char *err, size_t errlen);
-void hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why);
-/* Drops every lease owner holds (its control connection closed). */
-void hd_reconnect_release_owner(const void *owner);
+/*
+ * A control client as the holder of leases: its address names them. held
+ * counts the leases it was granted and has not ended itself (registry
+ * lock); a lease that ended otherwise (the loss timer, a disconnect) stays
+ * counted, so it is never less than what the client holds.
+ */
+struct hd_lease_owner {
+	unsigned held;
+};
+enum hd_lease_result hd_reconnect_begin(struct hd_ctrl *c, struct hd_lease_owner *owner);
+int hd_reconnect_finish(struct hd_ctrl *c, struct hd_lease_owner *owner,
+    struct json_object *req, int *fds, unsigned nfds, bool *invalid, char *err,
+    size_t errlen);
+void hd_reconnect_abort(struct hd_ctrl *c, struct hd_lease_owner *owner, const char *why);
+/*
+ * Drops every lease owner holds (its control connection closed): a walk
+ * of the controllers, unless it ended all it was granted itself.
+ */
+void hd_reconnect_release_owner(struct hd_lease_owner *owner);
 /*
  * Jitter (--reconnect-jitter): the RECONNECT events of a lost controller
  * come at a phase drawn once per loss from [0, jitter), kept below its

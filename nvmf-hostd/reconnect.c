@@ -64,8 +64,19 @@ hd_reconnect_event_delay(const char *name)
 	return (unsigned)(mix(secret ^ mix(((uint64_t)index << 40) ^ lost)) % jitter);
 }
 
+/* Registry lock held: the lease's holder ends it (the owner's count follows). */
+static void
+lease_end(struct hd_ctrl *c)
+{
+	struct hd_lease_owner *owner = c->lease;
+
+	if (owner != NULL && owner->held > 0)
+		owner->held--;
+	c->lease = NULL;
+}
+
 enum hd_lease_result
-hd_reconnect_begin(struct hd_ctrl *c, const void *owner)
+hd_reconnect_begin(struct hd_ctrl *c, struct hd_lease_owner *owner)
 {
 	enum hd_lease_result r = HD_LEASE_OK;
 
@@ -79,6 +90,7 @@ hd_reconnect_begin(struct hd_ctrl *c, const void *owner)
 	else {
 		c->state = HD_CTRL_RECONNECTING;
 		c->lease = owner;
+		owner->held++;
 		c->attempts++;
 	}
 	hd_registry_unlock();
@@ -86,14 +98,14 @@ hd_reconnect_begin(struct hd_ctrl *c, const void *owner)
 }
 
 void
-hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why)
+hd_reconnect_abort(struct hd_ctrl *c, struct hd_lease_owner *owner, const char *why)
 {
 	bool released = false;
 
 	hd_registry_lock();
 	if (c->state == HD_CTRL_RECONNECTING && c->lease == owner) {
 		c->state = HD_CTRL_DISCONNECTED;
-		c->lease = NULL;
+		lease_end(c);
 		released = true;
 	}
 	hd_registry_unlock();
@@ -102,21 +114,25 @@ hd_reconnect_abort(struct hd_ctrl *c, const void *owner, const char *why)
 }
 
 void
-hd_reconnect_release_owner(const void *owner)
+hd_reconnect_release_owner(struct hd_lease_owner *owner)
 {
 	hd_registry_lock();
-	for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next) {
-		if (c->state == HD_CTRL_RECONNECTING && c->lease == owner) {
-			c->state = HD_CTRL_DISCONNECTED;
-			c->lease = NULL;
+	/* Most clients ended their leases themselves (or took none): no walk. */
+	if (owner->held > 0) {
+		for (struct hd_ctrl *c = hd_ctrls_first(); c != NULL; c = c->next) {
+			if (c->state == HD_CTRL_RECONNECTING && c->lease == owner) {
+				c->state = HD_CTRL_DISCONNECTED;
+				c->lease = NULL;
+			}
 		}
+		owner->held = 0;
 	}
 	hd_registry_unlock();
 }
 
 struct install_args {
 	struct hd_ctrl *c;
-	const void *owner;
+	struct hd_lease_owner *owner;
 	const struct hd_ctrl_params *params;
 	struct hd_queue *queues;
 	uint32_t nqueues;
@@ -170,14 +186,14 @@ install_on_loop(void *arg)
 			hd_loop_remove_queues(hd_loop, c);
 			hd_registry_lock();
 			c->state = HD_CTRL_DISCONNECTED;
-			c->lease = NULL;
+			lease_end(c);
 			hd_registry_unlock();
 			return;
 		}
 	}
 	hd_registry_lock();
 	c->state = HD_CTRL_CONNECTED;
-	c->lease = NULL;
+	lease_end(c);
 	c->fast_failed = false;
 	hd_registry_unlock();
 	c->ka_outstanding = false;
@@ -200,7 +216,7 @@ rescan_after_reconnect(void *arg)
 }
 
 int
-hd_reconnect_finish(struct hd_ctrl *c, const void *owner, struct json_object *req,
+hd_reconnect_finish(struct hd_ctrl *c, struct hd_lease_owner *owner, struct json_object *req,
     int *fds, unsigned nfds, bool *invalid, char *err, size_t errlen)
 {
 	struct hd_queue *queues = calloc(HOSTD_MAX_IO_QUEUES + 1, sizeof(*queues));

@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import threading
 import time
 
@@ -554,6 +555,61 @@ def test_reconnect_while_another_runs_exits_4(stack, timing):
     r = s.ctl("reconnect", "nvme0", timeout=20)
     assert r.rc == EXIT_OK, r
     s.events.wait_for("RECONNECTED", since=t0, timeout=2)
+    assert rh.file_block(s.ns_path(), 3) == block_pattern(salt, 3, 0)
+
+
+
+def test_lease_of_a_client_that_goes_is_given_back(stack):
+    """A control client holds a controller's reconnect lease (reconnect-begin) and goes
+    away without finishing: the controller is disconnected again at once, not left
+    reconnecting, and the rule's reconnect heals it. A client that ended its own lease
+    (reconnect-abort) and then goes leaves the controller as it was."""
+    s = stack("lease")
+    img, salt = s.image()
+    t = s.target(img)
+    s.start()
+    s.connect(t, "-r", 0, "-l", 30)
+    t_kill = t.kill()
+    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    sock_path = os.path.join(s.rundir, "nvmf.sock")
+
+    def client():
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        c.settimeout(10)
+        c.connect(sock_path)
+        return c
+
+    def call(c, req):
+        c.send(json.dumps(req).encode())
+        return json.loads(c.recv(1 << 16))
+
+    # Begun and aborted by the client itself, then another lease while it is still open.
+    c = client()
+    assert call(c, {"op": "reconnect-begin", "name": "nvme0"})["ok"] is True
+    assert state_of(s) == "reconnecting"
+    assert call(c, {"op": "reconnect-abort", "name": "nvme0", "error": "testing"})["ok"]
+    assert state_of(s) == "disconnected"
+    assert call(c, {"op": "reconnect-begin", "name": "nvme0"})["ok"] is True
+    other = client()
+    r = call(other, {"op": "reconnect-begin", "name": "nvme0"})
+    assert r["ok"] is False and r["code"] == "busy", r
+    other.close()
+    assert state_of(s) == "reconnecting"       # the other client's going took nothing
+    # The holder goes without a word: its lease is given back.
+    c.close()
+    wait_until(lambda: state_of(s) == "disconnected", 5, what="the lease given back")
+
+    # Ended by itself, then gone: nothing changes, and a real reconnect heals it.
+    c = client()
+    assert call(c, {"op": "reconnect-begin", "name": "nvme0"})["ok"] is True
+    assert call(c, {"op": "reconnect-abort", "name": "nvme0"})["ok"]
+    c.close()
+    time.sleep(0.2)
+    assert state_of(s) == "disconnected"
+    t.start()
+    r = s.ctl("reconnect", "nvme0", timeout=20)
+    assert r.rc == EXIT_OK, r
+    assert state_of(s) == "connected"
     assert rh.file_block(s.ns_path(), 3) == block_pattern(salt, 3, 0)
 
 
