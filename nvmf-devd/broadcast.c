@@ -22,8 +22,15 @@
 #include "daemon_log.h"
 #include "decimal.h"
 #include "devd.h"
+#include "fdlimit.h"
 
 static int listen_fd = -1;
+/*
+ * Given up when accept finds no descriptor left, so that the reader can be
+ * let in and turned away: left waiting, it would keep the listener readable
+ * and the main loop's poll would spin.
+ */
+static int reserve_fd = -1;
 static int readers[BROADCAST_MAX_READERS];
 static unsigned nreaders;
 static char sock_path[108];
@@ -72,6 +79,7 @@ broadcast_open(const char *path, gid_t group, char *err, size_t errlen)
 		unlink(path);
 		goto fail;
 	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return 0;
 fail:
 	close(listen_fd);
@@ -132,6 +140,30 @@ admit(int fd)
 	readers[nreaders++] = fd;
 }
 
+/* accept found no descriptor left (err): the reserve lets the reader in to be turned away. */
+static void
+refuse_without_descriptors(int err)
+{
+	int fd;
+
+	if (reserve_fd < 0)		/* lost to a reader earlier: room again? */
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (reserve_fd < 0) {
+		/* Not even that: the listener stays readable; do not spin on it. */
+		usleep(100000);
+		return;
+	}
+	close(reserve_fd);
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0) {
+		daemon_log(LOG_WARNING, "%s: refused a reader: out of file descriptors (%s, "
+		    "RLIMIT_NOFILE %lu)", sock_path, strerror(err), fdlimit_current());
+		close(fd);
+	}
+	/* Taken back after the reader's close, which made the room for it. */
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 void
 broadcast_accept(void)
 {
@@ -141,6 +173,8 @@ broadcast_accept(void)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE)
+				refuse_without_descriptors(errno);
 			return;
 		}
 		admit(fd);
@@ -174,4 +208,7 @@ broadcast_close(void)
 		unlink(sock_path);
 	}
 	listen_fd = -1;
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 }

@@ -18,6 +18,7 @@ getting events.
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -57,7 +58,7 @@ class Devd:
     fired/$name for each RECONNECT event (after `action`'s own commands, when
     given: %(dir)s in it is the test's directory)."""
 
-    def __init__(self, args=(), action=None):
+    def __init__(self, args=(), action=None, preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="nvmf-devd-", dir="/tmp")
         os.chmod(self.dir, 0o755)           # only the sockets' own modes decide
         self.rundir = self.dir
@@ -77,7 +78,8 @@ class Devd:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([DEVD, "-d", "--rundir", self.rundir, "-f", rules]
                                          + list(args), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=preexec_fn)
         try:
             self.conn, _ = self.srv.accept()
         except socket.timeout:
@@ -131,8 +133,8 @@ def devd():
         pytest.skip("%s is not built" % DEVD)
     made = []
 
-    def start(*args, action=None):
-        d = Devd(args, action=action)
+    def start(*args, action=None, preexec_fn=None):
+        d = Devd(args, action=action, preexec_fn=preexec_fn)
         made.append(d)
         return d
 
@@ -378,6 +380,40 @@ def test_reader_beyond_the_limit_is_refused_not_the_earlier_ones(devd):
     for r in readers:
         r.close()
 
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_reader_beyond_the_descriptors_is_refused_without_a_spin(devd):
+    """With a hard RLIMIT_NOFILE of 16, nvmf-devd runs out of descriptors before its
+    reader limit. The next reader is let in on a descriptor kept in reserve and turned
+    away with a log line naming the limit; the readers already there keep their places;
+    and nvmf-devd does not spin on a listener it cannot accept from (it used to: a reader
+    left waiting kept the listener readable, and poll returned at once, at 100 % CPU)."""
+    def hard_nofile():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+    d = devd(preexec_fn=hard_nofile)
+    readers = [reader(d.pipe) for _ in range(20)]
+    wait_until(lambda: d.lines(r"refused a reader: out of file descriptors"),
+               what="a refusal for want of descriptors:\n%s" % d.log())
+    time.sleep(0.3)
+    before = cpu_seconds(d.proc.pid)
+    time.sleep(1.0)
+    spent = cpu_seconds(d.proc.pid) - before
+    assert spent < 0.3, "nvmf-devd used %.2f s of CPU in 1 s, out of descriptors" % spent
+    line = d.lines(r"refused a reader: out of file descriptors")[0]
+    assert re.search(r"devd\.pipe: refused a reader: out of file descriptors \(Too many "
+                     r"open files, RLIMIT_NOFILE 16\)", line), line
+    d.send(event("nvme0") + b"\n")
+    got = [read_line(r) for r in readers]
+    kept = got.count(event("nvme0") + b"\n")
+    assert kept >= 3 and kept + got.count(b"") == len(readers), got
+    assert got.count(b"") == len(d.lines(r"refused a reader: out of file descriptors"))
+    for r in readers:
+        r.close()
 
 def test_group_cannot_take_the_places_kept_for_root(devd, as_user):
     d = devd("--group", str(NOBODY))
