@@ -142,10 +142,16 @@ receive_message(struct control *c, int timeout_ms, size_t *lenp, char *err, size
 		snprintf(err, errlen, "waiting for nvmf-hostd: %s", strerror(errno));
 		return NULL;
 	}
-	/* SOCK_SEQPACKET: MSG_TRUNC on a peek gives the whole message's length. */
+	/*
+	 * SOCK_SEQPACKET: MSG_TRUNC on a peek gives the whole message's length.
+	 * A refusal closed with our request unread says ECONNRESET once, then
+	 * the reply that came before it can still be read.
+	 */
 	do {
 		len = recv(c->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	} while (len < 0 && errno == EINTR);
+	if (len < 0 && errno == ECONNRESET)
+		len = recv(c->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 	if (len < 0) {
 		snprintf(err, errlen, "reading from nvmf-hostd: %s", strerror(errno));
 		return NULL;

@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -291,6 +292,32 @@ def test_connect_with_stale_socket_is_not_running(rundir):
         r = ctl(*argv, rundir=rundir)
         assert_one_line_error(r, "nvmf-hostd is not running")
 
+
+def test_refusal_reply_is_read_though_the_request_was_not(rundir):
+    """nvmf-hostd turns a client away (out of descriptors, too many clients) with a
+    reply and closes. Closed with the request unread, the socket says ECONNRESET before
+    the reply can be read: nvmecontrol prints the reply's reason, not "Connection reset
+    by peer" (which it did)."""
+    path = os.path.join(rundir, "nvmf.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(4)
+    reply = json.dumps({"ok": False, "code": "failed",
+                        "error": "nvmf-hostd is out of file descriptors (test)"}).encode()
+
+    def serve():
+        c, _ = srv.accept()
+        time.sleep(0.3)             # the request arrives and is never read
+        c.send(reply)
+        c.close()
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    try:
+        r = ctl("devlist", rundir=rundir)
+        assert_one_line_error(r, "nvmf-hostd is out of file descriptors (test)")
+    finally:
+        th.join(5)
+        srv.close()
 
 def test_rundir_from_environment(rundir):
     r = ctl("devlist", env={"NVMF_RUNDIR": rundir})
