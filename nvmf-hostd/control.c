@@ -742,17 +742,22 @@ refuse(int fd, const char *code, const char *fmt, ...)
 }
 
 /*
- * accept found no descriptor left (err). The serve reserve's slot takes
- * the next client, which is served; if another client holds it, that one
- * is waited for a moment, then the refuse reserve's slot takes the client
- * only to tell it. Returns the descriptor of a client to serve, or -1.
+ * accept found no descriptor left (err). Once a client is waiting, the
+ * serve reserve's slot takes it, and it is served; if another client holds
+ * that slot, this one waits for it a moment, then the refuse reserve's
+ * slot takes it only to tell it. Returns the descriptor of a client to
+ * serve, or -1.
  */
 static int
 accept_on_reserve(int err)
 {
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 	struct timespec dl;
 	int fd;
 
+	/* accept says EMFILE before any client comes: wait for one first. */
+	if (poll(&pfd, 1, 1000) <= 0 || !(pfd.revents & POLLIN))
+		return -1;
 	pthread_mutex_lock(&clients_lock);
 	if (serve_reserve < 0 && !serve_reserve_lent)
 		serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -760,7 +765,11 @@ accept_on_reserve(int err)
 	while (serve_reserve_lent && !stopping &&
 	    pthread_cond_timedwait(&clients_gone, &clients_lock, &dl) == 0)
 		;
-	if (serve_reserve >= 0 && !stopping) {
+	if (stopping) {
+		pthread_mutex_unlock(&clients_lock);
+		return -1;
+	}
+	if (serve_reserve >= 0) {
 		close(serve_reserve);
 		serve_reserve = -1;
 		pthread_mutex_unlock(&clients_lock);
@@ -774,13 +783,12 @@ accept_on_reserve(int err)
 		return fd;
 	}
 	pthread_mutex_unlock(&clients_lock);
-	if (refuse_reserve < 0) {
+	if (refuse_reserve < 0)
 		refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (refuse_reserve < 0) {
-			/* No room even to tell it: the client waits in the backlog. */
-			usleep(100000);
-			return -1;
-		}
+	if (refuse_reserve < 0) {
+		/* No room even to tell it: the client waits in the backlog. */
+		usleep(100000);
+		return -1;
 	}
 	close(refuse_reserve);
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -807,7 +815,14 @@ control_main(void *arg)
 
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			int e = errno;
+			bool stop;
 
+			/* accept says EMFILE even once shut down: only stopping ends this. */
+			pthread_mutex_lock(&clients_lock);
+			stop = stopping;
+			pthread_mutex_unlock(&clients_lock);
+			if (stop)
+				break;
 			/* Out of descriptors: never the end of the loop. */
 			if (!short_logged)
 				daemon_log(LOG_WARNING, "control: out of file descriptors (%s, "
