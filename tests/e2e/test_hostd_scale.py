@@ -196,19 +196,22 @@ def test_full_hostd_still_answers_and_frees(stack):
             pass        # turned away before it was read: the reply says why
         return c, json.loads(c.recv(1 << 20))
 
-    # Each idle client holds one of nvmf-hostd's descriptors: open them until one is
-    # turned away. The last one served got the reserve; the next waited for it a moment.
     held = []
-    try:
-        for _ in range(80):
+
+    def fill(most, listed):
+        """Idle clients, each holding one of nvmf-hostd's descriptors, until one is turned
+        away (the last one served got the reserve; the next waited for it a moment)."""
+        for _ in range(most):
             c, reply = client()
             if reply.get("ok") is False:
                 c.close()
-                break
+                return reply
             held.append(c)
-            assert reply.get("ok") is True and len(reply["controllers"]) == 3, reply
-        else:
-            pytest.fail("80 idle clients and nvmf-hostd never ran out:\n%s" % s.logs())
+            assert reply.get("ok") is True and len(reply["controllers"]) == listed, reply
+        pytest.fail("%d idle clients and nvmf-hostd never ran out:\n%s" % (most, s.logs()))
+
+    try:
+        reply = fill(80, 3)
         assert reply.get("code") == "failed", reply
         assert "out of file descriptors" in reply["error"], reply
         assert "RLIMIT_NOFILE 64" in reply["error"], reply
@@ -231,14 +234,7 @@ def test_full_hostd_still_answers_and_frees(stack):
 
         # Full again, and told to stop: it exits at once, not waiting for a descriptor
         # (accept says EMFILE even on the listener shut down for the exit).
-        for _ in range(20):
-            c, reply = client()
-            if reply.get("ok") is False:
-                c.close()
-                break
-            held.append(c)
-        else:
-            pytest.fail("20 more idle clients and nvmf-hostd never ran out again")
+        fill(20, 2)
         rc, secs, hung = s.stop_hostd(10)
         assert not hung and rc == 0, "SIGTERM at the descriptor limit: %s after %.1f s\n%s" % (
             "hung" if hung else rc, secs, read_text(s.hostd_log)[-3000:])

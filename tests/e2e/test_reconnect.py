@@ -89,6 +89,16 @@ def types_after(s, t0, name="nvme0"):
     return out
 
 
+def lose_by_hand(s, t):
+    """Starts the stack, connects with reconnect-delay 0 (no RECONNECT events: reconnects
+    are by hand) and kills the target: nvme0 is disconnected."""
+    s.start()
+    s.connect(t, "-r", 0, "-l", 30)
+    t_kill = t.kill()
+    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    return t_kill
+
+
 def state_of(s, name="nvme0"):
     c = s.controller(name)
     return None if c is None else c["state"]
@@ -517,12 +527,9 @@ def test_reconnect_while_another_runs_exits_4(stack, timing):
     s = stack("r4")
     img, salt = s.image()
     t = s.target(img)
-    s.start()
-    s.connect(t, "-r", 0, "-l", 30)
     silent = SilentListener()
     s.cleanups.append(silent.close)
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    lose_by_hand(s, t)
 
     first = {}
     th = threading.Thread(target=lambda: first.setdefault(
@@ -567,10 +574,7 @@ def test_lease_of_a_client_that_goes_is_given_back(stack):
     s = stack("lease")
     img, salt = s.image()
     t = s.target(img)
-    s.start()
-    s.connect(t, "-r", 0, "-l", 30)
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    lose_by_hand(s, t)
     sock_path = os.path.join(s.rundir, "nvmf.sock")
 
     def client():
@@ -622,10 +626,7 @@ def test_reconnect_to_another_subsystem_fails(stack, timing):
     t = s.target(img)
     other = s.target(img2)
     assert other.subnqn != t.subnqn
-    s.start()
-    s.connect(t, "-r", 0, "-l", 30)
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    lose_by_hand(s, t)
     r = s.ctl("reconnect", "nvme0", other.address, timeout=20)
     timing.add("mismatch_exit_in", r.elapsed)
     assert r.rc == EXIT_ERROR, r
@@ -650,10 +651,7 @@ def test_reconnect_options_become_kept(stack, timing):
     s = stack("rk")
     img, salt = s.image()
     t = s.target(img)
-    s.start()
-    s.connect(t, "-r", 0, "-l", 30)
-    t_kill = t.kill()
-    s.events.wait_for("DISCONNECTED", since=t_kill, timeout=2)
+    lose_by_hand(s, t)
     t.start()
     r = s.ctl("reconnect", "nvme0", t.address, "-r", 2, timeout=20)
     assert r.rc == EXIT_OK, r
