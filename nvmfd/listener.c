@@ -107,6 +107,9 @@ accept_loop(void *arg)
 			if (e == EINTR || e == ECONNABORTED)
 				continue;
 			if (e == EMFILE || e == ENFILE) {
+				/* Out of descriptors, accept never says it was shut down. */
+				if (atomic_load(&l->stopping))
+					break;
 				if (!refuse_without_descriptors(l, &reserve, e))
 					usleep(100000);	/* out of descriptors: let some go */
 				continue;
@@ -115,12 +118,13 @@ accept_loop(void *arg)
 				usleep(100000);
 				continue;
 			}
-			if (reserve >= 0)
-				close(reserve);
-			return NULL;		/* listener closed: shutting down */
+			break;			/* listener closed: shutting down */
 		}
 		nvmfd_conn_spawn(l, fd, &peer);
 	}
+	if (reserve >= 0)
+		close(reserve);
+	return NULL;
 }
 
 int
@@ -183,8 +187,10 @@ void
 nvmfd_listeners_stop(struct nvmfd_listener *ls, uint32_t count)
 {
 	/* accept() fails once its socket is shut down: the thread ends, then the fd goes. */
-	for (uint32_t i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++) {
+		atomic_store(&ls[i].stopping, true);
 		shutdown(ls[i].fd, SHUT_RDWR);
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		pthread_join(ls[i].thread, NULL);
 		close(ls[i].fd);

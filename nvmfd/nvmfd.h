@@ -408,6 +408,7 @@ struct nvmfd_listener {
 	struct nvmf_association *na;
 	int fd;
 	pthread_t thread;
+	atomic_bool stopping;	/* accept says EMFILE even once shut down */
 };
 
 struct nvmfd_conn {

@@ -153,12 +153,13 @@ class Launcher:
         self.tmp = tmp_path
         self.targets = []
 
-    def _spawn(self, args, port, dport, subnqn, wait_ports, host=ADDR):
+    def _spawn(self, args, port, dport, subnqn, wait_ports, host=ADDR, preexec_fn=None):
         n = len(self.targets)
         log_path = str(self.tmp / ("nvmfd-%d.log" % n))
         with open(log_path, "wb") as log:
             proc = subprocess.Popen([NVMFD] + args, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=str(self.tmp))
+                                    stderr=subprocess.STDOUT, cwd=str(self.tmp),
+                                    preexec_fn=preexec_fn)
         t = Target(proc, log_path, args, port, dport, subnqn, self.tmp)
         self.targets.append(t)
         deadline = time.monotonic() + START_TIMEOUT
@@ -175,9 +176,10 @@ class Launcher:
                 time.sleep(0.02)
         return t
 
-    def start(self, *devices, opts=(), subnqn=None, discovery=True, address=ADDR):
+    def start(self, *devices, opts=(), subnqn=None, discovery=True, address=ADDR,
+              preexec_fn=None):
         """nvmfd -d -a ADDRESS -p PORT -P DPORT|0 -n SUBNQN [opts] devices...
-        address None: no -a, nvmfd listens on every address."""
+        address None: no -a, nvmfd listens on every address. preexec_fn: as Popen's."""
         port = free_port()
         dport = free_port() if discovery else None
         while dport == port:
@@ -188,7 +190,7 @@ class Launcher:
         args += ["-p", str(port), "-P", str(dport or 0), "-n", subnqn]
         args += list(opts) + list(devices)
         t = self._spawn(args, port, dport, subnqn, [port] + ([dport] if dport else []),
-                        host=address or ADDR)
+                        host=address or ADDR, preexec_fn=preexec_fn)
         t.address = address or ADDR
         return t
 

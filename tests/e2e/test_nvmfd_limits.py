@@ -7,8 +7,10 @@ host's I/O working. Every refusal is one log line."""
 
 import re
 import resource
+import signal
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -254,6 +256,44 @@ def test_connection_limit_refuses_with_one_line(nvmfd):
     finally:
         c.close()
 
+
+def test_out_of_descriptors_refuses_and_still_stops(nvmfd):
+    """Under a hard RLIMIT_NOFILE of 32, connections that never send an ICReq fill nvmfd's
+    descriptors: the next host is let in on a reserved descriptor and closed at once, one
+    log line naming the limit; a host already connected keeps doing I/O; and SIGTERM ends
+    nvmfd at once. It hung: out of descriptors, accept on the shut-down listener says
+    EMFILE, never the error that ends its thread."""
+    def hard_nofile():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    # The connections without an ICReq stay: only the exit may free their descriptors.
+    # One listener: a second one's accept thread would hold its reserve's slot open too.
+    t = nvmfd.start("ramdisk:4M", opts=("--icreq-timeout", "60"), discovery=False,
+                    preexec_fn=hard_nofile)
+    settle(t, 1)
+    c = t.controller()
+    held = []
+    try:
+        (q,) = c.connect_io(1)
+        for _ in range(40):
+            held.append(socket.create_connection((ADDR, t.port), timeout=2))
+            if "out of file descriptors" in t.log():
+                break
+            time.sleep(0.02)
+        line = t.wait_log(r"connection refused: out of file descriptors")
+        assert "RLIMIT_NOFILE 32" in line, line
+        verified_io(q, 0, 5)                            # the host is undisturbed
+        t0 = time.monotonic()
+        t.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = t.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("nvmfd did not exit within 10 s of SIGTERM, out of descriptors")
+        assert rc == 0 and time.monotonic() - t0 < 5, (rc, time.monotonic() - t0)
+        t.stopped = True
+    finally:
+        for s in held:
+            s.close()
+        c.close()
 
 def test_host_association_limit_refuses_with_controller_busy(nvmfd):
     t = nvmfd.start("ramdisk:4M", opts=("--max-host-associations", "2"))
