@@ -15,6 +15,7 @@
  * is kept small so that the backlog waits here, where this can be done.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdlimit.h"
 #include "hostd.h"
 
 #define QUEUE_MAX	8192	/* a thousand controllers lost at once: two events each, and more */
@@ -46,6 +48,12 @@ static struct line *delayed;		/* RECONNECTs waiting for their time, by due */
 static unsigned queued, dropped;
 static bool stopping;
 static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
+/*
+ * Given up when accept finds no descriptor left, so that the reader can be
+ * let in and turned away: left waiting, it would keep the listener readable
+ * and the thread's poll would spin. The events thread's.
+ */
+static int reserve_fd = -1;
 static pthread_t thread;
 static char path[4200];
 
@@ -197,6 +205,36 @@ hd_event_raise(const char *type, const char *name)
 	(void)rc;
 }
 
+/*
+ * accept found no descriptor left (err): the reserve lets the reader in to
+ * be closed. Logged once until a reader is accepted again: nvmf-devd
+ * retries every second.
+ */
+static void
+refuse_without_descriptors(int err, bool *logged)
+{
+	int fd;
+
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (reserve_fd < 0) {
+		/* Not even that: the listener stays readable; do not spin on it. */
+		usleep(100000);
+		return;
+	}
+	close(reserve_fd);
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		if (!*logged)
+			daemon_log(LOG_WARNING, "%s: refusing a reader: out of file descriptors "
+			    "(%s, RLIMIT_NOFILE %lu)", path, strerror(err), fdlimit_current());
+		*logged = true;
+		close(fd);
+	}
+	/* Taken back after the reader's close, which made the room for it. */
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 /* Writes what the reader takes; false when the reader has gone. */
 static bool
 drain(void)
@@ -229,6 +267,8 @@ drain(void)
 static void *
 events_main(void *arg)
 {
+	bool short_logged = false;
+
 	(void)arg;
 	for (;;) {
 		struct pollfd pfd[3] = {
@@ -262,6 +302,10 @@ events_main(void *arg)
 		if (pfd[0].revents & POLLIN) {
 			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
+			if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+				refuse_without_descriptors(errno, &short_logged);
+			else if (fd >= 0)
+				short_logged = false;
 			if (fd >= 0 && !hd_peer_allowed(fd)) {
 				/* The event stream is root's (and hostd's user's), as devctl. */
 				daemon_log(LOG_WARNING, "%s: refusing a reader of another user", path);
@@ -328,6 +372,7 @@ hd_events_start(const char *sock_path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", sock_path, strerror(errno));
 		return -1;
 	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	errno = pthread_create(&thread, NULL, events_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "devctl thread: %s", strerror(errno));
@@ -365,6 +410,9 @@ hd_events_stop(void)
 	}
 	close(listen_fd);
 	close(wake_fd);
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 	unlink(path);
 	listen_fd = -1;
 }

@@ -58,6 +58,13 @@ def port_accepts(port, host=ADDR, timeout=0.2):
         return False
 
 
+def cpu_seconds(pid):
+    """User and system CPU time a process has used, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def new_nqn(tag="sub"):
     return "nqn.2024-01.io.nvmf.e2e:%s-%s" % (tag, uuid.uuid4().hex[:12])
 

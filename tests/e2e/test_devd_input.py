@@ -29,6 +29,8 @@ import time
 
 import pytest
 
+from conftest import cpu_seconds
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEVD = os.environ.get("NVMF_DEVD", os.path.join(REPO, "build", "bin", "nvmf-devd"))
 NOBODY = 65534
@@ -379,12 +381,6 @@ def test_reader_beyond_the_limit_is_refused_not_the_earlier_ones(devd):
     assert len(d.lines(r"refused a reader")) == 1, d.log()
     for r in readers:
         r.close()
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_reader_beyond_the_descriptors_is_refused_without_a_spin(devd):

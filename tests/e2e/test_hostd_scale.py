@@ -27,7 +27,7 @@ import pytest
 
 import reconnect_helpers as rh
 from reconnect_helpers import stack  # noqa: F401  (the fixture)
-from conftest import RSS_SCALE
+from conftest import RSS_SCALE, cpu_seconds
 from reconnect_helpers import read_text, wait_until
 
 N = 400
@@ -235,6 +235,20 @@ def test_full_hostd_still_answers_and_frees(stack):
         # Full again, and told to stop: it exits at once, not waiting for a descriptor
         # (accept says EMFILE even on the listener shut down for the exit).
         fill(20, 2)
+        # An event reader (nvmf-devd) that comes now is let in on a reserve and closed,
+        # once logged; left waiting, it kept the listener readable and the events
+        # thread's poll spinning at 100 % CPU.
+        devctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        devctl.settimeout(5)
+        devctl.connect(os.path.join(s.rundir, "devctl"))
+        assert devctl.recv(1) == b"", "the event reader was not closed"
+        devctl.close()
+        log = read_text(s.hostd_log)
+        assert "devctl: refusing a reader: out of file descriptors" in log, log[-3000:]
+        before = cpu_seconds(s.hostd.pid)
+        time.sleep(1.0)
+        spent = cpu_seconds(s.hostd.pid) - before
+        assert spent < 0.3, "nvmf-hostd used %.2f s of CPU in 1 s at its limit" % spent
         rc, secs, hung = s.stop_hostd(10)
         assert not hung and rc == 0, "SIGTERM at the descriptor limit: %s after %.1f s\n%s" % (
             "hung" if hung else rc, secs, read_text(s.hostd_log)[-3000:])
