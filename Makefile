@@ -52,8 +52,8 @@ PROGRAMS   := $(BUILD)/bin/nvmfd $(if $(wildcard nvmecontrol/main.c),$(BUILD)/bi
 COMPLETION := $(if $(wildcard nvmecontrol/main.c),$(BUILD)/completion/nvmecontrol)
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
-UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/nvmf-devd/*.c tests/unit/nvmf-perf/*.c \
-		tests/unit/nvmecontrol/*.c tests/unit/nvmf-hostd/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/lib/libnvmf/*.c tests/unit/lib/util/*.c tests/unit/nvmf-devd/*.c \
+		tests/unit/nvmf-perf/*.c tests/unit/nvmecontrol/*.c tests/unit/nvmf-hostd/*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -108,6 +108,11 @@ $(BUILD)/bin/nvmf-devd: $(DEVD_OBJS) $(UTIL_OBJS)
 $(BUILD)/bin/nvmf-perf: $(PERF_OBJS) $(UTIL_OBJS) $(LIBNVMF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -ljson-c $(LDLIBS)
+
+$(BUILD)/tests/unit/lib/util/test_fdreserve: tests/unit/lib/util/test_fdreserve.c \
+		$(BUILD)/lib/util/fdreserve.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
 # A program's unit tests link its objects but its main.
 $(BUILD)/tests/unit/nvmf-devd/%: tests/unit/nvmf-devd/%.c $(filter-out %/main.o,$(DEVD_OBJS)) $(UTIL_OBJS)

@@ -9,7 +9,6 @@
  * the group's members cannot take them all.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +22,11 @@
 #include "decimal.h"
 #include "devd.h"
 #include "fdlimit.h"
+#include "fdreserve.h"
 
 static int listen_fd = -1;
-/*
- * Given up when accept finds no descriptor left, so that the reader can be
- * let in and turned away: left waiting, it would keep the listener readable
- * and the main loop's poll would spin.
- */
-static int reserve_fd = -1;
+/* Lets a reader in to be turned away when accept finds no descriptor left. */
+static struct fd_reserve reserve = FD_RESERVE_EMPTY;
 static int readers[BROADCAST_MAX_READERS];
 static unsigned nreaders;
 static char sock_path[108];
@@ -79,7 +75,7 @@ broadcast_open(const char *path, gid_t group, char *err, size_t errlen)
 		unlink(path);
 		goto fail;
 	}
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)fd_reserve_hold(&reserve);
 	return 0;
 fail:
 	close(listen_fd);
@@ -144,24 +140,19 @@ admit(int fd)
 static void
 refuse_without_descriptors(int err)
 {
-	int fd;
+	int fd = fd_reserve_accept(&reserve, listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK, NULL,
+	    NULL);
 
-	if (reserve_fd < 0)		/* lost to a reader earlier: room again? */
-		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (reserve_fd < 0) {
-		/* Not even that: the listener stays readable; do not spin on it. */
-		usleep(100000);
-		return;
+	if (fd < 0) {
+		/* Not even the reserve: the listener stays readable; do not spin on it. */
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100000);
+		return;		/* or nobody was waiting after all */
 	}
-	close(reserve_fd);
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd >= 0) {
-		daemon_log(LOG_WARNING, "%s: refused a reader: out of file descriptors (%s, "
-		    "RLIMIT_NOFILE %lu)", sock_path, strerror(err), fdlimit_current());
-		close(fd);
-	}
-	/* Taken back after the reader's close, which made the room for it. */
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	daemon_log(LOG_WARNING, "%s: refused a reader: out of file descriptors (%s, "
+	    "RLIMIT_NOFILE %lu)", sock_path, strerror(err), fdlimit_current());
+	close(fd);
+	(void)fd_reserve_hold(&reserve);
 }
 
 void
@@ -208,7 +199,5 @@ broadcast_close(void)
 		unlink(sock_path);
 	}
 	listen_fd = -1;
-	if (reserve_fd >= 0)
-		close(reserve_fd);
-	reserve_fd = -1;
+	fd_reserve_release(&reserve);
 }

@@ -9,7 +9,6 @@
  * which, and hostd logs it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -24,6 +23,7 @@
 
 #include "base64.h"
 #include "fdlimit.h"
+#include "fdreserve.h"
 #include "hostd.h"
 
 #define MSG_MAX		65536
@@ -58,9 +58,9 @@ static bool stopping;			/* clients_lock */
  * when that client goes. The second makes room to tell a client that
  * finds the first still lent why it is turned away.
  */
-static int serve_reserve = -1;		/* clients_lock */
-static bool serve_reserve_lent;		/* clients_lock */
-static int refuse_reserve = -1;		/* the control thread's */
+static struct fd_reserve serve_reserve = FD_RESERVE_EMPTY;	/* clients_lock */
+static bool serve_reserve_lent;					/* clients_lock */
+static struct fd_reserve refuse_reserve = FD_RESERVE_EMPTY;	/* the control thread's */
 /* A client served on the reserve usually ends at once: the next waits this long for it. */
 #define RESERVE_WAIT_MS	1000
 
@@ -661,7 +661,7 @@ serve_reserve_back_locked(void)
 {
 	serve_reserve_lent = false;
 	/* Fails if something else took the slot: accept_on_reserve tries again. */
-	serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)fd_reserve_hold(&serve_reserve);
 }
 
 static void
@@ -755,12 +755,10 @@ accept_on_reserve(int err)
 	struct timespec dl;
 	int fd;
 
-	/* accept says EMFILE before any client comes: wait for one first. */
+	/* Polled already, but the client may have been another's: wait again. */
 	if (poll(&pfd, 1, 1000) <= 0 || !(pfd.revents & POLLIN))
 		return -1;
 	pthread_mutex_lock(&clients_lock);
-	if (serve_reserve < 0 && !serve_reserve_lent)
-		serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	hd_realtime_deadline(&dl, RESERVE_WAIT_MS);
 	while (serve_reserve_lent && !stopping &&
 	    pthread_cond_timedwait(&clients_gone, &clients_lock, &dl) == 0)
@@ -769,33 +767,26 @@ accept_on_reserve(int err)
 		pthread_mutex_unlock(&clients_lock);
 		return -1;
 	}
-	if (serve_reserve >= 0) {
-		close(serve_reserve);
-		serve_reserve = -1;
+	/* Given back, or never held for want of room: there may be room now. */
+	if (!serve_reserve_lent && fd_reserve_hold(&serve_reserve)) {
+		/* Lent from here: nobody else touches the reserve until it is back. */
+		serve_reserve_lent = true;
 		pthread_mutex_unlock(&clients_lock);
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		pthread_mutex_lock(&clients_lock);
-		if (fd >= 0)
-			serve_reserve_lent = true;
-		else
-			serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		pthread_mutex_unlock(&clients_lock);
+		fd = fd_reserve_accept(&serve_reserve, listen_fd, SOCK_CLOEXEC, NULL, NULL);
+		if (fd < 0)
+			serve_reserve_back();
 		return fd;
 	}
 	pthread_mutex_unlock(&clients_lock);
-	if (refuse_reserve < 0)
-		refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (refuse_reserve < 0) {
+	fd = fd_reserve_accept(&refuse_reserve, listen_fd, SOCK_CLOEXEC, NULL, NULL);
+	if (fd < 0) {
 		/* No room even to tell it: the client waits in the backlog. */
 		usleep(100000);
 		return -1;
 	}
-	close(refuse_reserve);
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		refuse(fd, "failed", "nvmf-hostd is out of file descriptors (%s, RLIMIT_NOFILE "
-		    "%lu)", strerror(err), fdlimit_current());
-	refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	refuse(fd, "failed", "nvmf-hostd is out of file descriptors (%s, RLIMIT_NOFILE %lu)",
+	    strerror(err), fdlimit_current());
+	(void)fd_reserve_hold(&refuse_reserve);
 	return -1;
 }
 
@@ -806,13 +797,21 @@ control_main(void *arg)
 
 	(void)arg;
 	for (;;) {
-		/* hd_control_stop's shutdown makes accept fail: that ends the loop. */
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 		struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
 		bool on_reserve = false;
 		struct client *cl;
-		int rc;
+		int fd, rc;
 
+		/*
+		 * Accept only once a client waits: an accept that waits holds a
+		 * descriptor number all along, which at the limit is one another
+		 * thread's reserve needed. hd_control_stop's shutdown wakes the
+		 * poll and makes accept fail: that ends the loop.
+		 */
+		if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			continue;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			int e = errno;
 			bool stop;
@@ -943,8 +942,8 @@ hd_control_start(const char *path, char *err, size_t errlen)
 		listen_fd = -1;
 		return -1;
 	}
-	serve_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	refuse_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)fd_reserve_hold(&serve_reserve);
+	(void)fd_reserve_hold(&refuse_reserve);
 	/* Threads outlive their clients a while: a burst of short ones starts few. */
 	client_threads = hd_workers_new(0, MAX_CLIENTS, CLIENT_IDLE_S, CLIENT_STACK, err, errlen);
 	if (client_threads == NULL)
@@ -975,18 +974,14 @@ hd_control_stop(void)
 	pthread_join(control_thread, NULL);
 	close(listen_fd);
 	listen_fd = -1;
-	if (refuse_reserve >= 0)
-		close(refuse_reserve);
-	refuse_reserve = -1;
+	fd_reserve_release(&refuse_reserve);
 	pthread_mutex_lock(&clients_lock);
 	for (struct client *cl = clients; cl != NULL; cl = cl->next)
 		shutdown(cl->fd, SHUT_RDWR);
 	while (clients != NULL)
 		pthread_cond_wait(&clients_gone, &clients_lock);
 	/* The last client served on it has given it back. */
-	if (serve_reserve >= 0)
-		close(serve_reserve);
-	serve_reserve = -1;
+	fd_reserve_release(&serve_reserve);
 	pthread_mutex_unlock(&clients_lock);
 	(void)hd_workers_stop(client_threads, -1);	/* the idle threads go */
 }

@@ -15,7 +15,6 @@
  * is kept small so that the backlog waits here, where this can be done.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "fdlimit.h"
+#include "fdreserve.h"
 #include "hostd.h"
 
 #define QUEUE_MAX	8192	/* a thousand controllers lost at once: two events each, and more */
@@ -48,12 +48,8 @@ static struct line *delayed;		/* RECONNECTs waiting for their time, by due */
 static unsigned queued, dropped;
 static bool stopping;
 static int listen_fd = -1, reader_fd = -1, wake_fd = -1;
-/*
- * Given up when accept finds no descriptor left, so that the reader can be
- * let in and turned away: left waiting, it would keep the listener readable
- * and the thread's poll would spin. The events thread's.
- */
-static int reserve_fd = -1;
+/* Lets a reader in to be turned away when accept finds no descriptor left. */
+static struct fd_reserve reserve = FD_RESERVE_EMPTY;	/* the events thread's */
 static pthread_t thread;
 static char path[4200];
 
@@ -213,26 +209,20 @@ hd_event_raise(const char *type, const char *name)
 static void
 refuse_without_descriptors(int err, bool *logged)
 {
-	int fd;
+	int fd = fd_reserve_accept(&reserve, listen_fd, SOCK_CLOEXEC, NULL, NULL);
 
-	if (reserve_fd < 0)
-		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (reserve_fd < 0) {
-		/* Not even that: the listener stays readable; do not spin on it. */
-		usleep(100000);
-		return;
+	if (fd < 0) {
+		/* Not even the reserve: the listener stays readable; do not spin on it. */
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100000);
+		return;		/* or nobody was waiting after all */
 	}
-	close(reserve_fd);
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0) {
-		if (!*logged)
-			daemon_log(LOG_WARNING, "%s: refusing a reader: out of file descriptors "
-			    "(%s, RLIMIT_NOFILE %lu)", path, strerror(err), fdlimit_current());
-		*logged = true;
-		close(fd);
-	}
-	/* Taken back after the reader's close, which made the room for it. */
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!*logged)
+		daemon_log(LOG_WARNING, "%s: refusing a reader: out of file descriptors (%s, "
+		    "RLIMIT_NOFILE %lu)", path, strerror(err), fdlimit_current());
+	*logged = true;
+	close(fd);
+	(void)fd_reserve_hold(&reserve);
 }
 
 /* Writes what the reader takes; false when the reader has gone. */
@@ -372,7 +362,7 @@ hd_events_start(const char *sock_path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", sock_path, strerror(errno));
 		return -1;
 	}
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)fd_reserve_hold(&reserve);
 	errno = pthread_create(&thread, NULL, events_main, NULL);
 	if (errno != 0) {
 		snprintf(err, errlen, "devctl thread: %s", strerror(errno));
@@ -410,9 +400,7 @@ hd_events_stop(void)
 	}
 	close(listen_fd);
 	close(wake_fd);
-	if (reserve_fd >= 0)
-		close(reserve_fd);
-	reserve_fd = -1;
+	fd_reserve_release(&reserve);
 	unlink(path);
 	listen_fd = -1;
 }

@@ -6,8 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fdlimit.h"
+#include "fdreserve.h"
 #include "nvmfd.h"
 
 static int
@@ -63,17 +64,14 @@ listen_on(const struct nvmfd_port *p, char *err, size_t errlen)
  * than left waiting for an ICResp. false when that could not be done.
  */
 static bool
-refuse_without_descriptors(struct nvmfd_listener *l, int *reserve, int err)
+refuse_without_descriptors(struct nvmfd_listener *l, struct fd_reserve *reserve, int err)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	char who[INET6_ADDRSTRLEN + 8] = "a host";
 	int fd;
 
-	if (*reserve < 0)
-		return false;
-	close(*reserve);
-	fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+	fd = fd_reserve_accept(reserve, l->fd, SOCK_CLOEXEC, (struct sockaddr *)&peer, &len);
 	if (fd >= 0) {
 		char host[INET6_ADDRSTRLEN];
 		const void *a = peer.ss_family == AF_INET6 ?
@@ -86,7 +84,7 @@ refuse_without_descriptors(struct nvmfd_listener *l, int *reserve, int err)
 		    "RLIMIT_NOFILE %lu)", who, strerror(err), fdlimit_current());
 		close(fd);
 	}
-	*reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	(void)fd_reserve_hold(reserve);
 	return fd >= 0;
 }
 
@@ -94,13 +92,25 @@ static void *
 accept_loop(void *arg)
 {
 	struct nvmfd_listener *l = arg;
-	int reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct fd_reserve reserve = FD_RESERVE_EMPTY;
+
+	(void)fd_reserve_hold(&reserve);
 
 	for (;;) {
+		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
-		int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+		int fd;
 
+		/*
+		 * Accept only once a host waits: an accept that waits holds a
+		 * descriptor number all along, which at the limit is the other
+		 * listener's reserve. The shutdown of nvmfd_listeners_stop wakes
+		 * the poll and makes accept fail.
+		 */
+		if (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			continue;
+		fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
 
@@ -122,8 +132,7 @@ accept_loop(void *arg)
 		}
 		nvmfd_conn_spawn(l, fd, &peer);
 	}
-	if (reserve >= 0)
-		close(reserve);
+	fd_reserve_release(&reserve);
 	return NULL;
 }
 
