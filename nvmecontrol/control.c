@@ -256,17 +256,15 @@ control_call(struct control *c, struct json_object *req, const int *fds, unsigne
 	if (rc == -EPIPE || rc == -ECONNRESET) {
 		char unused[8];
 
-		/* Turned away before it read the request: its reply may say why. */
+		/* Turned away before it read the request: its reply may say why (err stays). */
 		text = receive_message(c, 0, &len, unused, sizeof(unused));
-		if (text == NULL)
-			return NULL;
-	} else if (rc != 0) {
-		return NULL;
-	} else {
+	} else if (rc == 0) {
 		text = receive_message(c, timeout_ms, &len, err, errlen);
-		if (text == NULL)
-			return NULL;
+	} else {
+		return NULL;
 	}
+	if (text == NULL)
+		return NULL;
 	reply = json_tokener_parse(text);
 	free(text);
 	if (reply != NULL && json_object_is_type(reply, json_type_object) &&

@@ -742,22 +742,18 @@ refuse(int fd, const char *code, const char *fmt, ...)
 }
 
 /*
- * accept found no descriptor left (err). Once a client is waiting, the
- * serve reserve's slot takes it, and it is served; if another client holds
- * that slot, this one waits for it a moment, then the refuse reserve's
- * slot takes it only to tell it. Returns the descriptor of a client to
- * serve, or -1.
+ * accept found no descriptor left (err) for the client control_main's poll
+ * saw waiting. The serve reserve's slot takes it, and it is served; if
+ * another client holds that slot, this one waits for it a moment, then the
+ * refuse reserve's slot takes it only to tell it. Returns the descriptor
+ * of a client to serve, or -1.
  */
 static int
 accept_on_reserve(int err)
 {
-	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 	struct timespec dl;
 	int fd;
 
-	/* Polled already, but the client may have been another's: wait again. */
-	if (poll(&pfd, 1, 1000) <= 0 || !(pfd.revents & POLLIN))
-		return -1;
 	pthread_mutex_lock(&clients_lock);
 	hd_realtime_deadline(&dl, RESERVE_WAIT_MS);
 	while (serve_reserve_lent && !stopping &&
