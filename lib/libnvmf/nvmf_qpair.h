@@ -131,6 +131,7 @@ struct nvmf_qpair {
 	uint8_t *rxbuf;
 	uint32_t rx_pos, rx_end;
 	uint64_t rx_reads;		/* reads that brought bytes: did a wait see any */
+	bool rx_large;			/* the last payload was read in place */
 	enum rx_state rx_state;
 	uint8_t hdr[NVMF_PDU_MAX_HDR] __attribute__((aligned(8)));	/* read as PDU structs */
 	uint32_t hdr_got, hdr_need;

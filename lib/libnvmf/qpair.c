@@ -23,6 +23,12 @@
 #define RXBUF_SIZE		(64 * 1024)
 /* Data larger than this goes straight from the socket to its buffer. */
 #define RX_DIRECT_MIN		(16 * 1024)
+/*
+ * After such data, the next read takes a header's worth: what it brings
+ * of the next payload is copied out of rxbuf, and with a 64 KiB read that
+ * was half of a 128 KiB read's data.
+ */
+#define RX_AFTER_LARGE		1024
 #define TX_IOV_MAX		192
 #define TX_FREE_MAX		64
 
@@ -325,6 +331,7 @@ rx_begin_payload(struct nvmf_qpair *qp)
 
 	qp->data_left = nvmf_pdu_data_len(ch);
 	if (qp->data_left > 0) {
+		qp->rx_large = qp->data_left >= RX_DIRECT_MIN;
 		qp->skip_left = ch->pdo - hend;
 		qp->rx_state = RX_PAD;
 		qp->crc = nvmf_crc32c_begin();
@@ -502,9 +509,9 @@ rx_pump(struct nvmf_qpair *qp, int wait_ms)
 			want = qp->data_left;
 			n = rx_direct(qp, wait_ms);
 		} else {
-			want = RXBUF_SIZE;
+			want = qp->rx_large ? RX_AFTER_LARGE : RXBUF_SIZE;
 			qp->rx_pos = qp->rx_end = 0;
-			n = nvmf_stream_recv_wait(qp->stream, qp->rxbuf, RXBUF_SIZE, wait_ms);
+			n = nvmf_stream_recv_wait(qp->stream, qp->rxbuf, want, wait_ms);
 			if (n > 0)
 				qp->rx_end = (uint32_t)n;
 		}

@@ -35,6 +35,8 @@
 
 #include "nvmf/libnvmf.h"
 #include "nvmf_pdu.h"
+#include "nvmf_qpair.h"
+#include "nvmf_stream.h"
 
 #define TIMEOUT_MS	3000
 #define STORE_SIZE	(2u * 1024 * 1024)
@@ -1296,6 +1298,128 @@ test_read_returns_c2h_data(void **state)
 	assert_int_equal(p->tgt.last_sqe.sgl.type, SGL_TRANSPORT);
 	assert_int_equal(p->tgt.last_sqe.sgl.length, sizeof(buf));
 	assert_memory_equal(buf, p->tgt.store + 8192, sizeof(buf));
+}
+
+/*
+ * A stream that passes everything to the socket's and notes, once a large
+ * payload has been read in place, the most any later read into the queue
+ * pair's receive buffer asked for.
+ */
+struct noting_stream {
+	struct nvmf_stream base;
+	struct nvmf_stream *inner;
+	const uint8_t *rxbuf;
+	bool in_place_seen;
+	size_t most_after;
+};
+
+static void
+note_read(struct nvmf_stream *s, const void *buf, size_t len)
+{
+	struct noting_stream *n = (struct noting_stream *)s;
+
+	if ((const uint8_t *)buf != n->rxbuf && len >= 16 * 1024)
+		n->in_place_seen = true;
+	else if ((const uint8_t *)buf == n->rxbuf && n->in_place_seen && len > n->most_after)
+		n->most_after = len;
+}
+
+static ssize_t
+noting_recv(struct nvmf_stream *s, void *buf, size_t len)
+{
+	note_read(s, buf, len);
+	return nvmf_stream_recv(((struct noting_stream *)s)->inner, buf, len);
+}
+
+static ssize_t
+noting_recv_wait(struct nvmf_stream *s, void *buf, size_t len, int timeout_ms)
+{
+	note_read(s, buf, len);
+	return nvmf_stream_recv_wait(((struct noting_stream *)s)->inner, buf, len, timeout_ms);
+}
+
+static ssize_t
+noting_sendv(struct nvmf_stream *s, const struct iovec *iov, int iovcnt)
+{
+	return nvmf_stream_sendv(((struct noting_stream *)s)->inner, iov, iovcnt);
+}
+
+static int
+noting_wait(struct nvmf_stream *s, short events, int timeout_ms)
+{
+	struct nvmf_stream *in = ((struct noting_stream *)s)->inner;
+
+	return in->ops->wait(in, events, timeout_ms);
+}
+
+static void
+noting_shutdown(struct nvmf_stream *s)
+{
+	struct nvmf_stream *in = ((struct noting_stream *)s)->inner;
+
+	in->ops->shutdown(in);
+}
+
+static void
+noting_close(struct nvmf_stream *s, bool keep_fd)
+{
+	struct nvmf_stream *in = ((struct noting_stream *)s)->inner;
+
+	in->ops->close(in, keep_fd);
+	free(s);
+}
+
+static int
+noting_fd(const struct nvmf_stream *s)
+{
+	return nvmf_stream_fd(((const struct noting_stream *)s)->inner);
+}
+
+static const struct nvmf_stream_ops noting_ops = {
+	.recv = noting_recv, .recv_wait = noting_recv_wait, .sendv = noting_sendv,
+	.wait = noting_wait, .shutdown = noting_shutdown, .close = noting_close,
+	.fd = noting_fd,
+};
+
+static void
+test_read_after_a_large_payload_stops_short_of_the_next_one(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params hp = host_params(), cp = ctrl_params();
+	struct noting_stream *n = calloc(1, sizeof(*n));
+	struct nvme_command sqe;
+	struct req r[4];
+	const uint32_t len = 128 * 1024;
+	uint8_t *in = malloc(4 * len);
+
+	assert_non_null(n);
+	assert_non_null(in);
+	connect_pair_opts(p, &hp, &cp, 32, false, true, true);
+	n->base.ops = &noting_ops;
+	n->inner = p->host->stream;
+	n->rxbuf = p->host->rxbuf;
+	p->host->stream = &n->base;
+	fill_pattern(p->tgt.store, 4 * len, 31);
+	/* Four reads in flight: their data follow each other on the socket. */
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct req){ .p = p };
+		nvmf_cmd_rw(&sqe, NVME_IO_READ, 1, (uint64_t)i * len / 512, len / 512);
+		sqe.cdw10 = (uint32_t)i * len;
+		assert_int_equal(nvmf_host_submit(p->host, &sqe, in + (size_t)i * len, len, false,
+		    req_done, &r[i]), 0);
+	}
+	drive_completions(p, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(NVME_CQE_STATUS(r[i].cqe.status), 0);
+	assert_memory_equal(in, p->tgt.store, 4 * len);
+	/*
+	 * The payloads went in place, and no read after one asked the receive
+	 * buffer for more than a header's worth: a 64 KiB read there brings
+	 * half of the next payload, to be copied out again.
+	 */
+	assert_true(n->in_place_seen);
+	assert_in_range(n->most_after, 1, 1024);
+	free(in);
 }
 
 static void
@@ -2812,6 +2936,7 @@ main(void)
 		T(test_host_splits_h2c_data_on_the_wire),
 		T(test_read_returns_c2h_data),
 		T(test_large_read_and_write_over_tcp_loopback_with_digests),
+		T(test_read_after_a_large_payload_stops_short_of_the_next_one),
 		T(test_read_without_sq_flow_control_completes),
 		T(test_controller_uses_success_flag_without_sq_flow_control),
 		T(test_capsule_pdo_without_data_served_and_reported),
