@@ -277,6 +277,7 @@ hd_adopt_queues(struct hd_ctrl *c, const struct hd_handoff_msg *m,
 	ap.header_digests = m->params.hdr_digest;
 	ap.data_digests = m->params.data_digest;
 	ap.sq_flow_control = m->params.sq_flow_control;
+	memcpy(ap.tcp_congestion, hd_tcp_congestion, sizeof(ap.tcp_congestion));
 	*na = nvmf_association_create(&ap, err, errlen);
 	if (*na == NULL)
 		return -1;

@@ -473,6 +473,8 @@ void hd_reconnect_release_owner(struct hd_lease_owner *owner);
  * spread out. -1: 10 % of each controller's reconnect delay; 0: none.
  */
 extern int hd_reconnect_jitter_ms;
+/* --tcp-congestion: the queue pairs' TCP congestion control; "": the system's. */
+extern char hd_tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 /* How long the RECONNECT event of controller name waits now, ms (events.c). */
 unsigned hd_reconnect_event_delay(const char *name);
 

@@ -30,6 +30,7 @@
 #define JITTER_MAX_MS	3600000
 
 struct hd_loop *hd_loop;
+char hd_tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 struct hd_rundir hd_rd = { .lock_fd = -1 };
 
 static void
@@ -37,7 +38,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] "
 	    "[--mode MODE]\n"
-	    "                  [--reconnect-jitter MS]\n"
+	    "                  [--reconnect-jitter MS] [--tcp-congestion NAME]\n"
 	    "  -d, --foreground  stay in the foreground and log to stderr\n"
 	    "  -v, --verbose     log more\n"
 	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n"
@@ -46,7 +47,10 @@ usage(FILE *f)
 	    "  --mode MODE       their permissions in octal (default 0660)\n"
 	    "  --reconnect-jitter MS\n"
 	    "                    spread a lost controller's RECONNECT events by up to MS\n"
-	    "                    (default 10 %% of its reconnect delay; 0: none)\n");
+	    "                    (default 10 %% of its reconnect delay; 0: none)\n"
+	    "  --tcp-congestion NAME\n"
+	    "                    TCP congestion control of the queues' connections\n"
+	    "                    (e.g. cubic; default: the system's)\n");
 }
 
 int
@@ -60,6 +64,7 @@ main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'G' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "reconnect-jitter", required_argument, NULL, 'J' },
+		{ "tcp-congestion", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,6 +101,26 @@ main(int argc, char **argv)
 				return 2;
 			}
 			hd_reconnect_jitter_ms = (int)v;
+			break;
+		}
+		case 'C': {
+			/* Tried now, on a socket of its own: not at the first connect. */
+			struct nvmf_association_params ap = { .size = sizeof(ap) };
+			struct nvmf_association *na;
+
+			if (strlen(optarg) >= sizeof(hd_tcp_congestion)) {
+				fprintf(stderr, "nvmf-hostd: --tcp-congestion '%s': longer than %zu "
+				    "characters\n", optarg, sizeof(hd_tcp_congestion) - 1);
+				return 2;
+			}
+			snprintf(ap.tcp_congestion, sizeof(ap.tcp_congestion), "%s", optarg);
+			na = nvmf_association_create(&ap, err, sizeof(err));
+			if (na == NULL) {
+				fprintf(stderr, "nvmf-hostd: --tcp-congestion: %s\n", err);
+				return 2;
+			}
+			nvmf_association_free(na);
+			memcpy(hd_tcp_congestion, ap.tcp_congestion, sizeof(hd_tcp_congestion));
 			break;
 		}
 		case 'h': usage(stdout); return 0;

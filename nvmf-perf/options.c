@@ -46,7 +46,8 @@ perf_usage(FILE *f)
 	    "usage: nvmf-perf -r 'trtype:tcp traddr:ADDR trsvcid:PORT subnqn:NQN [hostnqn:NQN] [ns:ID]'\n"
 	    "                 [-q depth] [-o io-size] [-w read|write|randread|randwrite|rw|randrw]\n"
 	    "                 [-M read-percent] [-t seconds] [-P queues] [-c threads|0xmask]\n"
-	    "                 [-HI] [--busy-poll] [--json] [--verify] [--timeout ms]\n");
+	    "                 [-HI] [--busy-poll] [--json] [--verify] [--timeout ms]\n"
+	    "                 [--tcp-congestion NAME]\n");
 }
 
 /* Copies value into dst of size n; -1 when it does not fit or is empty. */
@@ -233,13 +234,14 @@ threads(const char *arg, struct perf_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-enum { OPT_BUSY_POLL = 256, OPT_JSON, OPT_VERIFY, OPT_TIMEOUT };
+enum { OPT_BUSY_POLL = 256, OPT_JSON, OPT_VERIFY, OPT_TIMEOUT, OPT_TCP_CONGESTION };
 
 static const struct option long_opts[] = {
 	{ "busy-poll", no_argument, NULL, OPT_BUSY_POLL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "tcp-congestion", required_argument, NULL, OPT_TCP_CONGESTION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -333,6 +335,15 @@ perf_parse_options(int argc, char **argv, struct perf_opts *o, char *err, size_t
 			break;
 		case OPT_VERIFY:
 			o->verify = true;
+			break;
+		case OPT_TCP_CONGESTION:
+			/* The name itself is tried when the association is made. */
+			if (copy_value(o->tcp_congestion, sizeof(o->tcp_congestion), optarg,
+			    strlen(optarg)) != 0) {
+				snprintf(err, errlen, "--tcp-congestion '%s': empty, or longer than "
+				    "%zu characters", optarg, sizeof(o->tcp_congestion) - 1);
+				return PERF_OPTS_ERROR;
+			}
 			break;
 		case OPT_TIMEOUT:
 			if (number("--timeout", "milliseconds", optarg, 1, 3600000, &v, err,

@@ -95,6 +95,8 @@ perf_print_json(FILE *f, const struct perf_opts *o, const struct perf_target *t,
 	json_object_object_add(j, "threads", json_object_new_int64(o->threads));
 	json_object_object_add(j, "queues_per_thread", json_object_new_int64(o->queues));
 	json_object_object_add(j, "busy_poll", json_object_new_boolean(o->busy_poll));
+	json_object_object_add(j, "tcp_congestion", o->tcp_congestion[0] != '\0' ?
+	    json_object_new_string(o->tcp_congestion) : NULL);
 	json_object_object_add(j, "header_digest", json_object_new_boolean(o->header_digest));
 	json_object_object_add(j, "data_digest", json_object_new_boolean(o->data_digest));
 	json_object_object_add(j, "nsid", json_object_new_int64(t->nsid));

@@ -53,6 +53,7 @@ struct perf_opts {
 	bool json;			/* --json */
 	bool verify;			/* --verify */
 	uint32_t timeout_ms;		/* --timeout: each connection step */
+	char tcp_congestion[NVMF_TCP_CONGESTION_LEN];	/* --tcp-congestion; "": the system's */
 };
 
 /* options.c */

@@ -171,6 +171,7 @@ perf_target_connect(const struct perf_opts *o, struct perf_target *t, char *err,
 	p.header_digests = o->header_digest;
 	p.data_digests = o->data_digest;
 	p.sq_flow_control = true;
+	memcpy(p.tcp_congestion, o->tcp_congestion, sizeof(p.tcp_congestion));
 	na = nvmf_association_create(&p, e, sizeof(e));
 	if (na == NULL) {
 		snprintf(err, errlen, "association parameters refused: %s", e);

@@ -356,6 +356,8 @@ nvmfd_config_resolve(struct nvmfd_config *cfg, const struct nvmfd_options *o)
 	for (int i = 0; i < NVMFD_NLIMITS; i++)
 		if (o->limit[i] >= 0)
 			cfg->limit[i] = (uint32_t)o->limit[i];
+	if (o->tcp_congestion != NULL)
+		snprintf(cfg->tcp_congestion, sizeof(cfg->tcp_congestion), "%s", o->tcp_congestion);
 }
 
 bool
@@ -948,9 +950,9 @@ int
 nvmfd_config_load_json(struct nvmfd_config *cfg, const char *file, char *err,
     size_t errlen)
 {
-	static const char *known[8 + NVMFD_NLIMITS + 1] = { "listen", "discovery",
+	static const char *known[9 + NVMFD_NLIMITS + 1] = { "listen", "discovery",
 		"subsystems", "strict", "header_digests", "data_digests",
-		"allow_disable_sq_flow_control", "max_h2c_data" };
+		"allow_disable_sq_flow_control", "max_h2c_data", "tcp_congestion" };
 	const struct jctx j = { .file = file, .err = err, .errlen = errlen };
 	struct json_object *root, *v;
 	uint64_t n;
@@ -958,7 +960,7 @@ nvmfd_config_load_json(struct nvmfd_config *cfg, const char *file, char *err,
 
 	config_defaults(cfg);
 	for (int i = 0; i < NVMFD_NLIMITS; i++)
-		known[8 + i] = nvmfd_limit_defs[i].key;
+		known[9 + i] = nvmfd_limit_defs[i].key;
 	root = parse_file(file, err, errlen);
 	if (root == NULL)
 		return -1;
@@ -978,6 +980,19 @@ nvmfd_config_load_json(struct nvmfd_config *cfg, const char *file, char *err,
 		goto out;
 	}
 	cfg->max_h2c_data = (uint32_t)n;
+	{
+		const char *cc = NULL;
+
+		if (get_str(&j, root, "", "tcp_congestion", &cc) != 0)
+			goto out;
+		if (cc != NULL && strlen(cc) >= sizeof(cfg->tcp_congestion)) {
+			jfail(&j, "tcp_congestion", "\"%s\" is longer than %zu characters", cc,
+			    sizeof(cfg->tcp_congestion) - 1);
+			goto out;
+		}
+		if (cc != NULL)
+			snprintf(cfg->tcp_congestion, sizeof(cfg->tcp_congestion), "%s", cc);
+	}
 
 	if (get_list(&j, root, "", "listen", "{\"address\": ..., \"port\": ...} objects",
 	    "listener", &v) != 0)

@@ -158,6 +158,7 @@ nvmfd_listeners_start(struct nvmfd_config *cfg, struct nvmfd_listener **out,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	memcpy(params.tcp_congestion, cfg->tcp_congestion, sizeof(params.tcp_congestion));
 	for (i = 0; i < cfg->nports; i++) {
 		ls[i].port = &cfg->ports[i];
 		ls[i].cfg = cfg;

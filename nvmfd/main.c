@@ -31,7 +31,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: nvmfd [-dFGgv] [--strict] [-H maxh2cdata] [-P discovery-port] [-p port]\n"
+	    "usage: nvmfd [-dFGgv] [--strict] [--tcp-congestion NAME] [-H maxh2cdata]\n"
+	    "             [-P discovery-port] [-p port]\n"
 	    "             [-n SubNQN] [-a address] [--limit value ...] device ...\n"
 	    "       nvmfd [-dFGgv] [--strict] [--limit value ...] -c config.json\n"
 	    "  device       a file or block device path, or ramdisk:SIZE (e.g. ramdisk:64M)\n"
@@ -48,6 +49,8 @@ usage(FILE *f)
 	    "  -a address   listen on this address only (default: all)\n"
 	    "  -c file      JSON configuration: subsystems, listen ports, allowed hosts\n"
 	    "  -v           log every connection\n"
+	    "  --tcp-congestion NAME  TCP congestion control of the connections (e.g.\n"
+	    "               cubic; default: the system's; also the JSON key tcp_congestion)\n"
 	    "limits (also JSON keys, with '_'; see nvmfd(8), LIMITS):\n");
 	for (int i = 0; i < NVMFD_NLIMITS; i++)
 		fprintf(f, "  --%-27s %s, %u to %u (default %u)\n", nvmfd_limit_defs[i].option,
@@ -72,9 +75,10 @@ int
 main(int argc, char **argv)
 {
 	enum { LIMIT_OPT = 0x100 };
-	struct option longopts[3 + NVMFD_NLIMITS] = {
+	struct option longopts[4 + NVMFD_NLIMITS] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "tcp-congestion", required_argument, NULL, 'C' },
 	};
 	struct nvmfd_options o = { .discovery_port = -1 };
 	struct nvmfd_config cfg;
@@ -87,7 +91,7 @@ main(int argc, char **argv)
 	const char *why;
 
 	for (int i = 0; i < NVMFD_NLIMITS; i++) {
-		longopts[2 + i] = (struct option){ nvmfd_limit_defs[i].option,
+		longopts[3 + i] = (struct option){ nvmfd_limit_defs[i].option,
 		    required_argument, NULL, LIMIT_OPT + i };
 		o.limit[i] = -1;
 	}
@@ -122,6 +126,14 @@ main(int argc, char **argv)
 		}
 		case 'h': usage(stdout); return 0;
 		case 'S': o.strict = true; break;
+		case 'C':
+			if (strlen(optarg) >= NVMF_TCP_CONGESTION_LEN) {
+				fprintf(stderr, "nvmfd: invalid --tcp-congestion '%s': longer than %d "
+				    "characters\n", optarg, NVMF_TCP_CONGESTION_LEN - 1);
+				return 2;
+			}
+			o.tcp_congestion = optarg;
+			break;
 		case 'n':
 			if ((why = nvmfd_nqn_invalid(optarg)) != NULL) {
 				text_one_line(optarg);	/* shown on one line */

@@ -220,6 +220,8 @@ struct nvmfd_config {
 	uint32_t max_io_queues;
 	uint64_t genctr;		/* discovery log generation (nvmfd_genctr_next) */
 	uint32_t limit[NVMFD_NLIMITS];
+	/* The queue pairs' TCP congestion control; "": the system's default. */
+	char tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 };
 
 /*
@@ -264,6 +266,7 @@ struct nvmfd_options {
 	char **devices;
 	int ndevices;
 	int64_t limit[NVMFD_NLIMITS];	/* -1: not given */
+	const char *tcp_congestion;	/* NULL: not given */
 };
 
 int nvmfd_config_from_options(struct nvmfd_config *cfg, const struct nvmfd_options *o,

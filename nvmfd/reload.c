@@ -108,6 +108,9 @@ check_fixed(const struct reload *r)
 	restart_needed_b(r, "allow_disable_sq_flow_control",
 	    nvmfd_sq_fc_disable_permitted(a, NULL), nvmfd_sq_fc_disable_permitted(b, NULL));
 	restart_needed_u(r, "max_h2c_data", a->max_h2c_data, b->max_h2c_data);
+	if (strcmp(a->tcp_congestion, b->tcp_congestion) != 0)
+		restart_needed(r, "tcp_congestion", a->tcp_congestion[0] ? a->tcp_congestion :
+		    "the system's", b->tcp_congestion[0] ? b->tcp_congestion : "the system's");
 	for (int i = 0; i < NVMFD_NLIMITS; i++)
 		restart_needed_u(r, nvmfd_limit_defs[i].key, a->limit[i], b->limit[i]);
 }

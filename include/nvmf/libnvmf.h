@@ -35,6 +35,9 @@ struct nvmf_capsule;
  * of one listening port). Set .size to sizeof(struct nvmf_association_params)
  * so the structure can grow without breaking callers.
  */
+/* A TCP congestion control's name, with its NUL (the kernel's TCP_CA_NAME_MAX). */
+#define NVMF_TCP_CONGESTION_LEN	16
+
 struct nvmf_association_params {
 	size_t size;
 	bool controller;		/* the controller (target) side */
@@ -55,6 +58,13 @@ struct nvmf_association_params {
 	 * free some. 0: bounded only by queue size x max_transfer.
 	 */
 	uint32_t max_queue_data;
+	/*
+	 * The TCP congestion control of every queue pair's socket, as
+	 * setsockopt(TCP_CONGESTION) takes it (e.g. "cubic"); "" leaves the
+	 * system's default. Checked when the association is created: a name
+	 * this process may not set fails it there, with the reason.
+	 */
+	char tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 };
 
 /*

@@ -70,6 +70,8 @@ nvmf_host_qpair_adopt(struct nvmf_association *na, int fd,
 		snprintf(err, errlen, "queue %u: bad socket: %s", h->qid, strerror(errno));
 		return NULL;
 	}
+	if (nvmf_socket_congestion(fd, na->params.tcp_congestion, err, errlen) != 0)
+		return NULL;
 	s = nvmf_stream_socket(fd);
 	qp = s != NULL ? nvmf_qpair_alloc(na, s, &nvmf_host_role) : NULL;
 	if (qp == NULL) {

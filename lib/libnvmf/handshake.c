@@ -42,13 +42,20 @@ nvmf_association_create(const struct nvmf_association_params *params, char *err,
 		    params->max_h2c_data);
 		return NULL;
 	}
+	/* Fields past the caller's size (an older header) keep their defaults. */
+	if (params->size >= offsetof(struct nvmf_association_params, tcp_congestion) +
+	    sizeof(params->tcp_congestion) && params->tcp_congestion[0] != '\0' &&
+	    (nvmf_congestion_name_check(params->tcp_congestion, err, errlen) != 0 ||
+	    nvmf_congestion_probe(params->tcp_congestion, err, errlen) != 0))
+		return NULL;
 	na = calloc(1, sizeof(*na));
 	if (na == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	atomic_init(&na->refs, 1);
-	na->params = *params;
+	memcpy(&na->params, params, params->size < sizeof(na->params) ? params->size :
+	    sizeof(na->params));
 	na->params.size = sizeof(na->params);
 	if (na->params.max_h2c_data == 0)
 		na->params.max_h2c_data = DEFAULT_MAX_H2C_DATA;
@@ -261,6 +268,8 @@ with_stream(struct nvmf_association *na, int fd, uint16_t qsize, bool admin,
 		snprintf(err, errlen, "socket setup: %s", strerror(errno));
 		return NULL;
 	}
+	if (nvmf_socket_congestion(fd, na->params.tcp_congestion, err, errlen) != 0)
+		return NULL;
 	s = nvmf_stream_socket(fd);
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");

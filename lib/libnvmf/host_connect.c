@@ -236,6 +236,8 @@ cq_start(struct nvmf_poll_group *pg, struct nvmf_association *na, int fd,
 		snprintf(err, errlen, "socket setup: %s", strerror(errno));
 		return NULL;
 	}
+	if (nvmf_socket_congestion(fd, na->params.tcp_congestion, err, errlen) != 0)
+		return NULL;
 	op = calloc(1, sizeof(*op));
 	s = op != NULL ? nvmf_stream_socket(fd) : NULL;
 	qp = s != NULL ? nvmf_qpair_alloc(na, s, &nvmf_host_role) : NULL;

@@ -98,10 +98,10 @@ class HostStack:
         self.stopped = False
 
     # ------------------------------------------------------------ the daemon
-    def start(self, timeout=10):
+    def start(self, timeout=10, args=()):
         os.makedirs(self.rundir, exist_ok=True)
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([HOSTD, "-d", "-v", "--rundir", self.rundir],
+            self.proc = subprocess.Popen([HOSTD, "-d", "-v", "--rundir", self.rundir, *args],
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
         sock = os.path.join(self.rundir, "nvmf.sock")

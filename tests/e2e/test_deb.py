@@ -45,7 +45,7 @@ def test_packages_hold_their_parts(root):
         assert "/usr/sbin/%s" % daemon in nvmf
     assert "/lib/systemd/system/nvmf-hostd.service" in nvmf
     assert "/etc/nvmf/nvmf.conf" in nvmf and "/etc/nvmf/nvmfd/example.json" in nvmf
-    assert any(p.endswith("/libnvmf.so.1.4.0") for p in lib)
+    assert any(p.endswith("/libnvmf.so.1.5.0") for p in lib)
     assert not any(p.endswith((".a", ".pc", ".h")) for p in lib)
     assert any(p.endswith("/pkgconfig/libnvmf.pc") for p in dev)
     assert "/usr/include/nvmf/libnvmf.h" in dev
@@ -55,7 +55,7 @@ def test_shared_library_dependency_declared():
     (deb,) = glob.glob(os.path.join(REPO, "build-deb", "libnvmf-dev_*.deb"))
     depends = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True,
                              text=True, check=True).stdout
-    assert "libnvmf1 (= 1.4.0)" in depends, depends
+    assert "libnvmf1 (= 1.5.0)" in depends, depends
 
 
 def test_demo_runs_from_the_installed_package(root):

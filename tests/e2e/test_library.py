@@ -72,17 +72,17 @@ def test_installed_layout(staged):
         assert not (usr / "bin" / daemon).exists(), "%s also in bin" % daemon
     lib = usr / "lib"
     assert os.readlink(lib / "libnvmf.so") == "libnvmf.so.1"
-    assert os.readlink(lib / "libnvmf.so.1") == "libnvmf.so.1.4.0"
+    assert os.readlink(lib / "libnvmf.so.1") == "libnvmf.so.1.5.0"
     assert (lib / "libnvmf.a").is_file()
     assert (usr / "include" / "nvmf" / "libnvmf.h").is_file()
     assert (usr / "share" / "man" / "man3" / "libnvmf.3").is_file()
-    dyn = subprocess.run(["readelf", "-d", str(lib / "libnvmf.so.1.4.0")],
+    dyn = subprocess.run(["readelf", "-d", str(lib / "libnvmf.so.1.5.0")],
                          capture_output=True, text=True, check=True).stdout
     assert "Library soname: [libnvmf.so.1]" in dyn
 
 
 def test_exports_exactly_the_header(staged):
-    out = subprocess.run(["nm", "-D", "--defined-only", str(staged / "usr/lib/libnvmf.so.1.4.0")],
+    out = subprocess.run(["nm", "-D", "--defined-only", str(staged / "usr/lib/libnvmf.so.1.5.0")],
                          capture_output=True, text=True, check=True).stdout
     exported = {}
     for line in out.splitlines():

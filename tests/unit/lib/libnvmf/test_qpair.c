@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -1420,6 +1421,90 @@ test_read_after_a_large_payload_stops_short_of_the_next_one(void **state)
 	assert_true(n->in_place_seen);
 	assert_in_range(n->most_after, 1, 1024);
 	free(in);
+}
+
+/* The congestion control a socket uses, as ss(8) shows it. */
+static void
+socket_congestion(int fd, char *name, size_t len)
+{
+	socklen_t sl = (socklen_t)len;
+
+	memset(name, 0, len);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &sl), 0);
+}
+
+static void
+test_tcp_congestion_is_set_on_both_sides_sockets(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params hp = host_params(), cp = ctrl_params();
+	char def[NVMF_TCP_CONGESTION_LEN], want[NVMF_TCP_CONGESTION_LEN], got[32];
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+
+	/* Whatever this system's default is, ask for the other of reno and cubic. */
+	assert_true(probe >= 0);
+	socket_congestion(probe, def, sizeof(def));
+	close(probe);
+	snprintf(want, sizeof(want), "%s", strcmp(def, "reno") == 0 ? "cubic" : "reno");
+	snprintf(hp.tcp_congestion, sizeof(hp.tcp_congestion), "%s", want);
+	snprintf(cp.tcp_congestion, sizeof(cp.tcp_congestion), "%s", want);
+	connect_pair_opts(p, &hp, &cp, 32, false, true, true);
+	socket_congestion(nvmf_qpair_fd(p->host), got, sizeof(got));
+	assert_string_equal(got, want);
+	socket_congestion(nvmf_qpair_fd(p->ctrl), got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void
+test_tcp_congestion_default_leaves_the_systems(void **state)
+{
+	struct pair *p = *state;
+	struct nvmf_association_params hp = host_params(), cp = ctrl_params();
+	char def[NVMF_TCP_CONGESTION_LEN], got[32];
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(probe >= 0);
+	socket_congestion(probe, def, sizeof(def));
+	close(probe);
+	connect_pair_opts(p, &hp, &cp, 32, false, true, true);
+	socket_congestion(nvmf_qpair_fd(p->host), got, sizeof(got));
+	assert_string_equal(got, def);
+}
+
+static void
+test_tcp_congestion_unknown_or_malformed_fails_the_association(void **state)
+{
+	struct nvmf_association_params hp = host_params();
+	char err[512];
+
+	(void)state;
+	snprintf(hp.tcp_congestion, sizeof(hp.tcp_congestion), "nosuchcc");
+	assert_null(nvmf_association_create(&hp, err, sizeof(err)));
+	assert_non_null(strstr(err, "TCP congestion control 'nosuchcc'"));
+	assert_non_null(strstr(err, "this system has: "));
+	snprintf(hp.tcp_congestion, sizeof(hp.tcp_congestion), "cu bic");
+	assert_null(nvmf_association_create(&hp, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a name"));
+	memset(hp.tcp_congestion, 'a', sizeof(hp.tcp_congestion));
+	assert_null(nvmf_association_create(&hp, err, sizeof(err)));
+	assert_non_null(strstr(err, "longer than 15 characters"));
+}
+
+static void
+test_tcp_congestion_past_an_older_callers_size_is_ignored(void **state)
+{
+	struct nvmf_association_params hp = host_params();
+	struct nvmf_association *na;
+	char err[256];
+
+	(void)state;
+	/* A caller built before the field existed: garbage past its size. */
+	memset(hp.tcp_congestion, '!', sizeof(hp.tcp_congestion));
+	hp.size = offsetof(struct nvmf_association_params, tcp_congestion);
+	na = nvmf_association_create(&hp, err, sizeof(err));
+	assert_non_null(na);
+	assert_string_equal(nvmf_association_params(na)->tcp_congestion, "");
+	nvmf_association_free(na);
 }
 
 static void
@@ -2937,6 +3022,10 @@ main(void)
 		T(test_read_returns_c2h_data),
 		T(test_large_read_and_write_over_tcp_loopback_with_digests),
 		T(test_read_after_a_large_payload_stops_short_of_the_next_one),
+		T(test_tcp_congestion_is_set_on_both_sides_sockets),
+		T(test_tcp_congestion_default_leaves_the_systems),
+		T(test_tcp_congestion_unknown_or_malformed_fails_the_association),
+		T(test_tcp_congestion_past_an_older_callers_size_is_ignored),
 		T(test_read_without_sq_flow_control_completes),
 		T(test_controller_uses_success_flag_without_sq_flow_control),
 		T(test_capsule_pdo_without_data_served_and_reported),
