@@ -16,6 +16,11 @@ ratio's two sides see the same load:
                QD32 on one queue, 128 KiB read QD8
   file         fio on nvmf-hostd's namespace file (nvmfd on RAM, nvmecontrol connect in a
                private run directory): the three fio workloads
+  cubic        where the system's TCP congestion control paces (bbr), bulk data waits on
+               it: the 128 KiB figures again with cubic (nvmfd --tcp-congestion cubic, a
+               second controller in the same nvmf-hostd, pingpong -C cubic), beside the
+               default's; the goals are judged on the default's rows (BENCH_CUBIC=0
+               leaves them out)
   reconnect    nvmfd killed, restarted: from the target listening again to the first
                held read done, against reconnect-delay (1 s) + 100 ms
                (BENCH_RECONNECT=0 leaves it out)
@@ -54,6 +59,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 RECONNECT = os.environ.get("BENCH_RECONNECT", "1") != "0"
 SCALE = os.environ.get("BENCH_SCALE", "1") != "0"
 SCALE_N = int(os.environ.get("BENCH_SCALE_N", "1000"))
+CUBIC = os.environ.get("BENCH_CUBIC", "1") != "0"
 RECONNECT_DELAY = 1
 ADDR = "127.0.0.1"
 NQN = "nqn.2026-11.org.nvmf:bench"
@@ -61,6 +67,14 @@ NQN = "nqn.2026-11.org.nvmf:bench"
 
 def log(msg):
     say("bench", msg)
+
+
+def available_congestion():
+    try:
+        with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+            return f.read().split()
+    except OSError:
+        return []
 
 
 def run_json(argv, timeout=120):
@@ -102,6 +116,23 @@ class Stack:
                                      "-p", str(self.poll_port), "-P", "0", "-n", NQN,
                                      "--busy-poll-us", "200", "ramdisk:1G"])
         wait_for(lambda: port_accepts(self.poll_port), 10, "polling nvmfd listening")
+
+    def start_cubic_nvmfd(self):
+        """A third target whose connections use cubic (--tcp-congestion)."""
+        self.cubic_port = free_port()
+        self.spawn("nvmfd-cubic", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR,
+                                   "-p", str(self.cubic_port), "-P", "0", "-n", NQN,
+                                   "--tcp-congestion", "cubic", "ramdisk:1G"])
+        wait_for(lambda: port_accepts(self.cubic_port), 10, "cubic nvmfd listening")
+
+    def connect_cubic(self):
+        """The cubic target's namespace file, a second controller of the same host."""
+        r = self.ctl("connect", "%s:%d" % (ADDR, self.cubic_port), NQN)
+        if r.returncode != 0:
+            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
+        path = os.path.join(self.run, "dev", "nvme1ns1")
+        wait_for(lambda: os.path.exists(path), 10, "the cubic target's namespace file")
+        return path
 
     def kill_nvmfd(self):
         self.nvmfd.send_signal(signal.SIGKILL)
@@ -165,6 +196,27 @@ def pingpong():
 def stream():
     d = run_json([os.path.join(BENCH_BIN, "pingpong"), "-S", "-t", str(SECONDS)])
     return {"stream_mibs": d["stream_mibs"]}
+
+
+def stream_cubic():
+    d = run_json([os.path.join(BENCH_BIN, "pingpong"), "-S", "-C", "cubic", "-t",
+                  str(SECONDS)])
+    return {"stream_cubic_mibs": d["stream_mibs"]}
+
+
+def fio_128k(path, key):
+    d = run_json(["fio", "--name=bench", "--filename=" + path, "--ioengine=libaio",
+                  "--direct=1", "--rw=read", "--bs=128k", "--iodepth=8", "--size=256m",
+                  "--runtime=%g" % SECONDS, "--time_based", "--output-format=json"])
+    return {key: d["jobs"][0]["read"]["bw_bytes"] / 2.0 ** 20}
+
+
+def perf_128k_cubic(port):
+    trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, port, NQN)
+    d = run_json([os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t",
+                  "%d" % max(1, round(SECONDS)), "--json", "-q", "8", "-o", "131072",
+                  "-w", "read"])
+    return {"perf_128k_cubic_mibs": d["bandwidth_mibs"]}
 
 
 FIO_WORKLOADS = (("qd1", "randread", "4k", 1), ("qd32", "randread", "4k", 32),
@@ -257,6 +309,10 @@ GOALS = [
      "file_qd1_lat_us", ("perf_qd1_lat_us", "null_qd1_lat_us"), "<=", 1.2),
     ("file_128k", "fio on the file 128k read QD8 / null FUSE", "file_128k_mibs",
      ("null_128k_mibs",), ">=", 0.5),
+    ("128k_cubic", "  nvmf-perf 128k, cubic (nvmfd --tcp-congestion) / stream -C cubic",
+     "perf_128k_cubic_mibs", ("stream_cubic_mibs",), ">=", 1.0),
+    ("file_128k_cubic", "  file 128k, nvmfd --tcp-congestion cubic / null FUSE",
+     "file_128k_cubic_mibs", ("null_128k_mibs",), ">=", 0.5),
     ("resume", "target back -> first I/O done / (reconnect-delay + 100 ms)",
      "resume_s", ("resume_budget_s",), "<=", 1.0),
 ]
@@ -265,6 +321,7 @@ FIGURES = [
     ("pingpong_rtt_us", "ping-pong 72 B / 4120 B round trip", "us"),
     ("pingpong_rate", "ping-pong rate", "round trips/s"),
     ("stream_mibs", "TCP stream, 128 KiB writes", "MiB/s"),
+    ("stream_cubic_mibs", "  same, cubic on both ends", "MiB/s"),
     ("null_qd1_lat_us", "fio null FUSE 4k randread QD1", "us"),
     ("null_qd32_iops", "fio null FUSE 4k randread QD32", "IOPS"),
     ("null_128k_mibs", "fio null FUSE 128k read QD8", "MiB/s"),
@@ -274,9 +331,11 @@ FIGURES = [
     ("perf_qd1_both_poll_lat_us", "  same, nvmfd --busy-poll-us 200", "us"),
     ("perf_qd32_iops", "nvmf-perf 4k randread QD32, 1 queue", "IOPS"),
     ("perf_128k_mibs", "nvmf-perf 128k read QD8", "MiB/s"),
+    ("perf_128k_cubic_mibs", "  same, nvmfd --tcp-congestion cubic", "MiB/s"),
     ("file_qd1_lat_us", "fio on the file 4k randread QD1", "us"),
     ("file_qd32_iops", "fio on the file 4k randread QD32", "IOPS"),
     ("file_128k_mibs", "fio on the file 128k read QD8", "MiB/s"),
+    ("file_128k_cubic_mibs", "  same, nvmfd --tcp-congestion cubic", "MiB/s"),
     ("resume_s", "target back -> first I/O done", "s"),
 ] + [(k, "many controllers: " + label.strip(), unit) for k, label, unit in scale.FIGURES]
 
@@ -375,9 +434,14 @@ def main():
         null_path = stack.start_nullfuse()
         stack.start_nvmfd()
         stack.start_polling_nvmfd()
-        file_path = None
+        cubic = CUBIC and "cubic" in available_congestion()
+        if cubic:
+            stack.start_cubic_nvmfd()
+        file_path = cubic_path = None
         try:
             file_path = stack.start_host()
+            if cubic:
+                cubic_path = stack.connect_cubic()
         except Exception as e:  # noqa: BLE001
             errors.append("host stack: %s" % e)
             log("host stack failed: %s" % e)
@@ -389,6 +453,12 @@ def main():
             attempt("nvmf-perf", nvmf_perf, stack.port, stack.poll_port)
             if file_path is not None:
                 attempt("fio on the namespace file", fio, file_path, "file")
+            if cubic:
+                attempt("stream, cubic", stream_cubic)
+                attempt("nvmf-perf, cubic", perf_128k_cubic, stack.cubic_port)
+                if cubic_path is not None:
+                    attempt("fio on the cubic target's file", fio_128k, cubic_path,
+                            "file_128k_cubic_mibs")
         if RECONNECT and file_path is not None:
             for i in range(RUNS):
                 log("reconnect %d of %d" % (i + 1, RUNS))

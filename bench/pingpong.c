@@ -10,6 +10,8 @@
  *       response); prints the average and median round trip and the rate.
  *   pingpong -S [-t seconds] [-b block]                a one-way stream of
  *       block-sized writes (128 KiB); prints MiB/s.
+ *   -C name  both ends' TCP congestion control (default: the system's), to
+ *       compare with nvmf's --tcp-congestion.
  *
  * Both ends are blocking sockets with TCP_NODELAY: what any host and target
  * pay for the same bytes. Output is one JSON object.
@@ -31,6 +33,7 @@ struct server {
 	int listen_fd;
 	bool stream;
 	size_t request, reply, block;
+	const char *congestion;		/* NULL: the system's */
 };
 
 static uint64_t
@@ -91,11 +94,14 @@ write_full(int fd, const void *buf, size_t len)
 }
 
 static void
-nodelay(int fd)
+nodelay(int fd, const char *congestion)
 {
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (congestion != NULL && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion,
+	    (socklen_t)strlen(congestion)) != 0)
+		die(congestion);
 }
 
 static void
@@ -107,7 +113,7 @@ serve(struct server *s)
 
 	if (fd < 0 || buf == NULL)
 		die("accept");
-	nodelay(fd);
+	nodelay(fd, s->congestion);
 	if (s->stream) {
 		/* Drain whatever arrives, as a receiver with a block-sized buffer. */
 		while (recv(fd, buf, s->block, 0) > 0)
@@ -139,16 +145,17 @@ main(int argc, char **argv)
 	uint8_t *buf;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "St:s:r:b:")) != -1) {
+	while ((c = getopt(argc, argv, "C:St:s:r:b:")) != -1) {
 		switch (c) {
+		case 'C': s.congestion = optarg; break;
 		case 'S': s.stream = true; break;
 		case 't': seconds = atof(optarg); break;
 		case 's': s.request = (size_t)atol(optarg); break;
 		case 'r': s.reply = (size_t)atol(optarg); break;
 		case 'b': s.block = (size_t)atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: pingpong [-S] [-t seconds] [-s request] [-r reply] "
-			    "[-b block]\n");
+			fprintf(stderr, "usage: pingpong [-S] [-C congestion] [-t seconds] "
+			    "[-s request] [-r reply] [-b block]\n");
 			return 2;
 		}
 	}
@@ -173,7 +180,7 @@ main(int argc, char **argv)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
 		die("connect");
-	nodelay(fd);
+	nodelay(fd, s.congestion);
 	buf = calloc(1, s.stream ? s.block : (s.request > s.reply ? s.request : s.reply));
 	if (buf == NULL)
 		die("memory");
