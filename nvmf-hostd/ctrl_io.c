@@ -15,6 +15,8 @@
 
 #include "hostd.h"
 
+char hd_tcp_congestion[NVMF_TCP_CONGESTION_LEN];
+
 /* Reports a finished command to whoever waits for it. */
 static void
 cmd_finish(struct hd_cmd *cmd)

@@ -30,7 +30,6 @@
 #define JITTER_MAX_MS	3600000
 
 struct hd_loop *hd_loop;
-char hd_tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 struct hd_rundir hd_rd = { .lock_fd = -1 };
 
 static void
