@@ -15,7 +15,8 @@ ratio's two sides see the same load:
                and --busy-poll against a second nvmfd polling too: --busy-poll-us),
                QD32 on one queue, 128 KiB read QD8
   file         fio on nvmf-hostd's namespace file (nvmfd on RAM, nvmecontrol connect in a
-               private run directory): the three fio workloads
+               private run directory): the three fio workloads; QD1 again through a
+               second nvmf-hostd with --busy-poll-us 50
   cubic        where the system's TCP congestion control paces (bbr), bulk data waits on
                it: the 128 KiB figures again with cubic (nvmfd --tcp-congestion cubic, a
                second controller in the same nvmf-hostd, pingpong -C cubic), beside the
@@ -134,6 +135,24 @@ class Stack:
         wait_for(lambda: os.path.exists(path), 10, "the cubic target's namespace file")
         return path
 
+    def start_polling_host(self):
+        """A second nvmf-hostd whose loop polls (--busy-poll-us 50), on the main target."""
+        run = os.path.join(self.tmp, "host-poll")
+        env = dict(os.environ, NVMF_RUNDIR=run)
+        self.spawn("hostd-poll", [os.path.join(BIN, "nvmf-hostd"), "-d", "--rundir", run,
+                                  "--busy-poll-us", "50"], env=env)
+        wait_for(lambda: os.path.exists(os.path.join(run, "nvmf.sock")), 10,
+                 "the polling nvmf-hostd's control socket")
+        r = subprocess.run([os.path.join(BIN, "nvmecontrol"), "--rundir", run, "connect",
+                            "%s:%d" % (ADDR, self.port), NQN], capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
+        path = os.path.join(run, "dev", "nvme0ns1")
+        wait_for(lambda: os.path.exists(path), 10, "the polling host's namespace file")
+        self.mounts.append(os.path.join(run, "dev"))
+        return path
+
     def kill_nvmfd(self):
         self.nvmfd.send_signal(signal.SIGKILL)
         self.nvmfd.wait()
@@ -202,6 +221,13 @@ def stream_cubic():
     d = run_json([os.path.join(BENCH_BIN, "pingpong"), "-S", "-C", "cubic", "-t",
                   str(SECONDS)])
     return {"stream_cubic_mibs": d["stream_mibs"]}
+
+
+def fio_qd1(path, key):
+    d = run_json(["fio", "--name=bench", "--filename=" + path, "--ioengine=libaio",
+                  "--direct=1", "--rw=randread", "--bs=4k", "--iodepth=1", "--size=256m",
+                  "--runtime=%g" % SECONDS, "--time_based", "--output-format=json"])
+    return {key: d["jobs"][0]["read"]["lat_ns"]["mean"] / 1000.0}
 
 
 def fio_128k(path, key):
@@ -307,6 +333,8 @@ GOALS = [
      ("null_qd32_iops",), ">=", 0.5),
     ("file_qd1", "fio on the file QD1 latency / (nvmf-perf QD1 + null FUSE QD1)",
      "file_qd1_lat_us", ("perf_qd1_lat_us", "null_qd1_lat_us"), "<=", 1.2),
+    ("file_qd1_poll", "  same, nvmf-hostd --busy-poll-us 50 / (perf --busy-poll + null)",
+     "file_qd1_poll_lat_us", ("perf_qd1_busy_lat_us", "null_qd1_lat_us"), "<=", 1.2),
     ("file_128k", "fio on the file 128k read QD8 / null FUSE", "file_128k_mibs",
      ("null_128k_mibs",), ">=", 0.5),
     ("128k_cubic", "  nvmf-perf 128k, cubic (nvmfd --tcp-congestion) / stream -C cubic",
@@ -333,6 +361,7 @@ FIGURES = [
     ("perf_128k_mibs", "nvmf-perf 128k read QD8", "MiB/s"),
     ("perf_128k_cubic_mibs", "  same, nvmfd --tcp-congestion cubic", "MiB/s"),
     ("file_qd1_lat_us", "fio on the file 4k randread QD1", "us"),
+    ("file_qd1_poll_lat_us", "  same, nvmf-hostd --busy-poll-us 50", "us"),
     ("file_qd32_iops", "fio on the file 4k randread QD32", "IOPS"),
     ("file_128k_mibs", "fio on the file 128k read QD8", "MiB/s"),
     ("file_128k_cubic_mibs", "  same, nvmfd --tcp-congestion cubic", "MiB/s"),
@@ -437,11 +466,12 @@ def main():
         cubic = CUBIC and "cubic" in available_congestion()
         if cubic:
             stack.start_cubic_nvmfd()
-        file_path = cubic_path = None
+        file_path = cubic_path = poll_path = None
         try:
             file_path = stack.start_host()
             if cubic:
                 cubic_path = stack.connect_cubic()
+            poll_path = stack.start_polling_host()
         except Exception as e:  # noqa: BLE001
             errors.append("host stack: %s" % e)
             log("host stack failed: %s" % e)
@@ -453,6 +483,9 @@ def main():
             attempt("nvmf-perf", nvmf_perf, stack.port, stack.poll_port)
             if file_path is not None:
                 attempt("fio on the namespace file", fio, file_path, "file")
+            if poll_path is not None:
+                attempt("fio QD1 on the polling host's file", fio_qd1, poll_path,
+                        "file_qd1_poll_lat_us")
             if cubic:
                 attempt("stream, cubic", stream_cubic)
                 attempt("nvmf-perf, cubic", perf_128k_cubic, stack.cubic_port)

@@ -473,6 +473,11 @@ void hd_reconnect_release_owner(struct hd_lease_owner *owner);
  * spread out. -1: 10 % of each controller's reconnect delay; 0: none.
  */
 extern int hd_reconnect_jitter_ms;
+/*
+ * --busy-poll-us: the loop polls without sleeping for so long after it last
+ * had something to do (a request, a reply, a wake-up); 0 sleeps at once.
+ */
+extern unsigned hd_busy_poll_us;
 /* --tcp-congestion: the queue pairs' TCP congestion control; "": the system's. */
 extern char hd_tcp_congestion[NVMF_TCP_CONGESTION_LEN];
 /* How long the RECONNECT event of controller name waits now, ms (events.c). */

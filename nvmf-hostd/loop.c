@@ -55,6 +55,17 @@ struct hd_loop {
 /* Set on the loop thread: what it submits is dispatched at once. */
 static __thread bool on_loop;
 
+unsigned hd_busy_poll_us;
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 bool
 hd_loop_on_loop(void)
 {
@@ -259,10 +270,12 @@ loop_main(void *arg)
 {
 	struct hd_loop *loop = arg;
 
+	uint64_t last_busy_us = 0;
+
 	on_loop = true;
 	while (!loop->stop) {
 		uint64_t now = hd_now_ms();
-		int timeout = 0;
+		int timeout = 0, busy;
 
 		if (loop->next_timer_ms > now)
 			timeout = (int)(loop->next_timer_ms - now);
@@ -274,6 +287,8 @@ loop_main(void *arg)
 		pthread_mutex_lock(&loop->lock);
 		if (loop->in_head != NULL || loop->calls != NULL || loop->queued)
 			timeout = 0;
+		else if (hd_busy_poll_us != 0 && now_us() - last_busy_us < hd_busy_poll_us)
+			timeout = 0;	/* --busy-poll-us: the next request or reply comes soon */
 		else if (timeout != 0)
 			atomic_store(&loop->sleeping, true);
 		pthread_mutex_unlock(&loop->lock);
@@ -282,8 +297,10 @@ loop_main(void *arg)
 		 * ready ones submit leaves at the end of the group's turn.
 		 */
 		loop->queued = false;
-		(void)nvmf_poll_group_poll(loop->pg, timeout);
+		busy = nvmf_poll_group_poll(loop->pg, timeout);
 		atomic_store(&loop->sleeping, false);
+		if (busy > 0 && hd_busy_poll_us != 0)
+			last_busy_us = now_us();
 		run_inbox(loop);
 		now = hd_now_ms();
 		if (now >= loop->next_timer_ms)

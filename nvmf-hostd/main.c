@@ -28,6 +28,8 @@
 
 /* The largest --reconnect-jitter: an hour, as long as any sane delay. */
 #define JITTER_MAX_MS	3600000
+/* The largest --busy-poll-us: a second, as nvmfd's. */
+#define BUSY_POLL_MAX_US	1000000
 
 struct hd_loop *hd_loop;
 struct hd_rundir hd_rd = { .lock_fd = -1 };
@@ -38,6 +40,7 @@ usage(FILE *f)
 	fprintf(f, "usage: nvmf-hostd [-dv] [--rundir DIR] [--owner USER] [--group GROUP] "
 	    "[--mode MODE]\n"
 	    "                  [--reconnect-jitter MS] [--tcp-congestion NAME]\n"
+	    "                  [--busy-poll-us US]\n"
 	    "  -d, --foreground  stay in the foreground and log to stderr\n"
 	    "  -v, --verbose     log more\n"
 	    "  --rundir DIR      run directory (default $NVMF_RUNDIR, else /run/nvmf)\n"
@@ -49,7 +52,9 @@ usage(FILE *f)
 	    "                    (default 10 %% of its reconnect delay; 0: none)\n"
 	    "  --tcp-congestion NAME\n"
 	    "                    TCP congestion control of the queues' connections\n"
-	    "                    (e.g. cubic; default: the system's)\n");
+	    "                    (e.g. cubic; default: the system's)\n"
+	    "  --busy-poll-us US poll without sleeping for US microseconds after the last\n"
+	    "                    request or reply (a core while busy; default 0: sleep)\n");
 }
 
 int
@@ -64,6 +69,7 @@ main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "reconnect-jitter", required_argument, NULL, 'J' },
 		{ "tcp-congestion", required_argument, NULL, 'C' },
+		{ "busy-poll-us", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,6 +126,17 @@ main(int argc, char **argv)
 			}
 			nvmf_association_free(na);
 			memcpy(hd_tcp_congestion, ap.tcp_congestion, sizeof(hd_tcp_congestion));
+			break;
+		}
+		case 'B': {
+			uint64_t v;
+
+			if (decimal_parse(optarg, BUSY_POLL_MAX_US, &v) != 0) {
+				fprintf(stderr, "nvmf-hostd: --busy-poll-us '%s': microseconds, "
+				    "0 to %d\n", optarg, BUSY_POLL_MAX_US);
+				return 2;
+			}
+			hd_busy_poll_us = (unsigned)v;
 			break;
 		}
 		case 'h': usage(stdout); return 0;
