@@ -269,8 +269,7 @@ static void *
 loop_main(void *arg)
 {
 	struct hd_loop *loop = arg;
-
-	uint64_t last_busy_us = 0;
+	uint64_t last_busy_us = 0;	/* --busy-poll-us: when a turn last had work */
 
 	on_loop = true;
 	while (!loop->stop) {

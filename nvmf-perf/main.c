@@ -97,6 +97,21 @@ main(int argc, char **argv)
 		errmsg(err);
 		return PERF_EXIT_USAGE;
 	}
+	if (o.tcp_congestion[0] != '\0') {
+		/* Tried now, on a socket of its own: a name this system lacks is a bad option. */
+		struct nvmf_association_params ap = { .size = sizeof(ap) };
+		struct nvmf_association *na;
+		char why[400];
+
+		memcpy(ap.tcp_congestion, o.tcp_congestion, sizeof(ap.tcp_congestion));
+		na = nvmf_association_create(&ap, why, sizeof(why));
+		if (na == NULL) {
+			snprintf(err, sizeof(err), "--tcp-congestion: %s", why);
+			errmsg(err);
+			return PERF_EXIT_USAGE;
+		}
+		nvmf_association_free(na);
+	}
 	/* A target going away mid-send is an error to report, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));

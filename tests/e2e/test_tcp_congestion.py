@@ -162,7 +162,7 @@ def test_unknown_or_malformed_name_is_one_line(tmp_path, program, name, says):
         argv = None
     if argv is not None:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    assert r.returncode != 0
+    assert r.returncode == 2, (r.returncode, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and re.search(says, lines[0]), r.stderr
     # Nothing was left behind: no run directory, no listener.
