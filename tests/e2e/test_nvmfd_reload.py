@@ -350,6 +350,12 @@ def test_reload_broken_file_keeps_the_configuration(nvmfd):
     restart = [l for l in lines if "takes effect at restart" in l]
     assert len(restart) == 1 and '"max_connections" changed (128 to 64)' in restart[0], lines
     io_ok(c)
+    # The connections' congestion control is set as they are made: likewise.
+    lines = reload(t, dict(good, tcp_congestion="reno"), expect="no change")
+    restart = [l for l in lines if "takes effect at restart" in l]
+    assert len(restart) == 1 and \
+        "\"tcp_congestion\" changed (the system's to reno)" in restart[0], lines
+    io_ok(c)
     c.close()
 
 
