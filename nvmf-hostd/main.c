@@ -108,26 +108,14 @@ main(int argc, char **argv)
 			hd_reconnect_jitter_ms = (int)v;
 			break;
 		}
-		case 'C': {
-			/* Tried now, on a socket of its own: not at the first connect. */
-			struct nvmf_association_params ap = { .size = sizeof(ap) };
-			struct nvmf_association *na;
-
-			if (strlen(optarg) >= sizeof(hd_tcp_congestion)) {
-				fprintf(stderr, "nvmf-hostd: --tcp-congestion '%s': longer than %zu "
-				    "characters\n", optarg, sizeof(hd_tcp_congestion) - 1);
-				return 2;
-			}
-			snprintf(ap.tcp_congestion, sizeof(ap.tcp_congestion), "%s", optarg);
-			na = nvmf_association_create(&ap, err, sizeof(err));
-			if (na == NULL) {
+		case 'C':
+			/* Tried now: a name this system lacks is a usage error. */
+			if (nvmf_tcp_congestion_check(optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "nvmf-hostd: --tcp-congestion: %s\n", err);
 				return 2;
 			}
-			nvmf_association_free(na);
-			memcpy(hd_tcp_congestion, ap.tcp_congestion, sizeof(hd_tcp_congestion));
+			snprintf(hd_tcp_congestion, sizeof(hd_tcp_congestion), "%s", optarg);
 			break;
-		}
 		case 'B': {
 			uint64_t v;
 

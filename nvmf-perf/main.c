@@ -98,19 +98,14 @@ main(int argc, char **argv)
 		return PERF_EXIT_USAGE;
 	}
 	if (o.tcp_congestion[0] != '\0') {
-		/* Tried now, on a socket of its own: a name this system lacks is a bad option. */
-		struct nvmf_association_params ap = { .size = sizeof(ap) };
-		struct nvmf_association *na;
+		/* Tried now: a name this system lacks is a bad option. */
 		char why[400];
 
-		memcpy(ap.tcp_congestion, o.tcp_congestion, sizeof(ap.tcp_congestion));
-		na = nvmf_association_create(&ap, why, sizeof(why));
-		if (na == NULL) {
+		if (nvmf_tcp_congestion_check(o.tcp_congestion, why, sizeof(why)) != 0) {
 			snprintf(err, sizeof(err), "--tcp-congestion: %s", why);
 			errmsg(err);
 			return PERF_EXIT_USAGE;
 		}
-		nvmf_association_free(na);
 	}
 	/* A target going away mid-send is an error to report, not a kill. */
 	signal(SIGPIPE, SIG_IGN);

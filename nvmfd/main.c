@@ -126,26 +126,14 @@ main(int argc, char **argv)
 		}
 		case 'h': usage(stdout); return 0;
 		case 'S': o.strict = true; break;
-		case 'C': {
-			/* Tried now, on a socket of its own: a bad name is a usage error. */
-			struct nvmf_association_params ap = { .size = sizeof(ap) };
-			struct nvmf_association *na;
-
-			if (strlen(optarg) >= NVMF_TCP_CONGESTION_LEN) {
-				fprintf(stderr, "nvmfd: invalid --tcp-congestion '%s': longer than %d "
-				    "characters\n", optarg, NVMF_TCP_CONGESTION_LEN - 1);
-				return 2;
-			}
-			snprintf(ap.tcp_congestion, sizeof(ap.tcp_congestion), "%s", optarg);
-			na = nvmf_association_create(&ap, err, sizeof(err));
-			if (na == NULL) {
+		case 'C':
+			/* Tried now: a name this system lacks is a usage error. */
+			if (nvmf_tcp_congestion_check(optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "nvmfd: invalid --tcp-congestion: %s\n", err);
 				return 2;
 			}
-			nvmf_association_free(na);
 			o.tcp_congestion = optarg;
 			break;
-		}
 		case 'n':
 			if ((why = nvmfd_nqn_invalid(optarg)) != NULL) {
 				text_one_line(optarg);	/* shown on one line */

@@ -76,6 +76,12 @@ struct nvmf_association *nvmf_association_create(
     const struct nvmf_association_params *params, char *err, size_t errlen);
 /* Drops the caller's reference. */
 void nvmf_association_free(struct nvmf_association *na);
+/*
+ * Whether name is a TCP congestion control this process may set on its
+ * sockets (tried on a socket of its own): 0, or -1 with why in err (the
+ * names the system has among it). For programs that take one as an option.
+ */
+int nvmf_tcp_congestion_check(const char *name, char *err, size_t errlen);
 const struct nvmf_association_params *nvmf_association_params(
     const struct nvmf_association *na);
 

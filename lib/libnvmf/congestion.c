@@ -83,6 +83,19 @@ nvmf_socket_congestion(int fd, const char *name, char *err, size_t errlen)
 }
 
 int
+nvmf_tcp_congestion_check(const char *name, char *err, size_t errlen)
+{
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "TCP congestion control '': empty (the system's default "
+		    "needs no name)");
+		return -1;
+	}
+	if (nvmf_congestion_name_check(name, err, errlen) != 0)
+		return -1;
+	return nvmf_congestion_probe(name, err, errlen);
+}
+
+int
 nvmf_congestion_probe(const char *name, char *err, size_t errlen)
 {
 	int fd, rc;

@@ -65,6 +65,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def sleeps(pid):
+    """Times the process's threads went to sleep (voluntary context switches)."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        n += int(line.split()[1])
+        except FileNotFoundError:
+            pass                            # a thread that ended meanwhile
+    return n
+
+
 def new_nqn(tag="sub"):
     return "nqn.2024-01.io.nvmf.e2e:%s-%s" % (tag, uuid.uuid4().hex[:12])
 
@@ -230,6 +244,25 @@ class Launcher:
                                         (" ".join(t.args), text[-4000:]))
                         break
         return problems
+
+
+@pytest.fixture
+def host_stacks(tmp_path):
+    """start(*args): another nvmf-hostd (foreground, its own run directory) started
+    with args; all are stopped, and their problems reported, after the test."""
+    import host_disk_helpers as hd
+    stacks = []
+
+    def start(*args):
+        s = hd.HostStack(tmp_path, name="hostd%d" % len(stacks))
+        stacks.append(s)
+        return s.start(args=args)
+    yield start
+    problems = []
+    for s in stacks:
+        problems += s.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

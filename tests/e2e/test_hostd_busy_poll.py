@@ -14,25 +14,9 @@ import time
 import pytest
 
 import host_disk_helpers as hd
-from conftest import ADDR, cpu_seconds
+from conftest import ADDR, cpu_seconds, sleeps
 
 KIB = 1024
-
-
-@pytest.fixture
-def host_with(tmp_path):
-    stacks = []
-
-    def start(*args):
-        s = hd.HostStack(tmp_path, name="hostd%d" % len(stacks))
-        stacks.append(s)
-        return s.start(args=args)
-    yield start
-    problems = []
-    for s in stacks:
-        problems += s.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def reads_for(path, seconds):
@@ -57,30 +41,16 @@ def cpu_while(pid, fn, *args):
     return (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
 
 
-def sleeps(pid):
-    """Times the process's threads went to sleep (voluntary context switches)."""
-    n = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        n += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return n
-
-
 def sleeps_per_read(pid, path, seconds):
     s0 = sleeps(pid)
     n = reads_for(path, seconds)
     return (sleeps(pid) - s0) / n
 
 
-def test_polls_while_io_comes_and_sleeps_after(nvmfd, host_with):
+def test_polls_while_io_comes_and_sleeps_after(nvmfd, host_stacks):
     t = nvmfd.start("ramdisk:16M")
-    sleeper = host_with()
-    poller = host_with("--busy-poll-us", "200")
+    sleeper = host_stacks()
+    poller = host_stacks("--busy-poll-us", "200")
     paths = {}
     for name, host in (("sleeper", sleeper), ("poller", poller)):
         ctrl = host.connect(ADDR, t.port, t.subnqn, nr_io=1)

@@ -14,7 +14,7 @@ import os
 import subprocess
 import time
 
-from conftest import REPO, free_port
+from conftest import REPO, free_port, sleeps
 
 NVMF_PERF = os.environ.get("NVMF_PERF", os.path.join(REPO, "build", "bin", "nvmf-perf"))
 KEYS = ("iops", "bandwidth_mibs", "avg_latency_us", "p50_latency_us", "p99_latency_us",
@@ -97,20 +97,6 @@ def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def sleeps(pid):
-    """Times the process's threads went to sleep (voluntary context switches)."""
-    n = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        n += int(line.split()[1])
-        except FileNotFoundError:
-            pass                            # a thread that ended meanwhile
-    return n
 
 
 def test_target_busy_poll_polls_while_busy_sleeps_when_idle(nvmfd):

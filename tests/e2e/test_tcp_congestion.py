@@ -43,22 +43,6 @@ def algorithms(port, side):
     return found
 
 
-@pytest.fixture
-def host_with(tmp_path):
-    stacks = []
-
-    def start(*args):
-        s = hd.HostStack(tmp_path, name="hostd%d" % len(stacks))
-        stacks.append(s)
-        return s.start(args=args)
-    yield start
-    problems = []
-    for s in stacks:
-        problems += s.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
-
-
 def write_and_read_back(path, size=1024 * KIB):
     data = os.urandom(size)
     fd = os.open(path, os.O_RDWR)
@@ -70,10 +54,10 @@ def write_and_read_back(path, size=1024 * KIB):
         os.close(fd)
 
 
-def test_target_and_host_use_the_algorithm_asked_for(nvmfd, host_with):
+def test_target_and_host_use_the_algorithm_asked_for(nvmfd, host_stacks):
     want = other_than_default()
     t = nvmfd.start("ramdisk:16M", opts=("--tcp-congestion", want))
-    host = host_with("--tcp-congestion", want)
+    host = host_stacks("--tcp-congestion", want)
     ctrl = host.connect(ADDR, t.port, t.subnqn, nr_io=2)
     write_and_read_back(host.ns_path(ctrl["namespaces"][0]["name"]))
     # Admin queue and two I/O queues, each end.
@@ -81,20 +65,20 @@ def test_target_and_host_use_the_algorithm_asked_for(nvmfd, host_with):
     assert algorithms(t.port, "host") == [want] * 3, algorithms(t.port, "host")
 
 
-def test_without_the_option_the_systems_default_serves(nvmfd, host_with):
+def test_without_the_option_the_systems_default_serves(nvmfd, host_stacks):
     t = nvmfd.start("ramdisk:16M")
-    host = host_with()
+    host = host_stacks()
     ctrl = host.connect(ADDR, t.port, t.subnqn, nr_io=1)
     write_and_read_back(host.ns_path(ctrl["namespaces"][0]["name"]))
     assert algorithms(t.port, "target") == [system_default()] * 2
     assert algorithms(t.port, "host") == [system_default()] * 2
 
 
-def test_host_reconnect_keeps_the_algorithm(nvmfd, host_with):
+def test_host_reconnect_keeps_the_algorithm(nvmfd, host_stacks):
     """The queues a reconnect hands over are set as the first ones were."""
     want = other_than_default()
     t = nvmfd.start("ramdisk:16M", opts=("--tcp-congestion", want))
-    host = host_with("--tcp-congestion", want)
+    host = host_stacks("--tcp-congestion", want)
     ctrl = host.connect(ADDR, t.port, t.subnqn, nr_io=1)
     subprocess.run(["ss", "-K", "dst", ADDR, "dport", "=", str(t.port)], capture_output=True)
     if algorithms(t.port, "host"):
@@ -110,14 +94,14 @@ def test_host_reconnect_keeps_the_algorithm(nvmfd, host_with):
     assert algorithms(t.port, "host") == [want] * 2, algorithms(t.port, "host")
 
 
-def test_config_file_key(nvmfd, host_with):
+def test_config_file_key(nvmfd, host_stacks):
     want = other_than_default()
     port = free_port()
     t = nvmfd.start_config({"listen": [{"address": ADDR, "port": port}],
                             "tcp_congestion": want,
                             "subsystems": [{"nqn": new_nqn(),
                                             "namespaces": [{"device": "ramdisk:4M"}]}]})
-    host = host_with()
+    host = host_stacks()
     ctrl = host.connect(ADDR, port, t.subnqn, nr_io=1)
     write_and_read_back(host.ns_path(ctrl["namespaces"][0]["name"]))
     assert algorithms(port, "target") == [want] * 2

@@ -1491,6 +1491,21 @@ test_tcp_congestion_unknown_or_malformed_fails_the_association(void **state)
 }
 
 static void
+test_tcp_congestion_check_answers_for_a_name_alone(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(nvmf_tcp_congestion_check("reno", err, sizeof(err)), 0);
+	assert_int_equal(nvmf_tcp_congestion_check("nosuchcc", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "this system has: "));
+	assert_int_equal(nvmf_tcp_congestion_check("", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(nvmf_tcp_congestion_check("Reno", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a name"));
+}
+
+static void
 test_tcp_congestion_past_an_older_callers_size_is_ignored(void **state)
 {
 	struct nvmf_association_params hp = host_params();
@@ -3025,6 +3040,7 @@ main(void)
 		T(test_tcp_congestion_is_set_on_both_sides_sockets),
 		T(test_tcp_congestion_default_leaves_the_systems),
 		T(test_tcp_congestion_unknown_or_malformed_fails_the_association),
+		T(test_tcp_congestion_check_answers_for_a_name_alone),
 		T(test_tcp_congestion_past_an_older_callers_size_is_ignored),
 		T(test_read_without_sq_flow_control_completes),
 		T(test_controller_uses_success_flag_without_sq_flow_control),
