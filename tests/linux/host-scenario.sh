@@ -164,12 +164,14 @@ writer() { # DEV
 			return 1
 		fi
 		echo "$s" > "/tmp/ack/$b"
-		echo "$s" > /tmp/ack-last
+		# Renamed into place: a reader never sees the file empty between
+		# the truncation and the write ("sh: bad number" once in CI).
+		echo "$s" > /tmp/ack-last.new && mv /tmp/ack-last.new /tmp/ack-last
 	done
 	echo "writer: $s writes, none failed"
 }
 
-acked() { cat /tmp/ack-last 2> /dev/null || echo 0; }
+acked() { v=$(cat /tmp/ack-last 2> /dev/null); echo "${v:-0}"; }
 
 wait_acked_beyond() { # N SECONDS: true once the writer acknowledged more than N writes
 	i=0
