@@ -337,7 +337,7 @@ perf_parse_options(int argc, char **argv, struct perf_opts *o, char *err, size_t
 			o->verify = true;
 			break;
 		case OPT_TCP_CONGESTION:
-			/* The name itself is tried when the association is made. */
+			/* The name itself is tried by main, once the options are read. */
 			if (copy_value(o->tcp_congestion, sizeof(o->tcp_congestion), optarg,
 			    strlen(optarg)) != 0) {
 				snprintf(err, errlen, "--tcp-congestion '%s': empty, or longer than "

@@ -985,9 +985,16 @@ nvmfd_config_load_json(struct nvmfd_config *cfg, const char *file, char *err,
 
 		if (get_str(&j, root, "", "tcp_congestion", &cc) != 0)
 			goto out;
+		char why[400];
+
 		if (cc != NULL && strlen(cc) >= sizeof(cfg->tcp_congestion)) {
 			jfail(&j, "tcp_congestion", "\"%s\" is longer than %zu characters", cc,
 			    sizeof(cfg->tcp_congestion) - 1);
+			goto out;
+		}
+		/* Tried now: a reload must not accept a name the next start would refuse. */
+		if (cc != NULL && nvmf_tcp_congestion_check(cc, why, sizeof(why)) != 0) {
+			jfail(&j, "tcp_congestion", "%s", why);
 			goto out;
 		}
 		if (cc != NULL)

@@ -350,6 +350,11 @@ def test_reload_broken_file_keeps_the_configuration(nvmfd):
     restart = [l for l in lines if "takes effect at restart" in l]
     assert len(restart) == 1 and '"max_connections" changed (128 to 64)' in restart[0], lines
     io_ok(c)
+    # A congestion control this system lacks would stop the next start: refused now.
+    lines = reload(t, dict(good, tcp_congestion="nosuch"),
+                   expect="keeping the running configuration")
+    assert len(lines) == 1 and "tcp_congestion: TCP congestion control 'nosuch'" in lines[0] \
+        and "this system has: " in lines[0], lines
     # The connections' congestion control is set as they are made: likewise.
     lines = reload(t, dict(good, tcp_congestion="reno"), expect="no change")
     restart = [l for l in lines if "takes effect at restart" in l]
