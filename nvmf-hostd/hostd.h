@@ -557,6 +557,7 @@ extern struct hd_rundir hd_rd;
 
 /* Clocks (clock.c): monotonic milliseconds, and realtime deadlines. */
 uint64_t hd_now_ms(void);
+uint64_t hd_now_us(void);	/* the same clock, finer: --busy-poll-us */
 /* timeout_ms from now on CLOCK_REALTIME, for pthread's timed waits. */
 void hd_realtime_deadline(struct timespec *dl, int timeout_ms);
 

@@ -57,15 +57,6 @@ static __thread bool on_loop;
 
 unsigned hd_busy_poll_us;
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 bool
 hd_loop_on_loop(void)
 {
@@ -286,7 +277,7 @@ loop_main(void *arg)
 		pthread_mutex_lock(&loop->lock);
 		if (loop->in_head != NULL || loop->calls != NULL || loop->queued)
 			timeout = 0;
-		else if (hd_busy_poll_us != 0 && now_us() - last_busy_us < hd_busy_poll_us)
+		else if (hd_busy_poll_us != 0 && hd_now_us() - last_busy_us < hd_busy_poll_us)
 			timeout = 0;	/* --busy-poll-us: the next request or reply comes soon */
 		else if (timeout != 0)
 			atomic_store(&loop->sleeping, true);
@@ -299,7 +290,7 @@ loop_main(void *arg)
 		busy = nvmf_poll_group_poll(loop->pg, timeout);
 		atomic_store(&loop->sleeping, false);
 		if (busy > 0 && hd_busy_poll_us != 0)
-			last_busy_us = now_us();
+			last_busy_us = hd_now_us();
 		run_inbox(loop);
 		now = hd_now_ms();
 		if (now >= loop->next_timer_ms)

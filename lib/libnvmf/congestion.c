@@ -37,8 +37,9 @@ read_list(const char *path, char *buf, size_t len)
 		buf[n - 1] = '\0';
 }
 
-int
-nvmf_congestion_name_check(const char *name, char *err, size_t errlen)
+/* The name's syntax, as the kernel's TCP_CA_NAME_MAX and its names have it. */
+static int
+name_check(const char *name, char *err, size_t errlen)
 {
 	size_t n = strnlen(name, NVMF_TCP_CONGESTION_LEN);
 
@@ -82,27 +83,12 @@ nvmf_socket_congestion(int fd, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
-int
-nvmf_tcp_congestion_check(const char *name, char *err, size_t errlen)
+/* Whether this process may set name: tried on a socket of its own. */
+static int
+probe(const char *name, char *err, size_t errlen)
 {
-	if (name[0] == '\0') {
-		snprintf(err, errlen, "TCP congestion control '': empty (the system's default "
-		    "needs no name)");
-		return -1;
-	}
-	if (nvmf_congestion_name_check(name, err, errlen) != 0)
-		return -1;
-	return nvmf_congestion_probe(name, err, errlen);
-}
+	int rc, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-int
-nvmf_congestion_probe(const char *name, char *err, size_t errlen)
-{
-	int fd, rc;
-
-	if (name[0] == '\0')
-		return 0;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -113,4 +99,17 @@ nvmf_congestion_probe(const char *name, char *err, size_t errlen)
 	rc = nvmf_socket_congestion(fd, name, err, errlen);
 	close(fd);
 	return rc;
+}
+
+int
+nvmf_tcp_congestion_check(const char *name, char *err, size_t errlen)
+{
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "TCP congestion control '': empty (the system's default "
+		    "needs no name)");
+		return -1;
+	}
+	if (name_check(name, err, errlen) != 0)
+		return -1;
+	return probe(name, err, errlen);
 }

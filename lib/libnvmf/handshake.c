@@ -45,8 +45,7 @@ nvmf_association_create(const struct nvmf_association_params *params, char *err,
 	/* Fields past the caller's size (an older header) keep their defaults. */
 	if (params->size >= offsetof(struct nvmf_association_params, tcp_congestion) +
 	    sizeof(params->tcp_congestion) && params->tcp_congestion[0] != '\0' &&
-	    (nvmf_congestion_name_check(params->tcp_congestion, err, errlen) != 0 ||
-	    nvmf_congestion_probe(params->tcp_congestion, err, errlen) != 0))
+	    nvmf_tcp_congestion_check(params->tcp_congestion, err, errlen) != 0)
 		return NULL;
 	na = calloc(1, sizeof(*na));
 	if (na == NULL) {

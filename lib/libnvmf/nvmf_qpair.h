@@ -232,12 +232,9 @@ int nvmf_socket_setup(int fd);
 
 /*
  * congestion.c: the association's TCP congestion control ("" : the system's)
- * on a queue pair's socket; the name's syntax; and whether this process may
- * set it at all (tried on a socket of its own). 0, or -1 with why in err.
+ * on a queue pair's socket. 0, or -1 with why in err.
  */
 int nvmf_socket_congestion(int fd, const char *name, char *err, size_t errlen);
-int nvmf_congestion_name_check(const char *name, char *err, size_t errlen);
-int nvmf_congestion_probe(const char *name, char *err, size_t errlen);
 
 /* deadline.c: one clock and one way to wait for the library's set-up steps. */
 long nvmf_now_ms(void);
