@@ -104,54 +104,51 @@ class Stack:
         self.procs.append(p)
         return p
 
+    def spawn_nvmfd(self, name, port, *opts, wait=True):
+        """nvmfd on RAM at port, with opts; its process, once it listens if wait."""
+        p = self.spawn(name, [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR, "-p", str(port),
+                              "-P", "0", "-n", NQN, *opts, "ramdisk:1G"])
+        if wait:
+            wait_for(lambda: port_accepts(port), 10, name + " listening")
+        return p
+
     def start_nvmfd(self):
-        self.nvmfd = self.spawn("nvmfd", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR,
-                                          "-p", str(self.port), "-P", "0", "-n", NQN,
-                                          "ramdisk:1G"])
-        wait_for(lambda: port_accepts(self.port), 10, "nvmfd listening")
+        self.nvmfd = self.spawn_nvmfd("nvmfd", self.port)
 
     def start_polling_nvmfd(self):
         """A second target whose I/O queues poll (--busy-poll-us), as SPDK's do."""
         self.poll_port = free_port()
-        self.spawn("nvmfd-polling", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR,
-                                     "-p", str(self.poll_port), "-P", "0", "-n", NQN,
-                                     "--busy-poll-us", "200", "ramdisk:1G"])
-        wait_for(lambda: port_accepts(self.poll_port), 10, "polling nvmfd listening")
+        self.spawn_nvmfd("nvmfd-polling", self.poll_port, "--busy-poll-us", "200")
 
     def start_cubic_nvmfd(self):
         """A third target whose connections use cubic (--tcp-congestion)."""
         self.cubic_port = free_port()
-        self.spawn("nvmfd-cubic", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR,
-                                   "-p", str(self.cubic_port), "-P", "0", "-n", NQN,
-                                   "--tcp-congestion", "cubic", "ramdisk:1G"])
-        wait_for(lambda: port_accepts(self.cubic_port), 10, "cubic nvmfd listening")
+        self.spawn_nvmfd("nvmfd-cubic", self.cubic_port, "--tcp-congestion", "cubic")
+
+    def connect(self, port, ns_file, *opts, run=None):
+        """nvmecontrol connect [opts] to our target at port; the namespace file once it
+        is there."""
+        run = run or self.run
+        r = self.ctl("connect", *opts, "%s:%d" % (ADDR, port), NQN, run=run)
+        if r.returncode != 0:
+            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
+        path = os.path.join(run, "dev", ns_file)
+        wait_for(lambda: os.path.exists(path), 10, path)
+        return path
 
     def connect_cubic(self):
         """The cubic target's namespace file, a second controller of the same host."""
-        r = self.ctl("connect", "%s:%d" % (ADDR, self.cubic_port), NQN)
-        if r.returncode != 0:
-            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
-        path = os.path.join(self.run, "dev", "nvme1ns1")
-        wait_for(lambda: os.path.exists(path), 10, "the cubic target's namespace file")
-        return path
+        return self.connect(self.cubic_port, "nvme1ns1")
 
     def start_polling_host(self):
         """A second nvmf-hostd whose loop polls (--busy-poll-us 50), on the main target."""
         run = os.path.join(self.tmp, "host-poll")
-        env = dict(os.environ, NVMF_RUNDIR=run)
         self.spawn("hostd-poll", [os.path.join(BIN, "nvmf-hostd"), "-d", "--rundir", run,
-                                  "--busy-poll-us", "50"], env=env)
+                                  "--busy-poll-us", "50"], env=dict(os.environ, NVMF_RUNDIR=run))
         wait_for(lambda: os.path.exists(os.path.join(run, "nvmf.sock")), 10,
                  "the polling nvmf-hostd's control socket")
-        r = subprocess.run([os.path.join(BIN, "nvmecontrol"), "--rundir", run, "connect",
-                            "%s:%d" % (ADDR, self.port), NQN], capture_output=True,
-                           text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
-        path = os.path.join(run, "dev", "nvme0ns1")
-        wait_for(lambda: os.path.exists(path), 10, "the polling host's namespace file")
         self.mounts.append(os.path.join(run, "dev"))
-        return path
+        return self.connect(self.port, "nvme0ns1", run=run)
 
     def kill_nvmfd(self):
         self.nvmfd.send_signal(signal.SIGKILL)
@@ -167,8 +164,8 @@ class Stack:
         wait_for(lambda: os.path.exists(path), 10, "nullfuse mounted")
         return path
 
-    def ctl(self, *args):
-        return subprocess.run([os.path.join(BIN, "nvmecontrol"), "--rundir", self.run] +
+    def ctl(self, *args, run=None):
+        return subprocess.run([os.path.join(BIN, "nvmecontrol"), "--rundir", run or self.run] +
                               list(args), capture_output=True, text=True, timeout=60)
 
     def start_host(self):
@@ -181,14 +178,8 @@ class Stack:
                             "-f", os.path.join(ROOT, "etc", "nvmf.conf")], env=env)
         wait_for(lambda: os.path.exists(os.path.join(self.run, "devd.pipe")), 10,
                  "nvmf-devd's devd.pipe")
-        r = self.ctl("connect", "-r", str(RECONNECT_DELAY), "-l", "60",
-                     "%s:%d" % (ADDR, self.port), NQN)
-        if r.returncode != 0:
-            raise RuntimeError("nvmecontrol connect: %s" % r.stderr.strip())
-        path = os.path.join(self.run, "dev", "nvme0ns1")
-        wait_for(lambda: os.path.exists(path), 10, "the namespace file")
         self.mounts.append(os.path.join(self.run, "dev"))
-        return path
+        return self.connect(self.port, "nvme0ns1", "-r", str(RECONNECT_DELAY), "-l", "60")
 
     def stop(self):
         if os.path.exists(os.path.join(self.run, "nvmf.sock")):
@@ -223,25 +214,32 @@ def stream_cubic():
     return {"stream_cubic_mibs": d["stream_mibs"]}
 
 
-def fio_qd1(path, key):
+def fio_job(path, rw, bs, qd):
+    """One fio run (libaio, O_DIRECT) on path: its read statistics."""
     d = run_json(["fio", "--name=bench", "--filename=" + path, "--ioengine=libaio",
-                  "--direct=1", "--rw=randread", "--bs=4k", "--iodepth=1", "--size=256m",
-                  "--runtime=%g" % SECONDS, "--time_based", "--output-format=json"])
-    return {key: d["jobs"][0]["read"]["lat_ns"]["mean"] / 1000.0}
+                  "--direct=1", "--rw=" + rw, "--bs=" + bs, "--iodepth=%d" % qd,
+                  "--size=256m", "--runtime=%g" % SECONDS, "--time_based",
+                  "--output-format=json"])
+    return d["jobs"][0]["read"]
+
+
+def fio_qd1(path, key):
+    return {key: fio_job(path, "randread", "4k", 1)["lat_ns"]["mean"] / 1000.0}
 
 
 def fio_128k(path, key):
-    d = run_json(["fio", "--name=bench", "--filename=" + path, "--ioengine=libaio",
-                  "--direct=1", "--rw=read", "--bs=128k", "--iodepth=8", "--size=256m",
-                  "--runtime=%g" % SECONDS, "--time_based", "--output-format=json"])
-    return {key: d["jobs"][0]["read"]["bw_bytes"] / 2.0 ** 20}
+    return {key: fio_job(path, "read", "128k", 8)["bw_bytes"] / 2.0 ** 20}
+
+
+def perf_base(port):
+    """nvmf-perf against our target at port, for the run's seconds, JSON out."""
+    trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, port, NQN)
+    return [os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t",
+            "%d" % max(1, round(SECONDS)), "--json"]
 
 
 def perf_128k_cubic(port):
-    trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, port, NQN)
-    d = run_json([os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t",
-                  "%d" % max(1, round(SECONDS)), "--json", "-q", "8", "-o", "131072",
-                  "-w", "read"])
+    d = run_json(perf_base(port) + ["-q", "8", "-o", "131072", "-w", "read"])
     return {"perf_128k_cubic_mibs": d["bandwidth_mibs"]}
 
 
@@ -252,11 +250,7 @@ FIO_WORKLOADS = (("qd1", "randread", "4k", 1), ("qd32", "randread", "4k", 32),
 def fio(path, prefix):
     out = {}
     for name, rw, bs, qd in FIO_WORKLOADS:
-        d = run_json(["fio", "--name=bench", "--filename=" + path, "--ioengine=libaio",
-                      "--direct=1", "--rw=" + rw, "--bs=" + bs, "--iodepth=%d" % qd,
-                      "--size=256m", "--runtime=%g" % SECONDS, "--time_based",
-                      "--output-format=json"])
-        job = d["jobs"][0]["read"]
+        job = fio_job(path, rw, bs, qd)
         if name == "qd1":
             out[prefix + "_qd1_lat_us"] = job["lat_ns"]["mean"] / 1000.0
         elif name == "qd32":
@@ -267,15 +261,11 @@ def fio(path, prefix):
 
 
 def nvmf_perf(port, poll_port):
-    def base_for(p):
-        trid = "trtype:tcp traddr:%s trsvcid:%d subnqn:%s" % (ADDR, p, NQN)
-        return [os.path.join(BIN, "nvmf-perf"), "-r", trid, "-t",
-                "%d" % max(1, round(SECONDS)), "--json"]
-    base = base_for(port)
+    base = perf_base(port)
     qd1 = run_json(base + ["-q", "1", "-o", "4096", "-w", "randread"])
     busy = run_json(base + ["-q", "1", "-o", "4096", "-w", "randread", "--busy-poll"])
-    both = run_json(base_for(poll_port) + ["-q", "1", "-o", "4096", "-w", "randread",
-                                           "--busy-poll"])
+    both = run_json(perf_base(poll_port) + ["-q", "1", "-o", "4096", "-w", "randread",
+                                            "--busy-poll"])
     qd32 = run_json(base + ["-q", "32", "-o", "4096", "-w", "randread", "-P", "1"])
     big = run_json(base + ["-q", "8", "-o", "131072", "-w", "read"])
     return {"perf_qd1_lat_us": qd1["avg_latency_us"],
@@ -305,8 +295,7 @@ def reconnect_once(stack, path):
     th = threading.Thread(target=reader)
     th.start()
     time.sleep(0.3)          # the read is held by now
-    stack.nvmfd = stack.spawn("nvmfd", [os.path.join(BIN, "nvmfd"), "-d", "-a", ADDR, "-p",
-                                        str(stack.port), "-P", "0", "-n", NQN, "ramdisk:1G"])
+    stack.nvmfd = stack.spawn_nvmfd("nvmfd", stack.port, wait=False)
     while not port_accepts(stack.port):
         time.sleep(0.001)
     back = time.monotonic()
