@@ -140,19 +140,9 @@ admit(int fd)
 static void
 refuse_without_descriptors(int err)
 {
-	int fd = fd_reserve_accept(&reserve, listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK, NULL,
-	    NULL);
-
-	if (fd < 0) {
-		/* Not even the reserve: the listener stays readable; do not spin on it. */
-		if (errno == EMFILE || errno == ENFILE)
-			usleep(100000);
-		return;		/* or nobody was waiting after all */
-	}
-	daemon_log(LOG_WARNING, "%s: refused a reader: out of file descriptors (%s, "
-	    "RLIMIT_NOFILE %lu)", sock_path, strerror(err), fdlimit_current());
-	close(fd);
-	(void)fd_reserve_hold(&reserve);
+	if (fd_reserve_turn_away(&reserve, listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK))
+		daemon_log(LOG_WARNING, "%s: refused a reader: out of file descriptors (%s, "
+		    "RLIMIT_NOFILE %lu)", sock_path, strerror(err), fdlimit_current());
 }
 
 void

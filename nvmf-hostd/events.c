@@ -209,20 +209,12 @@ hd_event_raise(const char *type, const char *name)
 static void
 refuse_without_descriptors(int err, bool *logged)
 {
-	int fd = fd_reserve_accept(&reserve, listen_fd, SOCK_CLOEXEC, NULL, NULL);
-
-	if (fd < 0) {
-		/* Not even the reserve: the listener stays readable; do not spin on it. */
-		if (errno == EMFILE || errno == ENFILE)
-			usleep(100000);
-		return;		/* or nobody was waiting after all */
-	}
+	if (!fd_reserve_turn_away(&reserve, listen_fd, SOCK_CLOEXEC))
+		return;
 	if (!*logged)
 		daemon_log(LOG_WARNING, "%s: refusing a reader: out of file descriptors (%s, "
 		    "RLIMIT_NOFILE %lu)", path, strerror(err), fdlimit_current());
 	*logged = true;
-	close(fd);
-	(void)fd_reserve_hold(&reserve);
 }
 
 /* Writes what the reader takes; false when the reader has gone. */

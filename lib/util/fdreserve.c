@@ -45,6 +45,21 @@ fd_reserve_accept(struct fd_reserve *r, int listen_fd, int flags, struct sockadd
 	return fd;
 }
 
+bool
+fd_reserve_turn_away(struct fd_reserve *r, int listen_fd, int flags)
+{
+	int fd = fd_reserve_accept(r, listen_fd, flags, NULL, NULL);
+
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100000);
+		return false;		/* or nobody was waiting after all */
+	}
+	close(fd);
+	(void)fd_reserve_hold(r);
+	return true;
+}
+
 void
 fd_reserve_release(struct fd_reserve *r)
 {

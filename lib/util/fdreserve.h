@@ -30,6 +30,14 @@ bool fd_reserve_hold(struct fd_reserve *r);
  */
 int fd_reserve_accept(struct fd_reserve *r, int listen_fd, int flags, struct sockaddr *addr,
     socklen_t *addrlen);
+/*
+ * For a listener whose accept found no descriptor left: lets the waiting
+ * client in on the reserve only to close it, and holds the reserve again.
+ * True when a client was turned away (the caller says why). Without even
+ * the reserve it sleeps 100 ms first, so that a poll loop on the listener,
+ * still readable, does not spin.
+ */
+bool fd_reserve_turn_away(struct fd_reserve *r, int listen_fd, int flags);
 /* Closes it for good. */
 void fd_reserve_release(struct fd_reserve *r);
 

@@ -153,6 +153,27 @@ test_nobody_waiting_keeps_the_reserve(void **state)
 	close(fd);
 }
 
+static void
+test_turn_away_closes_the_client_and_holds_again(void **state)
+{
+	struct world *w = *state;
+	struct fd_reserve r = FD_RESERVE_EMPTY;
+	char c;
+
+	assert_true(fd_reserve_hold(&r));
+	fill(w);
+	assert_true(fd_reserve_turn_away(&r, w->listen_fd, SOCK_CLOEXEC));
+	/* The client sees the end of the stream; the reserve is held again. */
+	assert_int_equal(recv(w->pair_fd, &c, 1, 0), 0);
+	assert_true(r.fd >= 0);
+	assert_int_equal(dup(0), -1);
+	/* Nobody waits now: nothing turned away, the reserve kept. */
+	assert_false(fd_reserve_turn_away(&r, w->listen_fd, SOCK_CLOEXEC));
+	assert_int_equal(errno, EAGAIN);
+	assert_true(r.fd >= 0);
+	fd_reserve_release(&r);
+}
+
 int
 main(void)
 {
@@ -163,6 +184,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nobody_waiting_keeps_the_reserve, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_turn_away_closes_the_client_and_holds_again,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
